@@ -1,0 +1,1 @@
+//! Broker: timeline, scatter/gather over gRPC, merging, per-segment cache.

@@ -1,0 +1,1 @@
+//! Multi-process cluster tests against real etcd.

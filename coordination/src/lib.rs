@@ -1,0 +1,1 @@
+//! Coordination: membership, leader election with fencing, segment catalog, watches.

@@ -1,0 +1,1 @@
+//! Ingestion: index specs, input reading and parsing, segment building, realtime index.

@@ -1,0 +1,1 @@
+//! gRPC protocol between Henge nodes.

@@ -1,0 +1,1 @@
+//! Henge's native query engine (pure: no I/O, no tokio).

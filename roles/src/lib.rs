@@ -1,0 +1,1 @@
+//! The henge binary: roles as actors, HTTP API, startup and shutdown.

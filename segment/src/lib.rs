@@ -1,0 +1,1 @@
+//! Henge's segment format (pure: no I/O, no tokio).

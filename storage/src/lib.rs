@@ -1,0 +1,1 @@
+//! Deep storage and the historical's local segment cache.
