@@ -1,0 +1,223 @@
+//! Column schema ([`ColumnSpec`]) and row values ([`Value`], [`ValueRef`]), with the
+//! coercions the builder applies when a value does not match its column's type.
+//!
+//! Coercions (Druid's, from `DimensionHandlerUtils`):
+//! - into a STRING column: a long is written in decimal, a double with Rust's `{:?}` form
+//!   (`1.0`, `0.25`, `1e20`); the empty string stays distinct from null;
+//! - into a LONG column: a double is truncated toward zero (saturating; NaN becomes null);
+//!   a string is parsed as an integer, else as a float then truncated, else becomes null;
+//! - into a DOUBLE column: a long is converted; a string is parsed as a float, else null.
+
+use serde::{Deserialize, Serialize};
+
+/// A column's value type, serialized with Druid's names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ColumnType {
+    String,
+    Long,
+    Double,
+}
+
+impl ColumnType {
+    /// Druid's name: `"STRING"`, `"LONG"` or `"DOUBLE"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ColumnType::String => "STRING",
+            ColumnType::Long => "LONG",
+            ColumnType::Double => "DOUBLE",
+        }
+    }
+}
+
+/// Whether a column is a dimension (part of the sort key, groupable) or a metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnRole {
+    #[serde(alias = "Dimension")]
+    Dimension,
+    #[serde(alias = "Metric")]
+    Metric,
+}
+
+/// One column of a segment's schema (the time column is implicit and not listed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColumnSpec {
+    pub name: String,
+    pub column_type: ColumnType,
+    pub role: ColumnRole,
+}
+
+impl ColumnSpec {
+    pub fn new(name: impl Into<String>, column_type: ColumnType, role: ColumnRole) -> ColumnSpec {
+        ColumnSpec {
+            name: name.into(),
+            column_type,
+            role,
+        }
+    }
+
+    /// A dimension column.
+    pub fn dimension(name: impl Into<String>, column_type: ColumnType) -> ColumnSpec {
+        ColumnSpec::new(name, column_type, ColumnRole::Dimension)
+    }
+
+    /// A metric column.
+    pub fn metric(name: impl Into<String>, column_type: ColumnType) -> ColumnSpec {
+        ColumnSpec::new(name, column_type, ColumnRole::Metric)
+    }
+}
+
+/// An owned cell value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    String(String),
+    Long(i64),
+    Double(f64),
+}
+
+impl Value {
+    /// Borrows this value as a [`ValueRef`].
+    pub fn as_value_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Null => ValueRef::Null,
+            Value::String(text) => ValueRef::Str(text),
+            Value::Long(long) => ValueRef::Long(*long),
+            Value::Double(double) => ValueRef::Double(*double),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(text: &str) -> Value {
+        Value::String(text.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(text: String) -> Value {
+        Value::String(text)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(long: i64) -> Value {
+        Value::Long(long)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(double: f64) -> Value {
+        Value::Double(double)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(value_opt: Option<T>) -> Value {
+        value_opt.map_or(Value::Null, Into::into)
+    }
+}
+
+/// A borrowed cell value: what [`crate::SegmentBuilder::push_row_with`] takes, so rows can be
+/// pushed without allocating.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ValueRef<'a> {
+    Null,
+    Str(&'a str),
+    Long(i64),
+    Double(f64),
+}
+
+impl ValueRef<'_> {
+    /// An owned copy.
+    pub fn to_value(&self) -> Value {
+        match *self {
+            ValueRef::Null => Value::Null,
+            ValueRef::Str(text) => Value::String(text.to_string()),
+            ValueRef::Long(long) => Value::Long(long),
+            ValueRef::Double(double) => Value::Double(double),
+        }
+    }
+
+    /// This value coerced to a long (see the module docs); `None` means null.
+    pub fn coerce_long(&self) -> Option<i64> {
+        match *self {
+            ValueRef::Null => None,
+            ValueRef::Long(long) => Some(long),
+            ValueRef::Double(double) => double_to_long(double),
+            ValueRef::Str(text) => {
+                let text = text.trim();
+                text.parse::<i64>()
+                    .ok()
+                    .or_else(|| text.parse::<f64>().ok().and_then(double_to_long))
+            }
+        }
+    }
+
+    /// This value coerced to a double (see the module docs); `None` means null.
+    pub fn coerce_double(&self) -> Option<f64> {
+        match *self {
+            ValueRef::Null => None,
+            ValueRef::Long(long) => Some(long as f64),
+            ValueRef::Double(double) => Some(double),
+            ValueRef::Str(text) => text.trim().parse::<f64>().ok(),
+        }
+    }
+
+    /// This value coerced to a string, formatted into `scratch` when it is numeric;
+    /// `None` means null.
+    pub fn coerce_str<'s>(&'s self, scratch: &'s mut String) -> Option<&'s str> {
+        use std::fmt::Write;
+        match *self {
+            ValueRef::Null => None,
+            ValueRef::Str(text) => Some(text),
+            ValueRef::Long(long) => {
+                scratch.clear();
+                write!(scratch, "{long}").expect("writing to a string cannot fail");
+                Some(scratch.as_str())
+            }
+            ValueRef::Double(double) => {
+                scratch.clear();
+                write!(scratch, "{double:?}").expect("writing to a string cannot fail");
+                Some(scratch.as_str())
+            }
+        }
+    }
+}
+
+fn double_to_long(double: f64) -> Option<i64> {
+    if double.is_nan() {
+        None
+    } else {
+        Some(double as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coercions() {
+        assert_eq!(ValueRef::Str(" 12 ").coerce_long(), Some(12));
+        assert_eq!(ValueRef::Str("12.9").coerce_long(), Some(12));
+        assert_eq!(ValueRef::Str("x").coerce_long(), None);
+        assert_eq!(ValueRef::Double(-2.7).coerce_long(), Some(-2));
+        assert_eq!(ValueRef::Double(f64::NAN).coerce_long(), None);
+        assert_eq!(ValueRef::Long(3).coerce_double(), Some(3.0));
+        assert_eq!(ValueRef::Str("0.5").coerce_double(), Some(0.5));
+        let mut scratch = String::new();
+        assert_eq!(ValueRef::Long(-4).coerce_str(&mut scratch), Some("-4"));
+        assert_eq!(ValueRef::Double(1.0).coerce_str(&mut scratch), Some("1.0"));
+        assert_eq!(ValueRef::Null.coerce_str(&mut scratch), None);
+    }
+
+    #[test]
+    fn serde_names() {
+        let spec = ColumnSpec::dimension("page", ColumnType::String);
+        let json = serde_json::to_string(&spec).unwrap();
+        assert_eq!(json, r#"{"name":"page","column_type":"STRING","role":"dimension"}"#);
+        assert_eq!(serde_json::from_str::<ColumnSpec>(&json).unwrap(), spec);
+    }
+}
