@@ -1,1 +1,22 @@
-//! Broker: timeline, scatter/gather over gRPC, merging, per-segment cache.
+//! Broker: the query entry point of a Henge cluster.
+//!
+//! Owns:
+//! - [`view::ServerView`]: which data node (historical or realtime) serves which segment,
+//!   learned by long-polling each node's inventory over gRPC (never from the coordination
+//!   store: see docs/adr/0003-segment-inventory-over-grpc.md).
+//! - [`timeline`]: per datasource, the segments a query must read (newest complete version
+//!   per time chunk; overshadowed segments are skipped).
+//! - [`executor::Broker`]: scatter/gather of per-segment queries to data nodes, the
+//!   per-segment result cache (historical segments only), merge and finalization through
+//!   `henge-query`, the same merge code the data nodes use.
+//!
+//! Does not own: query semantics (henge-query), membership (the roles feed node lists in).
+
+pub mod cache;
+pub mod executor;
+pub mod status;
+pub mod timeline;
+pub mod view;
+
+pub use executor::Broker;
+pub use view::{DataNodeAddr, ServedSegment, ServerView};

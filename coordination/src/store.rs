@@ -17,6 +17,10 @@ use futures::stream::BoxStream;
 
 use crate::error::Result;
 
+/// Most compares, and most writes, one transaction may hold: etcd's default
+/// `--max-txn-ops`. Larger batches must be split by the caller.
+pub const MAX_TXN_OPS: usize = 128;
+
 /// A lease id, as handed out by [`MetaStore::grant_lease`].
 pub type LeaseId = i64;
 
@@ -126,8 +130,16 @@ impl Txn {
         self
     }
 
-    /// Rejects transactions that write one key twice, which etcd refuses too.
-    pub(crate) fn check_distinct_keys(&self) -> Result<()> {
+    /// Rejects what etcd refuses: a key written twice, or more than [`MAX_TXN_OPS`]
+    /// compares or writes. Both backends check it, so they fail alike.
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.ops.len() > MAX_TXN_OPS || self.compares.len() > MAX_TXN_OPS {
+            return Err(crate::Error::InvalidArgument(format!(
+                "transaction has {} compares and {} writes; at most {MAX_TXN_OPS} of each",
+                self.compares.len(),
+                self.ops.len()
+            )));
+        }
         let mut keys: Vec<&str> = self.ops.iter().map(Op::key).collect();
         keys.sort_unstable();
         match keys.windows(2).find(|pair| pair[0] == pair[1]) {

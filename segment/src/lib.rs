@@ -20,7 +20,9 @@
 //! every byte of a segment is covered by its CRC32, magic or version fields.
 
 #[cfg(target_endian = "big")]
-compile_error!("henge-segment borrows little-endian column data in place: big-endian hosts are unsupported");
+compile_error!(
+    "henge-segment borrows little-endian column data in place: big-endian hosts are unsupported"
+);
 
 pub mod builder;
 mod format;

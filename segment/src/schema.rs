@@ -217,7 +217,10 @@ mod tests {
     fn serde_names() {
         let spec = ColumnSpec::dimension("page", ColumnType::String);
         let json = serde_json::to_string(&spec).unwrap();
-        assert_eq!(json, r#"{"name":"page","column_type":"STRING","role":"dimension"}"#);
+        assert_eq!(
+            json,
+            r#"{"name":"page","column_type":"STRING","role":"dimension"}"#
+        );
         assert_eq!(serde_json::from_str::<ColumnSpec>(&json).unwrap(), spec);
     }
 }

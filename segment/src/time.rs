@@ -6,7 +6,7 @@
 //! what chrono supports, so this module does its own arithmetic).
 
 mod interval;
-mod period;
+pub(crate) mod period;
 
 pub use interval::Interval;
 pub use period::Period;
@@ -244,11 +244,17 @@ mod tests {
         let base = 1_442_016_000_000; // 2015-09-12T00:00:00Z
         assert_eq!(parse_timestamp("2015-09-12"), Some(base));
         assert_eq!(parse_timestamp("2015-09-12T00"), Some(base));
-        assert_eq!(parse_timestamp("2015-09-12T00:46"), Some(base + 46 * MS_PER_MINUTE));
+        assert_eq!(
+            parse_timestamp("2015-09-12T00:46"),
+            Some(base + 46 * MS_PER_MINUTE)
+        );
         let full = base + 46 * MS_PER_MINUTE + 58_771;
         assert_eq!(parse_timestamp("2015-09-12T00:46:58.771Z"), Some(full));
         assert_eq!(parse_timestamp("2015-09-12T00:46:58.771"), Some(full));
-        assert_eq!(parse_timestamp("2015-09-12T00:46:58.771999999Z"), Some(full));
+        assert_eq!(
+            parse_timestamp("2015-09-12T00:46:58.771999999Z"),
+            Some(full)
+        );
         assert_eq!(parse_timestamp("2015-09-12T00:46:58.7Z"), Some(full - 71));
         assert_eq!(parse_timestamp("2015-09-12T00:46:58.77Z"), Some(full - 1));
         assert_eq!(parse_timestamp("2015-09-12T00:46:58Z"), Some(full - 771));
@@ -265,9 +271,19 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         for bad in [
-            "", "x", "2015-13-01", "2015-02-30", "2015-09-12T24:00", "2015-09-12T00:60",
-            "2015-09-12T", "2015-09-12Z1", "2015-9-12", "2015-09-12T00:46:58.", "12",
-            "2015-09-12T00:46:58.1234567890Z", "2015-09-12+25:00",
+            "",
+            "x",
+            "2015-13-01",
+            "2015-02-30",
+            "2015-09-12T24:00",
+            "2015-09-12T00:60",
+            "2015-09-12T",
+            "2015-09-12Z1",
+            "2015-9-12",
+            "2015-09-12T00:46:58.",
+            "12",
+            "2015-09-12T00:46:58.1234567890Z",
+            "2015-09-12+25:00",
         ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
@@ -277,13 +293,31 @@ mod tests {
     fn formats_like_joda() {
         assert_eq!(format_timestamp(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(format_timestamp(-1), "1969-12-31T23:59:59.999Z");
-        assert_eq!(format_timestamp(1_442_018_818_771), "2015-09-12T00:46:58.771Z");
-        assert_eq!(format_timestamp(i64::MIN / 2), "-146136543-09-08T08:23:32.096Z");
-        assert_eq!(format_timestamp(i64::MAX / 2), "146140482-04-24T15:36:27.903Z");
+        assert_eq!(
+            format_timestamp(1_442_018_818_771),
+            "2015-09-12T00:46:58.771Z"
+        );
+        assert_eq!(
+            format_timestamp(i64::MIN / 2),
+            "-146136543-09-08T08:23:32.096Z"
+        );
+        assert_eq!(
+            format_timestamp(i64::MAX / 2),
+            "146140482-04-24T15:36:27.903Z"
+        );
         let year_minus_one = days_from_civil(-1, 1, 1) * MS_PER_DAY;
-        assert_eq!(format_timestamp(year_minus_one), "-0001-01-01T00:00:00.000Z");
-        assert_eq!(format_timestamp(days_from_civil(0, 3, 1) * MS_PER_DAY), "0000-03-01T00:00:00.000Z");
-        assert_eq!(format_timestamp(days_from_civil(12_345, 6, 7) * MS_PER_DAY), "12345-06-07T00:00:00.000Z");
+        assert_eq!(
+            format_timestamp(year_minus_one),
+            "-0001-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            format_timestamp(days_from_civil(0, 3, 1) * MS_PER_DAY),
+            "0000-03-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            format_timestamp(days_from_civil(12_345, 6, 7) * MS_PER_DAY),
+            "12345-06-07T00:00:00.000Z"
+        );
         // The extremes of the range format without overflow.
         assert!(format_timestamp(i64::MIN).starts_with("-292275055-"));
         assert!(format_timestamp(i64::MAX).starts_with("292278994-"));
@@ -291,7 +325,14 @@ mod tests {
 
     #[test]
     fn eternity_round_trips() {
-        for ms in [i64::MIN / 2, i64::MAX / 2, i64::MIN, i64::MAX, 0, -62_135_596_800_001] {
+        for ms in [
+            i64::MIN / 2,
+            i64::MAX / 2,
+            i64::MIN,
+            i64::MAX,
+            0,
+            -62_135_596_800_001,
+        ] {
             assert_eq!(parse_timestamp(&format_timestamp(ms)), Some(ms), "{ms}");
         }
     }

@@ -139,7 +139,7 @@ impl State {
 
     /// Applies a transaction; returns whether its compares held, and its events.
     pub(super) fn txn(&mut self, txn: Txn, now: Instant) -> Result<(bool, Vec<WatchEvent>)> {
-        txn.check_distinct_keys()?;
+        txn.validate()?;
         if !txn.compares.iter().all(|compare| self.holds(compare)) {
             return Ok((false, Vec::new()));
         }

@@ -105,7 +105,10 @@ mod tests {
     #[test]
     fn parse_and_display() {
         let day = Interval::parse("2015-09-12/2015-09-13").unwrap();
-        assert_eq!(day.to_string(), "2015-09-12T00:00:00.000Z/2015-09-13T00:00:00.000Z");
+        assert_eq!(
+            day.to_string(),
+            "2015-09-12T00:00:00.000Z/2015-09-13T00:00:00.000Z"
+        );
         assert_eq!(day.duration_ms(), MS_PER_DAY);
         assert_eq!(Interval::parse("2015-09-12/P1D"), Some(day));
         assert_eq!(Interval::parse("P1D/2015-09-13"), Some(day));
@@ -141,7 +144,10 @@ mod tests {
     fn serde_as_string() {
         let day = Interval::parse("2015-09-12/P1D").unwrap();
         let json = serde_json::to_string(&day).unwrap();
-        assert_eq!(json, r#""2015-09-12T00:00:00.000Z/2015-09-13T00:00:00.000Z""#);
+        assert_eq!(
+            json,
+            r#""2015-09-12T00:00:00.000Z/2015-09-13T00:00:00.000Z""#
+        );
         assert_eq!(serde_json::from_str::<Interval>(&json).unwrap(), day);
         assert!(serde_json::from_str::<Interval>(r#""nope""#).is_err());
     }

@@ -1,0 +1,279 @@
+//! [`run_batch`]: runs a parsed batch task to completion on the calling thread. It reads
+//! every input line, turns it into a row ([`row`]), routes the row to the in-memory index of
+//! its time chunk ([`RowStore`], rolled up when asked), and writes a segment whenever a chunk
+//! reaches `maxRowsPerSegment` (Druid's dynamic partitioning) and at the end.
+//!
+//! Memory is bounded by `maxRowsPerSegment` rows per time chunk present in the input; there
+//! is no spilling to disk (Druid's `maxRowsInMemory` persists) yet.
+
+mod row;
+
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use henge_segment::{Granularity, Interval, SegmentId, ShardSpec, WriteSummary};
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+use self::row::{LineOutcome, RowLayout};
+use crate::error::{IngestError, Result};
+use crate::input::{self, InputEntity};
+use crate::rollup::RowStore;
+use crate::spec::IndexTask;
+use crate::stats::RowStats;
+
+/// What a batch task produced.
+#[derive(Debug)]
+pub struct BatchOutput {
+    /// Segments ordered by interval, then partition.
+    pub segments: Vec<BuiltSegment>,
+    pub report: RowStats,
+}
+
+/// One segment written under the work directory, ready to be pushed to deep storage.
+#[derive(Clone, Debug)]
+pub struct BuiltSegment {
+    pub id: SegmentId,
+    /// `numbered`: partition `id.partition` of the time chunk's partitions.
+    pub shard_spec: ShardSpec,
+    pub path: PathBuf,
+    pub summary: WriteSummary,
+    pub dimensions: Vec<String>,
+    pub metrics: Vec<String>,
+}
+
+/// Runs `task`: reads its input (local paths must lie under `allowed_dirs`), builds segments
+/// with `version` and writes them to `work_dir`. Parse exceptions are counted in the report;
+/// the task fails only past `maxParseExceptions`.
+pub fn run_batch(
+    task: &IndexTask,
+    allowed_dirs: &[PathBuf],
+    work_dir: &Path,
+    version: &str,
+) -> Result<BatchOutput> {
+    let inputs = input::resolve(&task.spec.io_config.input_source, allowed_dirs)?;
+    std::fs::create_dir_all(work_dir).map_err(|source| IngestError::io(work_dir, source))?;
+    let mut batch = Batch::new(task, work_dir, version);
+    for entity in &inputs {
+        batch.read(entity)?;
+    }
+    batch.finish()
+}
+
+/// One time chunk's open index and how many partitions it already wrote.
+struct Chunk {
+    store: RowStore,
+    written: u32,
+}
+
+struct Batch<'t> {
+    task: &'t IndexTask,
+    work_dir: &'t Path,
+    version: &'t str,
+    layout: RowLayout,
+    /// Open chunks by the start of their segment-granularity bucket.
+    chunks: BTreeMap<i64, Chunk>,
+    /// When `intervals` are given, the bucket starts they cover; rows elsewhere are thrown
+    /// away (Druid rounds the intervals out to whole buckets).
+    allowed_buckets: Option<Vec<i64>>,
+    metadata: Value,
+    segments: Vec<BuiltSegment>,
+    stats: RowStats,
+}
+
+impl<'t> Batch<'t> {
+    fn new(task: &'t IndexTask, work_dir: &'t Path, version: &'t str) -> Batch<'t> {
+        let schema = &task.spec.data_schema;
+        let granularity = &schema.granularity_spec;
+        let allowed_buckets = (!granularity.intervals.is_empty()).then(|| {
+            let mut starts = Vec::new();
+            for interval in &granularity.intervals {
+                let segment = granularity.segment_granularity;
+                let mut start = segment.bucket_start(interval.start);
+                while start < interval.end {
+                    starts.push(start);
+                    let next = segment.next_bucket_start(start);
+                    if next <= start {
+                        break;
+                    }
+                    start = next;
+                }
+            }
+            starts.sort_unstable();
+            starts.dedup();
+            starts
+        });
+        let timestamp_spec = task
+            .raw
+            .pointer("/spec/dataSchema/timestampSpec")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let metadata = json!({
+            "aggregators": schema.metrics_json,
+            "timestampSpec": timestamp_spec,
+            "queryGranularity": granularity.query_granularity,
+            "rollup": granularity.rollup,
+        });
+        Batch {
+            task,
+            work_dir,
+            version,
+            layout: RowLayout::new(schema),
+            chunks: BTreeMap::new(),
+            allowed_buckets,
+            metadata,
+            segments: Vec::new(),
+            stats: RowStats::default(),
+        }
+    }
+
+    fn read(&mut self, entity: &InputEntity) -> Result<()> {
+        let source = entity.describe();
+        let mut slots = Vec::new();
+        entity.for_each_line(|line, line_number, raw_len| {
+            self.stats.processed_bytes += raw_len as u64;
+            let Ok(text) = std::str::from_utf8(line) else {
+                let text = String::from_utf8_lossy(line);
+                let message = format!(
+                    "Unable to parse row [{text}] (Path: {source}, Line: {line_number}): invalid UTF-8"
+                );
+                return self.parse_exception(&text, message, true);
+            };
+            if text.trim().is_empty() {
+                return Ok(());
+            }
+            let mut line_slots = crate::parse::recycle(std::mem::take(&mut slots));
+            let outcome = self.layout.parse(text, &mut line_slots);
+            let result = match outcome {
+                Ok(time) => self.add_row(text, time, &line_slots),
+                Err(message) => {
+                    let message = format!("{message} (Path: {source}, Line: {line_number})");
+                    self.parse_exception(text, message, true)
+                }
+            };
+            slots = crate::parse::recycle(line_slots);
+            result
+        })
+    }
+
+    /// Routes a parsed row to its chunk (or throws it away), counting what happened.
+    fn add_row(&mut self, text: &str, time: i64, slots: &[Option<&RawValue>]) -> Result<()> {
+        let task = self.task;
+        let granularity = &task.spec.data_schema.granularity_spec;
+        let bucket = granularity.segment_granularity.bucket_start(time);
+        if let Some(allowed) = &self.allowed_buckets {
+            if allowed.binary_search(&bucket).is_err() {
+                self.stats.thrown_away += 1;
+                return Ok(());
+            }
+        }
+        let truncated = match granularity.query_granularity {
+            Granularity::All => Interval::ETERNITY.start,
+            query => query.bucket_start(time),
+        };
+        let layout = &mut self.layout;
+        let chunk = self.chunks.entry(bucket).or_insert_with(|| Chunk {
+            store: layout.new_store(granularity.rollup),
+            written: 0,
+        });
+        let outcome = layout.add_to(&mut chunk.store, truncated, slots);
+        let full = (chunk.store.len() >= task.spec.tuning_config.max_rows_per_segment).then(|| {
+            let fresh = layout.new_store(granularity.rollup);
+            chunk.written += 1;
+            (std::mem::replace(&mut chunk.store, fresh), chunk.written - 1)
+        });
+        match outcome {
+            LineOutcome::Clean => self.stats.processed += 1,
+            LineOutcome::WithErrors(messages) => {
+                self.parse_exception(text, messages.join("; "), false)?;
+            }
+        }
+        if let Some((store, partition)) = full {
+            self.write_segment(bucket, partition, &store)?;
+        }
+        Ok(())
+    }
+
+    /// Records a parse exception; fails once `maxParseExceptions` is exceeded.
+    fn parse_exception(&mut self, input: &str, message: String, dropped: bool) -> Result<()> {
+        let tuning = &self.task.spec.tuning_config;
+        let error_type = if dropped {
+            crate::stats::ParseErrorType::Unparseable
+        } else {
+            crate::stats::ParseErrorType::ProcessedWithError
+        };
+        self.stats.record(error_type, input, message, tuning.max_saved_parse_exceptions);
+        match tuning.max_parse_exceptions {
+            Some(limit) if self.stats.parse_exceptions() > limit => {
+                Err(IngestError::MaxParseExceptions {
+                    limit,
+                    stats: Box::new(self.stats.clone()),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes `store` as partition `partition` of the chunk starting at `bucket`.
+    fn write_segment(&mut self, bucket: i64, partition: u32, store: &RowStore) -> Result<()> {
+        let segment_granularity = self.task.spec.data_schema.granularity_spec.segment_granularity;
+        let interval = match segment_granularity {
+            Granularity::All => Interval::ETERNITY,
+            granularity => granularity.bucket_interval(bucket),
+        };
+        let id = SegmentId {
+            datasource: self.task.datasource.clone(),
+            interval,
+            version: self.version.to_string(),
+            partition,
+        };
+        let (builder, dimensions, metrics) = store.build(self.metadata.clone());
+        let path = self.work_dir.join(format!("{id}.seg").replace('/', "_"));
+        let mut summary_opt = None;
+        henge_common::fsutil::write_atomic_with(&path, |file| {
+            let mut writer = BufWriter::new(file);
+            summary_opt = Some(builder.write(&mut writer)?);
+            writer.flush()
+        })
+        .map_err(|source| IngestError::io(&path, source))?;
+        let summary = summary_opt.expect("write_atomic_with runs the writer before returning Ok");
+        tracing::debug!(segment = %id, rows = summary.num_rows, bytes = summary.bytes, "wrote segment");
+        self.segments.push(BuiltSegment {
+            id,
+            shard_spec: ShardSpec::numbered(partition, 0),
+            path,
+            summary,
+            dimensions,
+            metrics,
+        });
+        Ok(())
+    }
+
+    /// Writes the open chunks and numbers every chunk's partitions.
+    fn finish(mut self) -> Result<BatchOutput> {
+        let chunks = std::mem::take(&mut self.chunks);
+        for (bucket, chunk) in chunks {
+            if chunk.store.len() > 0 {
+                self.write_segment(bucket, chunk.written, &chunk.store)?;
+            }
+        }
+        self.segments.sort_by(|a, b| {
+            (a.id.interval, a.id.partition).cmp(&(b.id.interval, b.id.partition))
+        });
+        for index in 0..self.segments.len() {
+            let interval = self.segments[index].id.interval;
+            let partitions = self
+                .segments
+                .iter()
+                .filter(|segment| segment.id.interval == interval)
+                .count() as u32;
+            let segment = &mut self.segments[index];
+            segment.shard_spec = ShardSpec::numbered(segment.id.partition, partitions);
+        }
+        Ok(BatchOutput {
+            segments: self.segments,
+            report: self.stats,
+        })
+    }
+}

@@ -1,0 +1,257 @@
+//! Merging partial results: the one combine step historicals, realtime nodes and the broker
+//! share. Merging is associative and the result does not depend on the order of the
+//! partials (up to floating-point rounding of double sums).
+
+use std::collections::BTreeMap;
+
+use henge_segment::granularity::Granularity;
+
+use crate::error::QueryError;
+use crate::model::aggregator::AggregatorSpec;
+use crate::model::spec::{QueryKind, ScanOrder, ScanSpec, TimeseriesSpec, TopNSpec};
+use crate::model::Query;
+use crate::order::rank_topn;
+use crate::partial::{
+    GroupByPartial, GroupRow, PartialResult, ScanBatch, ScanPartial, ScanRow, TimeBoundaryPartial,
+    TimeseriesPartial, TimeseriesRow, TopNBucket, TopNEntry, TopNPartial,
+};
+use crate::value::AggValue;
+
+/// Merges partial results of `query` into one.
+pub fn merge(query: &Query, partials: Vec<PartialResult>) -> Result<PartialResult, QueryError> {
+    match &query.kind {
+        QueryKind::Timeseries(spec) => {
+            let parts = unwrap_all(partials, |partial| match partial {
+                PartialResult::Timeseries(part) => Ok(part),
+                other => Err(other),
+            })?;
+            Ok(PartialResult::Timeseries(merge_timeseries(spec, parts)))
+        }
+        QueryKind::TopN(spec) => {
+            let parts = unwrap_all(partials, |partial| match partial {
+                PartialResult::TopN(part) => Ok(part),
+                other => Err(other),
+            })?;
+            Ok(PartialResult::TopN(merge_topn(spec, parts)))
+        }
+        QueryKind::GroupBy(spec) => {
+            let parts = unwrap_all(partials, |partial| match partial {
+                PartialResult::GroupBy(part) => Ok(part),
+                other => Err(other),
+            })?;
+            Ok(PartialResult::GroupBy(merge_group_by(&spec.aggregations, parts)))
+        }
+        QueryKind::Scan(spec) => {
+            let parts = unwrap_all(partials, |partial| match partial {
+                PartialResult::Scan(part) => Ok(part),
+                other => Err(other),
+            })?;
+            Ok(PartialResult::Scan(merge_scan(spec, parts)))
+        }
+        QueryKind::TimeBoundary(_) => {
+            let parts = unwrap_all(partials, |partial| match partial {
+                PartialResult::TimeBoundary(part) => Ok(part),
+                other => Err(other),
+            })?;
+            Ok(PartialResult::TimeBoundary(TimeBoundaryPartial {
+                min: parts.iter().filter_map(|part| part.min).min(),
+                max: parts.iter().filter_map(|part| part.max).max(),
+            }))
+        }
+    }
+}
+
+fn unwrap_all<T>(
+    partials: Vec<PartialResult>,
+    unwrap: impl Fn(PartialResult) -> Result<T, PartialResult>,
+) -> Result<Vec<T>, QueryError> {
+    partials
+        .into_iter()
+        .map(|partial| {
+            unwrap(partial).map_err(|other| {
+                QueryError::internal(format!(
+                    "cannot merge a {} partial result into this query",
+                    other.type_name()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Combines two value lists aggregator by aggregator.
+pub(crate) fn combine_values(specs: &[AggregatorSpec], into: &mut [AggValue], from: &[AggValue]) {
+    for ((slot, value), spec) in into.iter_mut().zip(from).zip(specs) {
+        *slot = slot.combine(*value, spec.kind);
+    }
+}
+
+/// Buckets merged by timestamp (`all`: into one bucket stamped with the smallest timestamp);
+/// with a limit, only the buckets that can still be returned are kept.
+pub(crate) fn merge_timeseries(
+    spec: &TimeseriesSpec,
+    parts: Vec<TimeseriesPartial>,
+) -> TimeseriesPartial {
+    let all = spec.granularity == Granularity::All;
+    let mut buckets: BTreeMap<i64, TimeseriesRow> = BTreeMap::new();
+    for row in parts.into_iter().flat_map(|part| part.rows) {
+        let key = if all { 0 } else { row.timestamp };
+        match buckets.get_mut(&key) {
+            Some(bucket) => {
+                bucket.timestamp = bucket.timestamp.min(row.timestamp);
+                combine_values(&spec.aggregations, &mut bucket.values, &row.values);
+            }
+            None => {
+                buckets.insert(key, row);
+            }
+        }
+    }
+    let mut rows: Vec<TimeseriesRow> = buckets.into_values().collect();
+    if let Some(limit) = spec.limit.and_then(|limit| usize::try_from(limit).ok()) {
+        if spec.descending {
+            rows.drain(..rows.len().saturating_sub(limit));
+        } else {
+            rows.truncate(limit);
+        }
+    }
+    TimeseriesPartial { rows }
+}
+
+/// Entries merged by value within each bucket, then re-ranked and cut to the per-merge
+/// threshold `max(threshold, 1000)`.
+pub(crate) fn merge_topn(spec: &TopNSpec, parts: Vec<TopNPartial>) -> TopNPartial {
+    let all = spec.granularity == Granularity::All;
+    let mut buckets: BTreeMap<i64, (i64, hashbrown::HashMap<Option<String>, Vec<AggValue>>)> =
+        BTreeMap::new();
+    for bucket in parts.into_iter().flat_map(|part| part.buckets) {
+        let key = if all { 0 } else { bucket.timestamp };
+        let (timestamp, entries) = buckets
+            .entry(key)
+            .or_insert_with(|| (bucket.timestamp, hashbrown::HashMap::new()));
+        *timestamp = (*timestamp).min(bucket.timestamp);
+        for entry in bucket.entries {
+            match entries.get_mut(&entry.value) {
+                Some(values) => combine_values(&spec.aggregations, values, &entry.values),
+                None => {
+                    entries.insert(entry.value, entry.values);
+                }
+            }
+        }
+    }
+    let buckets = buckets
+        .into_values()
+        .map(|(timestamp, entries)| {
+            let mut entries: Vec<TopNEntry> = entries
+                .into_iter()
+                .map(|(value, values)| TopNEntry { value, values })
+                .collect();
+            rank_topn(spec, &mut entries, spec.partial_threshold());
+            TopNBucket { timestamp, entries }
+        })
+        .collect();
+    TopNPartial { buckets }
+}
+
+/// Rows merged by (timestamp, dimension values), in natural order.
+pub(crate) fn merge_group_by(
+    specs: &[AggregatorSpec],
+    parts: Vec<GroupByPartial>,
+) -> GroupByPartial {
+    let mut groups: BTreeMap<(i64, Vec<Option<String>>), Vec<AggValue>> = BTreeMap::new();
+    for row in parts.into_iter().flat_map(|part| part.rows) {
+        match groups.get_mut(&(row.timestamp, row.dims.clone())) {
+            Some(values) => combine_values(specs, values, &row.values),
+            None => {
+                groups.insert((row.timestamp, row.dims), row.values);
+            }
+        }
+    }
+    GroupByPartial {
+        rows: groups
+            .into_iter()
+            .map(|((timestamp, dims), values)| GroupRow {
+                timestamp,
+                dims,
+                values,
+            })
+            .collect(),
+    }
+}
+
+/// Unordered scans: batches by segment id, cut to `offset + limit` rows. Time-ordered scans:
+/// every row in `__time` order (ties by segment id, then position) in one batch, cut likewise.
+pub(crate) fn merge_scan(spec: &ScanSpec, parts: Vec<ScanPartial>) -> ScanPartial {
+    let mut batches: Vec<ScanBatch> = parts.into_iter().flat_map(|part| part.batches).collect();
+    batches.sort_by(|left, right| left.segment_id.cmp(&right.segment_id));
+    let budget = spec
+        .row_budget()
+        .and_then(|budget| usize::try_from(budget).ok());
+    if spec.order == ScanOrder::None {
+        let mut remaining = budget.unwrap_or(usize::MAX);
+        batches.retain_mut(|batch| {
+            batch.rows.truncate(remaining);
+            remaining -= batch.rows.len();
+            !batch.rows.is_empty()
+        });
+        return ScanPartial { batches };
+    }
+    let Some(columns) = union_columns(&batches) else {
+        return ScanPartial::default();
+    };
+    let (columns, column_types) = columns;
+    let mut rows: Vec<ScanRow> = Vec::new();
+    for batch in batches {
+        let positions: Vec<Option<usize>> = columns
+            .iter()
+            .map(|column| batch.columns.iter().position(|own| own == column))
+            .collect();
+        rows.extend(batch.rows.into_iter().map(|row| ScanRow {
+            time: row.time,
+            values: positions
+                .iter()
+                .map(|position| position.map_or(serde_json::Value::Null, |at| row.values[at].clone()))
+                .collect(),
+        }));
+    }
+    // A stable sort keeps segment-id order, then row order, among equal timestamps.
+    if spec.order == ScanOrder::Descending {
+        rows.sort_by(|left, right| right.time.cmp(&left.time));
+    } else {
+        rows.sort_by_key(|row| row.time);
+    }
+    if let Some(budget) = budget {
+        rows.truncate(budget);
+    }
+    ScanPartial {
+        batches: vec![ScanBatch {
+            segment_id: None,
+            columns,
+            column_types,
+            rows,
+        }],
+    }
+}
+
+/// The union of the batches' columns in first-seen order, with their types.
+fn union_columns(batches: &[ScanBatch]) -> Option<(Vec<String>, Vec<Option<String>>)> {
+    if batches.is_empty() {
+        return None;
+    }
+    let mut columns: Vec<String> = Vec::new();
+    let mut types: Vec<Option<String>> = Vec::new();
+    for batch in batches {
+        for (column, column_type) in batch.columns.iter().zip(&batch.column_types) {
+            match columns.iter().position(|known| known == column) {
+                Some(at) => {
+                    if types[at].is_none() {
+                        types[at] = column_type.clone();
+                    }
+                }
+                None => {
+                    columns.push(column.clone());
+                    types.push(column_type.clone());
+                }
+            }
+        }
+    }
+    Some((columns, types))
+}

@@ -1,0 +1,310 @@
+//! The native query model: [`Query`] (the fields every query type shares) and the
+//! type-specific specs in [`spec`], parsed from JSON by hand so that every failure carries
+//! Druid's error code, class and a message close to Jackson's.
+
+pub(crate) mod aggregator;
+pub(crate) mod dimension;
+pub(crate) mod filter;
+mod json;
+pub(crate) mod spec;
+
+use std::fmt::Write as _;
+
+use henge_segment::time::Interval;
+use serde_json::{Map, Value};
+
+use self::json::{type_id, Fields};
+use self::spec::QueryKind;
+use crate::error::QueryError;
+use crate::parse::Limits;
+
+const QUERY_CLASS: &str = "org.apache.druid.query.Query";
+const DATA_SOURCE_CLASS: &str = "org.apache.druid.query.DataSource";
+
+/// Query types Druid registers on `Query` (for the unknown-type message).
+const KNOWN_QUERY_TYPES: &[&str] = &[
+    "dataSourceMetadata",
+    "groupBy",
+    "scan",
+    "search",
+    "segmentMetadata",
+    "timeBoundary",
+    "timeseries",
+    "topN",
+    "windowOperator",
+];
+
+/// A parsed, validated native query.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    raw: Value,
+    query_type: &'static str,
+    data_source: String,
+    intervals: Vec<Interval>,
+    context: Map<String, Value>,
+    pub(crate) kind: QueryKind,
+}
+
+impl Query {
+    /// Builds a query from its JSON object.
+    pub(crate) fn from_json(raw: Value, limits: &Limits) -> Result<Query, QueryError> {
+        let fields = Fields::of(&raw, QUERY_CLASS)?;
+        let Some(type_name) = type_id(&raw, "queryType") else {
+            return Err(QueryError::missing_type("queryType", QUERY_CLASS));
+        };
+        let query_type: &'static str = match type_name {
+            "timeseries" => "timeseries",
+            "topN" => "topN",
+            "groupBy" => "groupBy",
+            "scan" => "scan",
+            "timeBoundary" => "timeBoundary",
+            known if KNOWN_QUERY_TYPES.contains(&known) => {
+                return Err(QueryError::unsupported(format!(
+                    "query type [{known}] is not supported yet"
+                )))
+            }
+            unknown => {
+                return Err(QueryError::unknown_type(
+                    unknown,
+                    QUERY_CLASS,
+                    KNOWN_QUERY_TYPES,
+                ))
+            }
+        };
+        let data_source = parse_data_source(fields.get("dataSource"))?;
+        let intervals = match fields.get("intervals") {
+            Some(value) => parse_intervals(value)?,
+            // Druid's TimeBoundaryQuery defaults to ETERNITY; every other query requires them.
+            None if query_type == "timeBoundary" => vec![Interval::ETERNITY],
+            None => return Err(QueryError::invalid_query("querySegmentSpec can't be null")),
+        };
+        let context = match fields.get("context") {
+            None => Map::new(),
+            Some(Value::Object(context)) => context.clone(),
+            Some(other) => return Err(json::mismatch("java.util.Map", other)),
+        };
+        if !fields.array("virtualColumns")?.is_empty() {
+            return Err(QueryError::unsupported("virtualColumns are not supported yet"));
+        }
+        let kind = match query_type {
+            "timeseries" => QueryKind::Timeseries(spec::parse_timeseries(&fields, limits, &context)?),
+            "topN" => QueryKind::TopN(spec::parse_topn(&fields, limits)?),
+            "groupBy" => QueryKind::GroupBy(spec::parse_group_by(&fields, limits)?),
+            "scan" => QueryKind::Scan(spec::parse_scan(&fields, limits)?),
+            _ => QueryKind::TimeBoundary(spec::parse_time_boundary(&fields, limits)?),
+        };
+        Ok(Query {
+            raw,
+            query_type,
+            data_source,
+            intervals,
+            context,
+            kind,
+        })
+    }
+
+    /// The table this query reads.
+    pub fn datasource(&self) -> &str {
+        &self.data_source
+    }
+
+    /// The query intervals, sorted and condensed (overlapping or abutting ones merged).
+    pub fn intervals(&self) -> &[Interval] {
+        &self.intervals
+    }
+
+    /// `timeseries`, `topN`, `groupBy`, `scan` or `timeBoundary`.
+    pub fn query_type(&self) -> &str {
+        self.query_type
+    }
+
+    /// The query context (empty when absent).
+    pub fn context(&self) -> &Map<String, Value> {
+        &self.context
+    }
+
+    /// `context.queryId`, when the client set one.
+    pub fn id(&self) -> Option<&str> {
+        self.context.get("queryId").and_then(Value::as_str)
+    }
+
+    /// A canonical text of everything but the context (keys sorted, no whitespace): with a
+    /// segment id, the key of that segment's cached partial result.
+    pub fn cache_key(&self) -> String {
+        let mut key = String::new();
+        match &self.raw {
+            Value::Object(object) => {
+                let mut without_context = object.clone();
+                without_context.remove("context");
+                write_canonical(&Value::Object(without_context), &mut key);
+            }
+            other => write_canonical(other, &mut key),
+        }
+        key
+    }
+
+    /// The query as JSON, as received (so it can be forwarded to other nodes).
+    pub fn to_json(&self) -> Value {
+        self.raw.clone()
+    }
+}
+
+/// `dataSource`: a table name, or `{"type": "table", "name": ...}`.
+fn parse_data_source(value: Option<&Value>) -> Result<String, QueryError> {
+    match value {
+        None => Err(QueryError::invalid_query("dataSource can't be null")),
+        Some(Value::String(name)) => Ok(name.clone()),
+        Some(object @ Value::Object(_)) => {
+            let fields = Fields::of(object, DATA_SOURCE_CLASS)?;
+            match type_id(object, "type") {
+                Some("table") => fields.required_string("name", "'name' must be nonnull"),
+                Some(
+                    known @ ("lookup" | "union" | "inline" | "query" | "join" | "unnest"
+                    | "filtered" | "frame" | "restrict"),
+                ) => Err(QueryError::unsupported(format!(
+                    "dataSource type [{known}] is not supported yet"
+                ))),
+                Some(unknown) => Err(QueryError::unknown_type(
+                    unknown,
+                    DATA_SOURCE_CLASS,
+                    &["inline", "join", "lookup", "query", "table", "union", "unnest"],
+                )),
+                None => Err(QueryError::missing_type("type", DATA_SOURCE_CLASS)),
+            }
+        }
+        Some(other) => Err(json::mismatch(DATA_SOURCE_CLASS, other)),
+    }
+}
+
+/// `intervals`: `"a/b"`, `["a/b", ...]` or `{"type": "intervals", "intervals": [...]}`.
+fn parse_intervals(value: &Value) -> Result<Vec<Interval>, QueryError> {
+    let texts: Vec<&Value> = match value {
+        Value::String(_) => vec![value],
+        Value::Array(items) => items.iter().collect(),
+        Value::Object(_) => {
+            let fields = Fields::of(value, "org.apache.druid.query.spec.QuerySegmentSpec")?;
+            match type_id(value, "type") {
+                Some("intervals") => fields.array("intervals")?.iter().collect(),
+                Some("segments") => {
+                    return Err(QueryError::unsupported(
+                        "segments query segment specs are not supported yet",
+                    ))
+                }
+                _ => return Err(json::mismatch(fields.class(), value)),
+            }
+        }
+        other => return Err(json::mismatch("QuerySegmentSpec", other)),
+    };
+    let mut intervals = texts
+        .into_iter()
+        .map(|text| {
+            let text = json::scalar_string(text, "intervals")?;
+            Interval::parse(&text)
+                .ok_or_else(|| QueryError::invalid_query(format!("Invalid interval [{text}]")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(condense(&mut intervals))
+}
+
+/// Sorts intervals and merges the overlapping or abutting ones (Joda `condenseIntervals`).
+fn condense(intervals: &mut [Interval]) -> Vec<Interval> {
+    intervals.sort_by_key(|interval| (interval.start, interval.end));
+    let mut condensed: Vec<Interval> = Vec::with_capacity(intervals.len());
+    for interval in intervals.iter().filter(|interval| interval.start < interval.end) {
+        match condensed.last_mut() {
+            Some(last) if interval.start <= last.end => last.end = last.end.max(interval.end),
+            _ => condensed.push(*interval),
+        }
+    }
+    condensed
+}
+
+/// Writes `value` with object keys sorted and no whitespace.
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(object) => {
+            let mut entries: Vec<(&String, &Value)> = object.iter().collect();
+            entries.sort_by(|left, right| left.0.cmp(right.0));
+            out.push('{');
+            for (index, (key, item)) in entries.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                let _ = write!(out, "{}:", Value::String(key.clone()));
+                write_canonical(item, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => {
+            let _ = write!(out, "{scalar}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn parse(value: Value) -> Result<Query, QueryError> {
+        Query::from_json(value, &Limits::default())
+    }
+
+    #[test]
+    fn reads_common_fields() {
+        let query = parse(json!({
+            "queryType": "timeseries",
+            "dataSource": {"type": "table", "name": "wikipedia"},
+            "intervals": ["2015-09-12T12:00/2015-09-13", "2015-09-12/2015-09-12T12:00"],
+            "granularity": "all",
+            "context": {"queryId": "abc"}
+        }))
+        .unwrap();
+        assert_eq!(query.datasource(), "wikipedia");
+        assert_eq!(query.query_type(), "timeseries");
+        assert_eq!(query.id(), Some("abc"));
+        assert_eq!(
+            query.intervals(),
+            &[Interval::parse("2015-09-12/2015-09-13").unwrap()]
+        );
+    }
+
+    #[test]
+    fn cache_key_ignores_context_and_key_order() {
+        let first = parse(json!({
+            "queryType": "timeBoundary", "dataSource": "w", "context": {"queryId": "1"}
+        }))
+        .unwrap();
+        let second = parse(json!({
+            "dataSource": "w", "queryType": "timeBoundary", "context": {"queryId": "2"}
+        }))
+        .unwrap();
+        assert_eq!(first.cache_key(), second.cache_key());
+        assert_eq!(first.cache_key(), r#"{"dataSource":"w","queryType":"timeBoundary"}"#);
+        assert_eq!(first.intervals(), &[Interval::ETERNITY]);
+    }
+
+    #[test]
+    fn validates_required_fields() {
+        let no_source = parse(json!({"queryType": "scan", "intervals": "2015/2016"})).unwrap_err();
+        assert_eq!(no_source.error_message, "Invalid native query: dataSource can't be null");
+        let no_intervals = parse(json!({"queryType": "scan", "dataSource": "w"})).unwrap_err();
+        assert_eq!(
+            no_intervals.error_message,
+            "Invalid native query: querySegmentSpec can't be null"
+        );
+        let search = parse(json!({"queryType": "search", "dataSource": "w"})).unwrap_err();
+        assert_eq!(search.status, 501);
+    }
+}

@@ -1,0 +1,244 @@
+//! Orderings shared by the engine, merge and finalize: Druid's string comparators, the
+//! nulls-first value order, topN ranking and the groupBy limit-spec row order.
+
+use std::cmp::Ordering;
+
+use crate::model::dimension::{OrderByColumn, TopNMetric};
+use crate::model::filter::StringOrdering;
+use crate::model::spec::{GroupBySpec, TopNSpec};
+use crate::partial::{GroupRow, TopNEntry};
+use crate::value::AggValue;
+
+/// Compares two strings with a Druid string comparator.
+pub(crate) fn compare_strings(ordering: StringOrdering, left: &str, right: &str) -> Ordering {
+    match ordering {
+        StringOrdering::Lexicographic => left.cmp(right),
+        StringOrdering::Numeric => compare_numeric_strings(left, right),
+    }
+}
+
+/// `StringComparators.NUMERIC`: numbers by value; strings that are not numbers sort before
+/// numbers and among themselves lexicographically.
+pub(crate) fn compare_numeric_strings(left: &str, right: &str) -> Ordering {
+    if let (Ok(left), Ok(right)) = (left.parse::<i64>(), right.parse::<i64>()) {
+        return left.cmp(&right);
+    }
+    match (parse_decimal(left), parse_decimal(right)) {
+        (Some(left), Some(right)) => left.total_cmp(&right),
+        (None, None) => left.cmp(right),
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+    }
+}
+
+/// Parses what Java's `BigDecimal(String)` accepts: `[+-]digits[.digits][(e|E)[+-]digits]`,
+/// with digits on at least one side of the point. No whitespace, `NaN` or `Infinity`.
+pub(crate) fn parse_decimal(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    let mut index = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
+    let mantissa_start = index;
+    let mut digits = 0;
+    while index < bytes.len() && (bytes[index].is_ascii_digit() || bytes[index] == b'.') {
+        digits += usize::from(bytes[index].is_ascii_digit());
+        index += 1;
+    }
+    let mantissa = &text[mantissa_start..index];
+    if digits == 0 || mantissa.matches('.').count() > 1 {
+        return None;
+    }
+    if index < bytes.len() {
+        if !matches!(bytes[index], b'e' | b'E') {
+            return None;
+        }
+        index += 1;
+        index += usize::from(matches!(bytes.get(index), Some(b'+' | b'-')));
+        let exponent_digits = &bytes[index..];
+        if exponent_digits.is_empty() || !exponent_digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+    }
+    text.parse::<f64>().ok()
+}
+
+/// Compares optional strings with nulls first.
+pub(crate) fn compare_nullable_strings(
+    ordering: StringOrdering,
+    left: Option<&str>,
+    right: Option<&str>,
+) -> Ordering {
+    match (left, right) {
+        (Some(left), Some(right)) => compare_strings(ordering, left, right),
+        (left, right) => left.is_some().cmp(&right.is_some()),
+    }
+}
+
+/// Compares aggregator values with nulls first (SQL-compatible mode).
+pub(crate) fn compare_values(left: AggValue, right: AggValue) -> Ordering {
+    match (left, right) {
+        (AggValue::Null, AggValue::Null) => Ordering::Equal,
+        (AggValue::Null, _) => Ordering::Less,
+        (_, AggValue::Null) => Ordering::Greater,
+        (AggValue::Long(left), AggValue::Long(right)) => left.cmp(&right),
+        (AggValue::Double(left), AggValue::Double(right)) => left.total_cmp(&right),
+        (AggValue::Long(left), AggValue::Double(right)) => (left as f64).total_cmp(&right),
+        (AggValue::Double(left), AggValue::Long(right)) => left.total_cmp(&(right as f64)),
+    }
+}
+
+/// Ranks topN entries best first: by the metric spec, ties by dimension value ascending
+/// (nulls first), as Druid's `TopNNumericResultBuilder` and `TopNLexicographicResultBuilder` do.
+/// Entries before `previousStop` of a dimension ordering are dropped.
+pub(crate) fn rank_topn(spec: &TopNSpec, entries: &mut Vec<TopNEntry>, keep: usize) {
+    let metric_index = spec
+        .metric
+        .metric_name()
+        .and_then(|name| spec.aggregations.iter().position(|agg| agg.name == name));
+    retain_after_previous_stop(&spec.metric, entries);
+    entries.sort_by(|left, right| compare_topn(&spec.metric, metric_index, false, left, right));
+    entries.truncate(keep);
+}
+
+fn retain_after_previous_stop(metric: &TopNMetric, entries: &mut Vec<TopNEntry>) {
+    let (ordering, stop, inverted) = match metric {
+        TopNMetric::Dimension {
+            ordering,
+            previous_stop: Some(stop),
+        } => (*ordering, stop, false),
+        TopNMetric::Inverted(inner) => match inner.as_ref() {
+            TopNMetric::Dimension {
+                ordering,
+                previous_stop: Some(stop),
+            } => (*ordering, stop, true),
+            _ => return,
+        },
+        _ => return,
+    };
+    entries.retain(|entry| match entry.value.as_deref() {
+        None => inverted,
+        Some(value) => {
+            let order = compare_strings(ordering, value, stop);
+            if inverted {
+                order == Ordering::Less
+            } else {
+                order == Ordering::Greater
+            }
+        }
+    });
+}
+
+fn compare_topn(
+    metric: &TopNMetric,
+    metric_index: Option<usize>,
+    inverted: bool,
+    left: &TopNEntry,
+    right: &TopNEntry,
+) -> Ordering {
+    let by_dimension =
+        |ordering| compare_nullable_strings(ordering, left.value.as_deref(), right.value.as_deref());
+    let orient = |order: Ordering| if inverted { order.reverse() } else { order };
+    match metric {
+        // Largest first; inverting flips the metric but ties stay ascending by value.
+        TopNMetric::Numeric(_) => {
+            let index = metric_index.expect("numeric topN metrics name an aggregator");
+            orient(compare_values(right.values[index], left.values[index]))
+                .then_with(|| by_dimension(StringOrdering::Lexicographic))
+        }
+        TopNMetric::Dimension { ordering, .. } => orient(by_dimension(*ordering)),
+        TopNMetric::Inverted(inner) => compare_topn(inner, metric_index, !inverted, left, right),
+    }
+}
+
+/// The natural groupBy order: timestamp, then each dimension value (nulls first).
+pub(crate) fn compare_group_rows_natural(left: &GroupRow, right: &GroupRow) -> Ordering {
+    left.timestamp
+        .cmp(&right.timestamp)
+        .then_with(|| left.dims.cmp(&right.dims))
+}
+
+/// Sorts rows by the limit spec's columns (stably, over the natural order), after the
+/// timestamp when the granularity is not `all`, as Druid's `DefaultLimitSpec` does.
+pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut [GroupRow]) {
+    rows.sort_by(compare_group_rows_natural);
+    if spec.limit_spec.columns.is_empty() {
+        return;
+    }
+    let has_timestamp = spec.granularity != henge_segment::granularity::Granularity::All;
+    let keys: Vec<(OrderByColumn, SortKey)> = spec
+        .limit_spec
+        .columns
+        .iter()
+        .map(|column| {
+            let key = match spec
+                .dimensions
+                .iter()
+                .position(|dim| dim.output_name == column.column)
+            {
+                Some(index) => SortKey::Dimension(index),
+                None => SortKey::Aggregator(
+                    spec.aggregations
+                        .iter()
+                        .position(|agg| agg.name == column.column)
+                        .expect("order-by columns are validated at parse time"),
+                ),
+            };
+            (column.clone(), key)
+        })
+        .collect();
+    rows.sort_by(|left, right| {
+        let time = if has_timestamp {
+            left.timestamp.cmp(&right.timestamp)
+        } else {
+            Ordering::Equal
+        };
+        keys.iter().fold(time, |order, (column, key)| {
+            order.then_with(|| {
+                let by_column = match key {
+                    SortKey::Dimension(index) => compare_nullable_strings(
+                        column.ordering,
+                        left.dims[*index].as_deref(),
+                        right.dims[*index].as_deref(),
+                    ),
+                    SortKey::Aggregator(index) => {
+                        compare_values(left.values[*index], right.values[*index])
+                    }
+                };
+                if column.descending {
+                    by_column.reverse()
+                } else {
+                    by_column
+                }
+            })
+        })
+    });
+}
+
+/// Where an order-by column's value lives in a [`GroupRow`].
+enum SortKey {
+    Dimension(usize),
+    Aggregator(usize),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_string_order_puts_non_numbers_first() {
+        let mut values = vec!["10", "9", "abc", "-1.5", "1e1", "", "b"];
+        values.sort_by(|left, right| compare_numeric_strings(left, right));
+        assert_eq!(values, vec!["", "abc", "b", "-1.5", "9", "10", "1e1"]);
+        assert_eq!(parse_decimal(".5"), Some(0.5));
+        assert_eq!(parse_decimal("NaN"), None);
+        assert_eq!(parse_decimal("1e"), None);
+        assert_eq!(parse_decimal(" 1"), None);
+    }
+
+    #[test]
+    fn values_sort_nulls_first() {
+        assert_eq!(compare_values(AggValue::Null, AggValue::Long(-5)), Ordering::Less);
+        assert_eq!(
+            compare_values(AggValue::Double(2.0), AggValue::Double(1.0)),
+            Ordering::Greater
+        );
+    }
+}

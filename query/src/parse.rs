@@ -1,0 +1,148 @@
+//! From request bytes to a [`Query`]: size and nesting limits first (a scan over the bytes,
+//! so hostile nesting never reaches a recursive parser), then JSON, then the query model.
+
+use serde_json::Value;
+
+use crate::error::QueryError;
+use crate::model::Query;
+
+/// Guards applied while parsing a query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Deepest accepted nesting of JSON arrays and objects.
+    pub max_depth: usize,
+    /// Most values one `in` filter may list.
+    pub max_in_values: usize,
+    /// Most aggregators one query may declare.
+    pub max_aggregators: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_body_bytes: 16 * 1024 * 1024,
+            // serde_json itself stops at 128 levels; stay below so our message is the one seen.
+            max_depth: 100,
+            max_in_values: 100_000,
+            max_aggregators: 1_000,
+        }
+    }
+}
+
+/// Parses and validates a native query from a request body.
+pub fn parse_query(body: &[u8], limits: &Limits) -> Result<Query, QueryError> {
+    if body.len() > limits.max_body_bytes {
+        return Err(QueryError::resource_limit(format!(
+            "query body of {} bytes exceeds the limit of {} bytes",
+            body.len(),
+            limits.max_body_bytes
+        )));
+    }
+    check_depth(body, limits.max_depth)?;
+    let value: Value = serde_json::from_slice(body).map_err(|error| {
+        QueryError::json_parse(format!("Unexpected character or end-of-input: {error}"))
+    })?;
+    Query::from_json(value, limits)
+}
+
+/// Fails on the first array or object nested deeper than `max_depth`, skipping strings.
+fn check_depth(body: &[u8], max_depth: usize) -> Result<(), QueryError> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in body {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max_depth {
+                    return Err(QueryError::nesting_too_deep(depth, max_depth));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Result<Query, QueryError> {
+        parse_query(body.as_bytes(), &Limits::default())
+    }
+
+    #[test]
+    fn malformed_json_is_a_400_json_parse_error() {
+        let error = parse(r#"{"queryType": "timeseries", "#).unwrap_err();
+        assert_eq!(error.status, 400);
+        assert_eq!(error.error, "Json parse failed");
+        assert_eq!(error.error_class, "com.fasterxml.jackson.core.JsonParseException");
+    }
+
+    #[test]
+    fn unknown_types_are_400_json_parse_errors() {
+        let unknown_query = parse(r#"{"queryType": "select2", "dataSource": "w"}"#).unwrap_err();
+        let unknown_aggregator = parse(
+            r#"{"queryType": "timeseries", "dataSource": "w", "intervals": "2015/2016",
+                "granularity": "all", "aggregations": [{"type": "longSumm", "name": "a", "fieldName": "a"}]}"#,
+        )
+        .unwrap_err();
+        let unknown_filter = parse(
+            r#"{"queryType": "timeseries", "dataSource": "w", "intervals": "2015/2016",
+                "granularity": "all", "filter": {"type": "selectorr", "dimension": "a", "value": "b"}}"#,
+        )
+        .unwrap_err();
+        for error in [unknown_query, unknown_aggregator, unknown_filter] {
+            assert_eq!(error.status, 400, "{error:?}");
+            assert_eq!(error.error, "Json parse failed");
+            assert_eq!(
+                error.error_class,
+                "com.fasterxml.jackson.databind.exc.InvalidTypeIdException"
+            );
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_rejected_without_recursion() {
+        let body = "[".repeat(100_000) + &"]".repeat(100_000);
+        let error = parse_query(body.as_bytes(), &Limits::default()).unwrap_err();
+        assert_eq!(error.status, 400);
+        assert!(error.error_message.contains("nesting depth (101)"));
+        let nested_objects = r#"{"a":"#.repeat(100_000);
+        assert_eq!(parse(&nested_objects).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn brackets_inside_strings_do_not_count() {
+        let body = format!(
+            r#"{{"queryType": "timeBoundary", "dataSource": "{}"}}"#,
+            "[".repeat(500)
+        );
+        assert!(parse(&body).is_ok());
+    }
+
+    #[test]
+    fn oversized_bodies_are_a_resource_limit() {
+        let limits = Limits {
+            max_body_bytes: 10,
+            ..Limits::default()
+        };
+        let error = parse_query(br#"{"queryType": "timeBoundary"}"#, &limits).unwrap_err();
+        assert_eq!(error.error, "Resource limit exceeded");
+        assert_eq!(error.status, 400);
+    }
+}

@@ -1,0 +1,107 @@
+//! [`PartialResult`]: what running a query on one segment (or merging such results)
+//! produces, before Druid's response shape is applied. Partials travel between nodes as JSON,
+//! so every type here round-trips through serde_json exactly.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::value::AggValue;
+
+/// A mergeable, serializable intermediate result of one query type.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub enum PartialResult {
+    Timeseries(TimeseriesPartial),
+    TopN(TopNPartial),
+    GroupBy(GroupByPartial),
+    Scan(ScanPartial),
+    TimeBoundary(TimeBoundaryPartial),
+}
+
+impl PartialResult {
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            PartialResult::Timeseries(_) => "timeseries",
+            PartialResult::TopN(_) => "topN",
+            PartialResult::GroupBy(_) => "groupBy",
+            PartialResult::Scan(_) => "scan",
+            PartialResult::TimeBoundary(_) => "timeBoundary",
+        }
+    }
+}
+
+/// Timeseries buckets, ascending by timestamp with no duplicates.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct TimeseriesPartial {
+    pub(crate) rows: Vec<TimeseriesRow>,
+}
+
+/// One timeseries bucket: its timestamp and one value per aggregator.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TimeseriesRow {
+    pub(crate) timestamp: i64,
+    pub(crate) values: Vec<AggValue>,
+}
+
+/// TopN buckets, ascending by timestamp with no duplicates.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct TopNPartial {
+    pub(crate) buckets: Vec<TopNBucket>,
+}
+
+/// One topN bucket: its best entries, ranked.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TopNBucket {
+    pub(crate) timestamp: i64,
+    pub(crate) entries: Vec<TopNEntry>,
+}
+
+/// One dimension value (null included) and its aggregator values.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TopNEntry {
+    pub(crate) value: Option<String>,
+    pub(crate) values: Vec<AggValue>,
+}
+
+/// GroupBy rows, sorted by timestamp then dimension values (nulls first), no duplicates.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct GroupByPartial {
+    pub(crate) rows: Vec<GroupRow>,
+}
+
+/// One group: bucket timestamp, one value per dimension, one value per aggregator.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct GroupRow {
+    pub(crate) timestamp: i64,
+    pub(crate) dims: Vec<Option<String>>,
+    pub(crate) values: Vec<AggValue>,
+}
+
+/// Scanned rows, grouped by the segment they came from.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ScanPartial {
+    pub(crate) batches: Vec<ScanBatch>,
+}
+
+/// Rows of one segment (or, once time-ordered, of several: `segment_id` is then `None`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ScanBatch {
+    pub(crate) segment_id: Option<String>,
+    pub(crate) columns: Vec<String>,
+    /// Druid type names (`LONG`, `DOUBLE`, `STRING`) per column; `None` for missing columns.
+    pub(crate) column_types: Vec<Option<String>>,
+    pub(crate) rows: Vec<ScanRow>,
+}
+
+/// One scanned row: its `__time` (for ordering) and a value per column.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ScanRow {
+    pub(crate) time: i64,
+    pub(crate) values: Vec<Value>,
+}
+
+/// The smallest and largest `__time` of matching rows.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct TimeBoundaryPartial {
+    pub(crate) min: Option<i64>,
+    pub(crate) max: Option<i64>,
+}

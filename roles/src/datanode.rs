@@ -1,0 +1,201 @@
+//! The data-node side of the internode protocol, shared by the historical and realtime roles
+//! of a process: the registry of segments this process serves and the `DataNode` gRPC
+//! service (per-segment queries, inventory long-polls).
+//!
+//! Queries run on a blocking thread per segment, bounded by a semaphore sized to the cores,
+//! so the async runtime never scans rows.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use henge_proto::{
+    DataNode, InventoryRequest, InventoryResponse, QueryRequest, QueryResponse, SegmentResult,
+    ServedSegment,
+};
+use henge_query::{Limits, PartialResult, Query, QueryError};
+use henge_segment::id::DataSegment;
+use henge_segment::reader::Segment;
+use tokio::sync::{watch, Semaphore};
+use tonic::{Request, Response, Status};
+
+/// A served segment: its descriptor and the immutable segments holding its rows (one for a
+/// historical copy; the in-memory hydrants of a realtime one).
+#[derive(Clone)]
+pub struct Served {
+    pub descriptor: DataSegment,
+    pub parts: Vec<Segment>,
+}
+
+#[derive(Default)]
+struct Entries {
+    historical: BTreeMap<String, Served>,
+    realtime: BTreeMap<String, Served>,
+}
+
+/// Every segment this process serves, with a version that changes on every update.
+pub struct SegmentRegistry {
+    entries: RwLock<Entries>,
+    version: watch::Sender<u64>,
+}
+
+impl Default for SegmentRegistry {
+    fn default() -> Self {
+        let (version, _) = watch::channel(1);
+        SegmentRegistry {
+            entries: RwLock::default(),
+            version,
+        }
+    }
+}
+
+impl SegmentRegistry {
+    pub fn add_historical(&self, served: Served) {
+        self.write()
+            .historical
+            .insert(served.descriptor.identifier.clone(), served);
+        self.bump();
+    }
+
+    pub fn remove_historical(&self, identifier: &str) {
+        if self.write().historical.remove(identifier).is_some() {
+            self.bump();
+        }
+    }
+
+    pub fn historical_ids(&self) -> Vec<String> {
+        self.read().historical.keys().cloned().collect()
+    }
+
+    /// Replaces every realtime entry (the realtime role publishes a full snapshot).
+    pub fn set_realtime(&self, served: Vec<Served>) {
+        let map = served
+            .into_iter()
+            .map(|entry| (entry.descriptor.identifier.clone(), entry))
+            .collect();
+        self.write().realtime = map;
+        self.bump();
+    }
+
+    /// The rows of a segment; the historical copy wins over a realtime one.
+    pub fn lookup(&self, identifier: &str) -> Option<Served> {
+        let entries = self.read();
+        entries
+            .historical
+            .get(identifier)
+            .or_else(|| entries.realtime.get(identifier))
+            .cloned()
+    }
+
+    fn inventory(&self) -> (u64, Vec<ServedSegment>) {
+        let version = *self.version.borrow();
+        let entries = self.read();
+        let encode = |served: &Served, realtime: bool| ServedSegment {
+            data_segment_json: serde_json::to_vec(&served.descriptor)
+                .expect("data segments serialize"),
+            realtime,
+        };
+        let segments = entries
+            .historical
+            .values()
+            .map(|served| encode(served, false))
+            .chain(entries.realtime.values().map(|served| encode(served, true)))
+            .collect();
+        (version, segments)
+    }
+
+    fn bump(&self) {
+        self.version.send_modify(|version| *version += 1);
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Entries> {
+        self.entries.read().expect("segment registry lock poisoned")
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Entries> {
+        self.entries.write().expect("segment registry lock poisoned")
+    }
+}
+
+/// The gRPC `DataNode` service over a [`SegmentRegistry`].
+pub struct DataNodeService {
+    node_id: String,
+    registry: Arc<SegmentRegistry>,
+    cpu: Arc<Semaphore>,
+    limits: Limits,
+}
+
+impl DataNodeService {
+    pub fn new(node_id: String, registry: Arc<SegmentRegistry>) -> DataNodeService {
+        let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
+        DataNodeService {
+            node_id,
+            registry,
+            cpu: Arc::new(Semaphore::new(cores)),
+            limits: Limits::default(),
+        }
+    }
+
+    async fn run_segment(&self, query: Arc<Query>, identifier: String, served: Served) -> Result<SegmentResult, QueryError> {
+        let _permit = self.cpu.acquire().await.expect("cpu semaphore never closes");
+        let partial = tokio::task::spawn_blocking(move || run_parts(&query, &identifier, &served.parts).map(|partial| (identifier, partial)))
+            .await
+            .map_err(|err| QueryError::unknown(format!("segment scan failed: {err}"), "java.lang.RuntimeException"))??;
+        let (segment_id, partial) = partial;
+        let partial_json = serde_json::to_vec(&partial).map_err(|err| {
+            QueryError::unknown(format!("failed to encode partial result: {err}"), "java.lang.RuntimeException")
+        })?;
+        Ok(SegmentResult { segment_id, partial_json })
+    }
+}
+
+/// Runs a query on every part of one served segment and merges the parts.
+fn run_parts(query: &Query, identifier: &str, parts: &[Segment]) -> Result<PartialResult, QueryError> {
+    let partials = parts
+        .iter()
+        .map(|part| henge_query::run_on_segment(query, part, identifier))
+        .collect::<Result<Vec<_>, _>>()?;
+    henge_query::merge(query, partials)
+}
+
+#[tonic::async_trait]
+impl DataNode for DataNodeService {
+    async fn run_query(&self, request: Request<QueryRequest>) -> Result<Response<QueryResponse>, Status> {
+        let request = request.into_inner();
+        let to_status = |error: QueryError| henge_broker::status::status_from_error(&error, &self.node_id);
+        let query = Arc::new(henge_query::parse_query(request.query_json.as_bytes(), &self.limits).map_err(to_status)?);
+        let mut missing_segments = Vec::new();
+        let mut work = Vec::new();
+        for identifier in request.segment_ids {
+            match self.registry.lookup(&identifier) {
+                Some(served) => work.push(self.run_segment(Arc::clone(&query), identifier, served)),
+                None => missing_segments.push(identifier),
+            }
+        }
+        let all = futures::future::try_join_all(work);
+        let results = if request.timeout_ms == 0 {
+            all.await
+        } else {
+            tokio::time::timeout(Duration::from_millis(request.timeout_ms), all)
+                .await
+                .unwrap_or_else(|_| Err(QueryError::timeout()))
+        }
+        .map_err(to_status)?;
+        Ok(Response::new(QueryResponse { results, missing_segments }))
+    }
+
+    async fn inventory(&self, request: Request<InventoryRequest>) -> Result<Response<InventoryResponse>, Status> {
+        let request = request.into_inner();
+        let mut changes = self.registry.version.subscribe();
+        if *changes.borrow_and_update() == request.since_version && request.wait_ms > 0 {
+            let wait = Duration::from_millis(u64::from(request.wait_ms));
+            let _ = tokio::time::timeout(wait, changes.changed()).await;
+        }
+        let (version, segments) = self.registry.inventory();
+        Ok(Response::new(InventoryResponse {
+            version,
+            node_id: self.node_id.clone(),
+            segments,
+        }))
+    }
+}

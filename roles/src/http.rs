@@ -1,0 +1,108 @@
+//! The HTTP API of a node: Druid's JSON endpoints for the roles this process runs, merged
+//! with the internode gRPC service on the same port (HTTP/1.1 for clients, h2c for gRPC).
+//!
+//! An endpoint of a role this node does not run answers 404 with an error body that says
+//! which roles the node has.
+
+mod indexer;
+mod query;
+mod status;
+
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use henge_broker::Broker;
+use henge_query::Limits;
+use serde_json::{json, Value};
+
+use crate::actor::Mailbox;
+use crate::context::NodeContext;
+use crate::overlord::OverlordMessage;
+use crate::realtime::RealtimeMessage;
+
+/// Largest push body (newline JSON events).
+const MAX_PUSH_BYTES: usize = 64 * 1024 * 1024;
+/// Largest task spec.
+const MAX_TASK_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub context: Arc<NodeContext>,
+    pub broker: Option<Arc<Broker>>,
+    pub overlord: Option<Mailbox<OverlordMessage>>,
+    pub realtime: Option<Mailbox<RealtimeMessage>>,
+    pub limits: Limits,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/status", get(status::status))
+        .route("/status/health", get(status::health))
+        .route("/druid/v2", post(query::native))
+        .route("/druid/v2/", post(query::native))
+        .route("/druid/v2/datasources", get(query::datasources))
+        .route("/druid/v2/datasources/{name}", get(query::datasource))
+        .route("/druid/v2/push/{datasource}", post(indexer::push))
+        .route("/druid/indexer/v1/task", post(indexer::submit))
+        .route("/druid/indexer/v1/tasks", get(indexer::list))
+        .route("/druid/indexer/v1/task/{id}", get(indexer::payload))
+        .route("/druid/indexer/v1/task/{id}/status", get(indexer::status))
+        .route("/druid/indexer/v1/task/{id}/reports", get(indexer::reports))
+        .route("/druid/coordinator/v1/datasources", get(indexer::used_datasources))
+        .with_state(state)
+}
+
+/// A JSON response with a status code.
+pub fn json_response(status: StatusCode, body: &Value, pretty: bool) -> Response {
+    let text = if pretty {
+        serde_json::to_string_pretty(body)
+    } else {
+        serde_json::to_string(body)
+    }
+    .expect("json values serialize");
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+/// Druid's newer error body (`DruidException`), used by the indexer and coordinator APIs.
+pub fn druid_error(status: StatusCode, message: impl Into<String>) -> Response {
+    let category = match status.as_u16() {
+        404 => "NOT_FOUND",
+        400..=499 => "INVALID_INPUT",
+        503 => "RUNTIME_FAILURE",
+        _ => "UNCATEGORIZED",
+    };
+    let code = match status.as_u16() {
+        404 => "notFound",
+        400..=499 => "invalidInput",
+        _ => "internalServerError",
+    };
+    let body = json!({
+        "error": "druidException",
+        "errorCode": code,
+        "persona": "USER",
+        "category": category,
+        "errorMessage": message.into(),
+        "context": {},
+    });
+    json_response(status, &body, false)
+}
+
+/// 404 for an endpoint whose role this node does not run.
+pub fn role_not_here(state: &AppState, role: &str) -> Response {
+    let roles: Vec<&str> = state.context.config.roles.iter().map(|role| role.as_str()).collect();
+    druid_error(
+        StatusCode::NOT_FOUND,
+        format!("this node does not run the {role} role (roles: {})", roles.join(",")),
+    )
+}
+
+/// Reads a request body up to `limit` bytes.
+pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, String> {
+    to_bytes(body, limit)
+        .await
+        .map_err(|_| format!("request body exceeds the limit of {limit} bytes"))
+}

@@ -1,0 +1,89 @@
+//! `POST /druid/v2` (native queries) and the broker's datasource listings.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use henge_query::QueryError;
+use serde_json::{json, Value};
+
+use super::{json_response, read_body, role_not_here, AppState};
+
+pub async fn native(State(state): State<AppState>, Query(params): Query<HashMap<String, String>>, body: Body) -> Response {
+    let Some(broker) = state.broker.clone() else {
+        return role_not_here(&state, "broker");
+    };
+    let pretty = params.contains_key("pretty");
+    let bytes = match read_body(body, state.limits.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(message) => return error_response(&QueryError::resource_limit(message), pretty),
+    };
+    let query = match henge_query::parse_query(&bytes, &state.limits) {
+        Ok(query) => query,
+        Err(error) => return error_response(&error, pretty),
+    };
+    let query_id = query.id().map(str::to_string);
+    let mut response = match broker.run(&query).await {
+        Ok(result) => json_response(StatusCode::OK, &result, pretty),
+        Err(error) => {
+            tracing::debug!(error = %error, "query failed");
+            error_response(&error, pretty)
+        }
+    };
+    if let Some(value) = query_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        response.headers_mut().insert("X-Druid-Query-Id", value);
+    }
+    response
+}
+
+fn error_response(error: &QueryError, pretty: bool) -> Response {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_response(status, &error.to_json(None), pretty)
+}
+
+/// `GET /druid/v2/datasources`: the datasources the broker can query.
+pub async fn datasources(State(state): State<AppState>) -> Response {
+    let Some(broker) = &state.broker else {
+        return role_not_here(&state, "broker");
+    };
+    let names: BTreeSet<String> = broker
+        .view()
+        .entries()
+        .into_iter()
+        .map(|entry| entry.segment.data_source)
+        .collect();
+    json_response(StatusCode::OK, &json!(names), false)
+}
+
+/// `GET /druid/v2/datasources/{name}`: dimensions and metrics served for a datasource.
+pub async fn datasource(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    let Some(broker) = &state.broker else {
+        return role_not_here(&state, "broker");
+    };
+    let mut dimensions = BTreeMap::new();
+    let mut metrics = BTreeMap::new();
+    let mut found = false;
+    for entry in broker.view().entries() {
+        if entry.segment.data_source != name {
+            continue;
+        }
+        found = true;
+        let split = |text: &str| text.split(',').filter(|item| !item.is_empty()).map(str::to_string).collect::<Vec<_>>();
+        for dimension in split(&entry.segment.dimensions) {
+            dimensions.insert(dimension, ());
+        }
+        for metric in split(&entry.segment.metrics) {
+            metrics.insert(metric, ());
+        }
+    }
+    if !found {
+        return json_response(StatusCode::OK, &json!({}), false);
+    }
+    let body: Value = json!({
+        "dimensions": dimensions.keys().collect::<Vec<_>>(),
+        "metrics": metrics.keys().collect::<Vec<_>>(),
+    });
+    json_response(StatusCode::OK, &body, false)
+}

@@ -1,0 +1,300 @@
+//! [`SegmentBuilder`]: accumulates rows column by column (no per-row allocation), then sorts
+//! them by (time, dimensions), sorts every dictionary and writes format v1.
+
+mod dictionary;
+
+use std::cmp::Ordering;
+use std::io::{self, Write};
+
+use roaring::RoaringBitmap;
+
+use self::dictionary::StringAccumulator;
+use crate::format::{ColumnEntry, Footer, CODEC_DOUBLE_RAW, CODEC_LONG_RAW};
+use crate::schema::{ColumnRole, ColumnSpec, ColumnType, Value, ValueRef};
+use crate::writer::SegmentWriter;
+
+/// Builds one segment in memory. Values are coerced to their column's type as described in
+/// the [`crate::schema`] coercion rules (see [`ValueRef::coerce_long`] and friends).
+pub struct SegmentBuilder {
+    columns: Vec<ColumnSpec>,
+    times: Vec<i64>,
+    data: Vec<ColumnData>,
+    metadata: serde_json::Value,
+    /// Reused to format numbers pushed into string columns.
+    scratch: String,
+}
+
+enum ColumnData {
+    String(StringAccumulator),
+    Long(NumericAccumulator<i64>),
+    Double(NumericAccumulator<f64>),
+}
+
+/// Values (0 for nulls) and the rows that are null.
+#[derive(Default)]
+struct NumericAccumulator<T> {
+    values: Vec<T>,
+    null_rows: Vec<u32>,
+}
+
+impl<T: Default> NumericAccumulator<T> {
+    fn push(&mut self, value_opt: Option<T>) {
+        match value_opt {
+            Some(value) => self.values.push(value),
+            None => {
+                self.null_rows.push(self.values.len() as u32);
+                self.values.push(T::default());
+            }
+        }
+    }
+
+    /// One flag per row, or `None` when no row is null.
+    fn null_mask(&self) -> Option<Vec<bool>> {
+        if self.null_rows.is_empty() {
+            return None;
+        }
+        let mut mask = vec![false; self.values.len()];
+        for &row in &self.null_rows {
+            mask[row as usize] = true;
+        }
+        Some(mask)
+    }
+}
+
+/// What [`SegmentBuilder::write`] produced.
+#[derive(Clone, Debug)]
+pub struct WriteSummary {
+    /// Size of the file in bytes.
+    pub bytes: u64,
+    /// CRC32 of the whole file (what [`crate::Segment::crc32`] returns).
+    pub crc32: u32,
+    pub num_rows: u64,
+    pub min_time: Option<i64>,
+    pub max_time: Option<i64>,
+}
+
+impl SegmentBuilder {
+    /// An empty builder for these columns (the time column is implicit).
+    pub fn new(columns: Vec<ColumnSpec>) -> SegmentBuilder {
+        let data = columns
+            .iter()
+            .map(|column| match column.column_type {
+                ColumnType::String => ColumnData::String(StringAccumulator::default()),
+                ColumnType::Long => ColumnData::Long(NumericAccumulator::default()),
+                ColumnType::Double => ColumnData::Double(NumericAccumulator::default()),
+            })
+            .collect();
+        SegmentBuilder {
+            columns,
+            times: Vec::new(),
+            data,
+            metadata: serde_json::Value::Object(serde_json::Map::new()),
+            scratch: String::new(),
+        }
+    }
+
+    pub fn columns(&self) -> &[ColumnSpec] {
+        &self.columns
+    }
+
+    pub fn num_rows(&self) -> usize {
+        self.times.len()
+    }
+
+    /// Reserves room for `additional` more rows.
+    pub fn reserve(&mut self, additional: usize) {
+        self.times.reserve(additional);
+        for column in &mut self.data {
+            match column {
+                ColumnData::String(strings) => strings.reserve(additional),
+                ColumnData::Long(longs) => longs.values.reserve(additional),
+                ColumnData::Double(doubles) => doubles.values.reserve(additional),
+            }
+        }
+    }
+
+    /// Opaque JSON stored in the segment (aggregators, queryGranularity, rollup,
+    /// timestampSpec...); an empty object by default.
+    pub fn set_metadata(&mut self, metadata: serde_json::Value) {
+        self.metadata = metadata;
+    }
+
+    /// Adds a row. `values[i]` belongs to `columns()[i]`.
+    ///
+    /// # Panics
+    /// When `values` is shorter than the schema (debug builds also check it is not longer),
+    /// or when the builder already holds `u32::MAX` rows.
+    pub fn push_row(&mut self, timestamp: i64, values: &[Value]) {
+        debug_assert_eq!(
+            values.len(),
+            self.columns.len(),
+            "row width differs from schema"
+        );
+        self.push_row_with(timestamp, |index| values[index].as_value_ref());
+    }
+
+    /// Adds a row without allocating: `value_of(i)` is called once per column, in order.
+    ///
+    /// # Panics
+    /// When the builder already holds `u32::MAX` rows.
+    pub fn push_row_with<'v>(
+        &mut self,
+        timestamp: i64,
+        mut value_of: impl FnMut(usize) -> ValueRef<'v>,
+    ) {
+        assert!(
+            self.times.len() < u32::MAX as usize,
+            "a segment holds at most u32::MAX rows"
+        );
+        self.times.push(timestamp);
+        for (index, column) in self.data.iter_mut().enumerate() {
+            let value = value_of(index);
+            match column {
+                ColumnData::String(strings) => strings.push(value.coerce_str(&mut self.scratch)),
+                ColumnData::Long(longs) => longs.push(value.coerce_long()),
+                ColumnData::Double(doubles) => doubles.push(value.coerce_double()),
+            }
+        }
+    }
+
+    /// Sorts rows by (time, dimension values in column order; nulls first, strings by
+    /// UTF-8 bytes, doubles by total order; ties keep push order), then writes format v1.
+    pub fn write<W: Write>(self, writer: W) -> io::Result<WriteSummary> {
+        let SegmentBuilder {
+            columns,
+            times,
+            data,
+            metadata,
+            ..
+        } = self;
+        let encoded: Vec<EncodedColumn> = data.into_iter().map(EncodedColumn::new).collect();
+        let permutation = sort_permutation(&times, &columns, &encoded);
+
+        let mut out = SegmentWriter::start(writer)?;
+        let sorted_times: Vec<i64> = permute(&times, &permutation);
+        drop(times);
+        let time_blob = out.write_numeric_blob(CODEC_LONG_RAW, &sorted_times, None)?;
+        let mut entries = Vec::with_capacity(columns.len());
+        for (spec, column) in columns.iter().zip(&encoded) {
+            let blob = match column {
+                EncodedColumn::String(strings) => {
+                    let ids = permute(&strings.ids, &permutation);
+                    out.write_string_blob(&strings.sorted_values(), strings.has_nulls, &ids)?
+                }
+                EncodedColumn::Long(values, mask) => out.write_numeric_blob(
+                    CODEC_LONG_RAW,
+                    &permute(values, &permutation),
+                    permuted_nulls(mask, &permutation).as_ref(),
+                )?,
+                EncodedColumn::Double(values, mask) => out.write_numeric_blob(
+                    CODEC_DOUBLE_RAW,
+                    &permute(values, &permutation),
+                    permuted_nulls(mask, &permutation).as_ref(),
+                )?,
+            };
+            entries.push(ColumnEntry {
+                name: spec.name.clone(),
+                column_type: spec.column_type,
+                role: spec.role,
+                blob,
+            });
+        }
+        let footer = Footer {
+            num_rows: sorted_times.len() as u64,
+            min_time: sorted_times.first().copied(),
+            max_time: sorted_times.last().copied(),
+            time: time_blob,
+            columns: entries,
+            metadata,
+        };
+        let written = out.finish(&footer)?;
+        Ok(WriteSummary {
+            bytes: written.bytes,
+            crc32: written.file_crc32,
+            num_rows: footer.num_rows,
+            min_time: footer.min_time,
+            max_time: footer.max_time,
+        })
+    }
+}
+
+/// A column with its dictionary sorted (strings) or its null mask built (numbers), rows
+/// still in push order.
+enum EncodedColumn {
+    String(dictionary::EncodedStrings),
+    Long(Vec<i64>, Option<Vec<bool>>),
+    Double(Vec<f64>, Option<Vec<bool>>),
+}
+
+impl EncodedColumn {
+    fn new(data: ColumnData) -> EncodedColumn {
+        match data {
+            ColumnData::String(strings) => EncodedColumn::String(strings.encode()),
+            ColumnData::Long(longs) => {
+                let mask = longs.null_mask();
+                EncodedColumn::Long(longs.values, mask)
+            }
+            ColumnData::Double(doubles) => {
+                let mask = doubles.null_mask();
+                EncodedColumn::Double(doubles.values, mask)
+            }
+        }
+    }
+
+    /// Compares two rows of this column: nulls first, then ids (which follow the sorted
+    /// dictionary) or numbers.
+    fn compare_rows(&self, left: usize, right: usize) -> Ordering {
+        fn is_null(mask: &Option<Vec<bool>>, row: usize) -> bool {
+            mask.as_ref().is_some_and(|mask| mask[row])
+        }
+        match self {
+            EncodedColumn::String(strings) => strings.ids[left].cmp(&strings.ids[right]),
+            EncodedColumn::Long(values, mask) => {
+                (!is_null(mask, left), values[left]).cmp(&(!is_null(mask, right), values[right]))
+            }
+            EncodedColumn::Double(values, mask) => (!is_null(mask, left))
+                .cmp(&!is_null(mask, right))
+                .then_with(|| values[left].total_cmp(&values[right])),
+        }
+    }
+}
+
+/// Row order of the segment: a stable sort of push positions by (time, dimensions).
+fn sort_permutation(times: &[i64], columns: &[ColumnSpec], encoded: &[EncodedColumn]) -> Vec<u32> {
+    let dimensions: Vec<&EncodedColumn> = columns
+        .iter()
+        .zip(encoded)
+        .filter(|(spec, _)| spec.role == ColumnRole::Dimension)
+        .map(|(_, column)| column)
+        .collect();
+    let mut permutation: Vec<u32> = (0..times.len() as u32).collect();
+    permutation.sort_by(|&left, &right| {
+        let (left, right) = (left as usize, right as usize);
+        times[left].cmp(&times[right]).then_with(|| {
+            dimensions
+                .iter()
+                .map(|column| column.compare_rows(left, right))
+                .find(|ordering| ordering.is_ne())
+                .unwrap_or(Ordering::Equal)
+        })
+    });
+    permutation
+}
+
+fn permute<T: Copy>(values: &[T], permutation: &[u32]) -> Vec<T> {
+    permutation
+        .iter()
+        .map(|&row| values[row as usize])
+        .collect()
+}
+
+fn permuted_nulls(mask: &Option<Vec<bool>>, permutation: &[u32]) -> Option<RoaringBitmap> {
+    let mask = mask.as_ref()?;
+    let mut nulls = RoaringBitmap::new();
+    for (row, &source) in permutation.iter().enumerate() {
+        if mask[source as usize] {
+            nulls.try_push(row as u32).expect("rows ascend");
+        }
+    }
+    Some(nulls)
+}

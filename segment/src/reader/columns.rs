@@ -1,0 +1,174 @@
+//! Column accessors over a validated segment: [`StringColumn`] (sorted dictionary, bit-packed
+//! ids, one roaring bitmap per id) and [`NumericColumn`] (raw values plus a null bitmap).
+//! All of them borrow the segment's bytes; none copies row data.
+
+use roaring::RoaringBitmap;
+use tantivy_bitpacker::BitUnpacker;
+
+use super::layout::{NumericLayout, StringLayout};
+
+/// One column of a [`crate::Segment`], by type.
+#[derive(Clone, Copy)]
+pub enum ColumnRef<'a> {
+    String(StringColumn<'a>),
+    Long(NumericColumn<'a, i64>),
+    Double(NumericColumn<'a, f64>),
+}
+
+/// A dictionary-encoded string column. Ids follow the dictionary's sorted order; when the
+/// column has nulls, id 0 is null and values start at id 1.
+#[derive(Clone, Copy)]
+pub struct StringColumn<'a> {
+    has_nulls: bool,
+    cardinality: u32,
+    num_rows: usize,
+    dict_offsets: &'a [u32],
+    dict_bytes: &'a [u8],
+    ids: &'a [u8],
+    unpacker: BitUnpacker,
+    bitmap_offsets: &'a [u64],
+    bitmap_data: &'a [u8],
+}
+
+impl<'a> StringColumn<'a> {
+    pub(crate) fn new(bytes: &'a [u8], layout: &StringLayout, num_rows: usize) -> StringColumn<'a> {
+        StringColumn {
+            has_nulls: layout.has_nulls,
+            cardinality: layout.cardinality,
+            num_rows,
+            dict_offsets: bytemuck::cast_slice(&bytes[layout.dict_offsets.clone()]),
+            dict_bytes: &bytes[layout.dict_bytes.clone()],
+            ids: &bytes[layout.ids.clone()],
+            unpacker: BitUnpacker::new(layout.num_bits),
+            bitmap_offsets: bytemuck::cast_slice(&bytes[layout.bitmap_offsets.clone()]),
+            bitmap_data: &bytes[layout.bitmap_data.clone()],
+        }
+    }
+
+    /// Number of dictionary ids, including the null entry when [`Self::has_nulls`].
+    pub fn cardinality(&self) -> usize {
+        self.cardinality as usize
+    }
+
+    /// Whether some row is null; then id 0 means null.
+    pub fn has_nulls(&self) -> bool {
+        self.has_nulls
+    }
+
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.num_rows
+    }
+
+    /// The value of a dictionary id; `None` for the null id (and for ids out of range).
+    pub fn value(&self, id: u32) -> Option<&'a str> {
+        let index = id.checked_sub(u32::from(self.has_nulls))? as usize;
+        let end = *self.dict_offsets.get(index + 1)? as usize;
+        let start = self.dict_offsets[index] as usize;
+        // Validated as UTF-8 on character boundaries when the segment was opened.
+        std::str::from_utf8(&self.dict_bytes[start..end]).ok()
+    }
+
+    /// The id of a value (`None` = null), by binary search in the sorted dictionary.
+    pub fn lookup(&self, value: Option<&str>) -> Option<u32> {
+        let shift = u32::from(self.has_nulls);
+        let Some(value) = value else {
+            return self.has_nulls.then_some(0);
+        };
+        let num_values = self.dict_offsets.len() - 1;
+        let (mut low, mut high) = (0usize, num_values);
+        while low < high {
+            let middle = (low + high) / 2;
+            let start = self.dict_offsets[middle] as usize;
+            let end = self.dict_offsets[middle + 1] as usize;
+            match self.dict_bytes[start..end].cmp(value.as_bytes()) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => return Some(middle as u32 + shift),
+            }
+        }
+        None
+    }
+
+    /// The id of one row.
+    pub fn row_id(&self, row: usize) -> u32 {
+        assert!(
+            row < self.num_rows,
+            "row {row} out of {} rows",
+            self.num_rows
+        );
+        self.unpacker.get(row as u32, self.ids) as u32
+    }
+
+    /// Decodes the ids of rows `start_row..start_row + out.len()` into `out`.
+    ///
+    /// # Panics
+    /// When the range goes past the last row.
+    pub fn decode_ids(&self, start_row: usize, out: &mut [u32]) {
+        assert!(
+            start_row + out.len() <= self.num_rows,
+            "rows {start_row}..{} out of {} rows",
+            start_row + out.len(),
+            self.num_rows
+        );
+        const BLOCK: usize = 64;
+        let mut block = [0u64; BLOCK];
+        for (block_index, chunk) in out.chunks_mut(BLOCK).enumerate() {
+            let decoded = &mut block[..chunk.len()];
+            let first_row = start_row + block_index * BLOCK;
+            self.unpacker.get_range(first_row as u32, self.ids, decoded);
+            for (id, &wide) in chunk.iter_mut().zip(decoded.iter()) {
+                *id = wide as u32;
+            }
+        }
+    }
+
+    /// The rows whose id is `id` (empty for ids out of range).
+    pub fn bitmap(&self, id: u32) -> RoaringBitmap {
+        let index = id as usize;
+        let Some(&end) = self.bitmap_offsets.get(index + 1) else {
+            return RoaringBitmap::new();
+        };
+        let start = self.bitmap_offsets[index] as usize;
+        RoaringBitmap::deserialize_unchecked_from(&self.bitmap_data[start..end as usize])
+            .expect("string bitmaps are written by this crate and covered by the checksum")
+    }
+}
+
+/// A numeric column: raw values (null rows hold 0) and the set of null rows.
+#[derive(Clone, Copy)]
+pub struct NumericColumn<'a, T> {
+    values: &'a [T],
+    nulls: Option<&'a RoaringBitmap>,
+}
+
+impl<'a, T: bytemuck::Pod> NumericColumn<'a, T> {
+    pub(crate) fn new(bytes: &'a [u8], layout: &'a NumericLayout) -> NumericColumn<'a, T> {
+        NumericColumn {
+            values: bytemuck::cast_slice(&bytes[layout.values.clone()]),
+            nulls: layout.nulls.as_ref(),
+        }
+    }
+}
+
+impl<'a, T> NumericColumn<'a, T> {
+    /// One value per row, borrowed in place; null rows hold 0.
+    pub fn values(&self) -> &'a [T] {
+        self.values
+    }
+
+    /// The null rows, or `None` when no row is null.
+    pub fn null_bitmap(&self) -> Option<RoaringBitmap> {
+        self.nulls.cloned()
+    }
+
+    /// The null rows without cloning, or `None` when no row is null.
+    pub fn null_bitmap_ref(&self) -> Option<&'a RoaringBitmap> {
+        self.nulls
+    }
+
+    /// Whether this row is null.
+    pub fn is_null(&self, row: usize) -> bool {
+        self.nulls.is_some_and(|nulls| nulls.contains(row as u32))
+    }
+}

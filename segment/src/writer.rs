@@ -1,0 +1,194 @@
+//! Low-level serialization of format v1: the header, column blobs with their alignment
+//! padding, and the footer, all through one checksumming, position-tracking writer. The
+//! builder decides what to write (sorted rows); this module decides how the bytes look.
+
+use std::io::{self, BufWriter, Write};
+
+use roaring::RoaringBitmap;
+use tantivy_bitpacker::{compute_num_bits, BitPacker};
+
+use crate::format::{
+    align8, BlobRef, Footer, CODEC_STRING_DICT, HEADER_LEN, NUMERIC_HEADER_LEN, STRING_HEADER_LEN,
+};
+use crate::{FORMAT_VERSION, MAGIC};
+
+/// Writes a segment front to back, hashing every byte and tracking the position.
+pub(crate) struct SegmentWriter<W: Write> {
+    out: BufWriter<W>,
+    position: u64,
+    hasher: crc32fast::Hasher,
+}
+
+/// What [`SegmentWriter::finish`] reports.
+pub(crate) struct Written {
+    pub(crate) bytes: u64,
+    /// CRC32 of the whole file, footer included.
+    pub(crate) file_crc32: u32,
+}
+
+impl<W: Write> Write for SegmentWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.out.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        self.position += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl<W: Write> SegmentWriter<W> {
+    /// Starts a segment: writes the 8-byte header.
+    pub(crate) fn start(writer: W) -> io::Result<SegmentWriter<W>> {
+        let mut segment_writer = SegmentWriter {
+            out: BufWriter::with_capacity(1 << 16, writer),
+            position: 0,
+            hasher: crc32fast::Hasher::new(),
+        };
+        segment_writer.write_all(MAGIC)?;
+        segment_writer.write_all(&FORMAT_VERSION.to_le_bytes())?;
+        debug_assert_eq!(segment_writer.position, HEADER_LEN as u64);
+        Ok(segment_writer)
+    }
+
+    fn pad_to_8(&mut self) -> io::Result<()> {
+        let padding = align8(self.position as usize) - self.position as usize;
+        self.write_all(&[0u8; 8][..padding])
+    }
+
+    /// Writes a numeric blob: `[codec][has_nulls][0u16][rows u32][null bitmap len u64]`,
+    /// the raw values, then the serialized null bitmap if any.
+    pub(crate) fn write_numeric_blob<T: bytemuck::Pod>(
+        &mut self,
+        codec: u8,
+        values: &[T],
+        nulls_opt: Option<&RoaringBitmap>,
+    ) -> io::Result<BlobRef> {
+        self.pad_to_8()?;
+        let offset = self.position;
+        let num_rows = row_count(values.len())?;
+        let null_len = nulls_opt.map_or(0, RoaringBitmap::serialized_size);
+        let mut header = [0u8; NUMERIC_HEADER_LEN];
+        header[0] = codec;
+        header[1] = u8::from(nulls_opt.is_some());
+        header[4..8].copy_from_slice(&num_rows.to_le_bytes());
+        header[8..16].copy_from_slice(&(null_len as u64).to_le_bytes());
+        self.write_all(&header)?;
+        self.write_all(bytemuck::cast_slice(values))?;
+        if let Some(nulls) = nulls_opt {
+            nulls.serialize_into(&mut *self)?;
+        }
+        Ok(BlobRef {
+            offset,
+            length: self.position - offset,
+        })
+    }
+
+    /// Writes a string blob for a sorted dictionary (`values`, the null entry excluded) and
+    /// per-row ids into it (id 0 is null when `has_nulls`).
+    pub(crate) fn write_string_blob(
+        &mut self,
+        values: &[&str],
+        has_nulls: bool,
+        ids: &[u32],
+    ) -> io::Result<BlobRef> {
+        self.pad_to_8()?;
+        let offset = self.position;
+        let num_rows = row_count(ids.len())?;
+        let cardinality = values.len() + usize::from(has_nulls);
+        let cardinality_u32 = u32::try_from(cardinality)
+            .map_err(|_| invalid_input("string dictionary has more than u32::MAX entries"))?;
+        let num_bits = compute_num_bits(u64::from(cardinality_u32.saturating_sub(1)));
+        let dict_bytes: usize = values.iter().map(|value| value.len()).sum();
+        if u32::try_from(dict_bytes).is_err() {
+            return Err(invalid_input("string dictionary exceeds 4 gib"));
+        }
+        let ids_offset = align8(STRING_HEADER_LEN + 4 * (values.len() + 1) + dict_bytes);
+        let ids_len = (ids.len() * usize::from(num_bits)).div_ceil(8);
+        let bitmaps_offset = align8(ids_offset + ids_len);
+
+        let mut bitmaps = vec![RoaringBitmap::new(); cardinality];
+        for (row, &id) in ids.iter().enumerate() {
+            bitmaps[id as usize]
+                .try_push(row as u32)
+                .expect("rows ascend");
+        }
+        for bitmap in &mut bitmaps {
+            bitmap.optimize();
+        }
+
+        let mut header = [0u8; STRING_HEADER_LEN];
+        header[0] = CODEC_STRING_DICT;
+        header[1] = 0; // multi-value: reserved for v2
+        header[2] = u8::from(has_nulls);
+        header[3] = num_bits;
+        header[4..8].copy_from_slice(&cardinality_u32.to_le_bytes());
+        header[8..12].copy_from_slice(&num_rows.to_le_bytes());
+        header[16..24].copy_from_slice(&(ids_offset as u64).to_le_bytes());
+        header[24..32].copy_from_slice(&(bitmaps_offset as u64).to_le_bytes());
+        self.write_all(&header)?;
+
+        let mut end: u32 = 0;
+        self.write_all(&end.to_le_bytes())?;
+        for value in values {
+            end += value.len() as u32;
+            self.write_all(&end.to_le_bytes())?;
+        }
+        for value in values {
+            self.write_all(value.as_bytes())?;
+        }
+        self.pad_to_8()?;
+        debug_assert_eq!(self.position - offset, ids_offset as u64);
+
+        let mut packer = BitPacker::new();
+        for &id in ids {
+            packer.write(u64::from(id), num_bits, &mut *self)?;
+        }
+        packer.close(&mut *self)?;
+        self.pad_to_8()?;
+        debug_assert_eq!(self.position - offset, bitmaps_offset as u64);
+
+        let mut bitmap_end: u64 = 0;
+        self.write_all(&bitmap_end.to_le_bytes())?;
+        for bitmap in &bitmaps {
+            bitmap_end += bitmap.serialized_size() as u64;
+            self.write_all(&bitmap_end.to_le_bytes())?;
+        }
+        for bitmap in &bitmaps {
+            bitmap.serialize_into(&mut *self)?;
+        }
+        Ok(BlobRef {
+            offset,
+            length: self.position - offset,
+        })
+    }
+
+    /// Writes the footer (`[meta json][meta len u32][crc32 u32][version u32][magic]`) and
+    /// flushes.
+    pub(crate) fn finish(mut self, footer: &Footer) -> io::Result<Written> {
+        let meta = serde_json::to_vec(footer).map_err(io::Error::other)?;
+        let meta_len =
+            u32::try_from(meta.len()).map_err(|_| invalid_input("segment footer exceeds 4 gib"))?;
+        self.write_all(&meta)?;
+        self.write_all(&meta_len.to_le_bytes())?;
+        let content_crc = self.hasher.clone().finalize();
+        self.write_all(&content_crc.to_le_bytes())?;
+        self.write_all(&FORMAT_VERSION.to_le_bytes())?;
+        self.write_all(MAGIC)?;
+        self.out.flush()?;
+        Ok(Written {
+            bytes: self.position,
+            file_crc32: self.hasher.finalize(),
+        })
+    }
+}
+
+fn row_count(len: usize) -> io::Result<u32> {
+    u32::try_from(len).map_err(|_| invalid_input("a segment holds at most u32::MAX rows"))
+}
+
+fn invalid_input(message: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
