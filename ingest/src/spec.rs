@@ -18,6 +18,7 @@ pub use self::schema::{
     DataSchema, DimensionKind, DimensionSchema, DimensionsSpec, GranularitySpec, MetricKind,
     MetricSpec, TimestampFormat, TimestampSpec,
 };
+pub(crate) use self::schema::validate_datasource;
 use self::fields::Obj;
 use crate::error::SpecError;
 

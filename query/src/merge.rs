@@ -178,7 +178,7 @@ pub(crate) fn merge_group_by(
 }
 
 /// Unordered scans: batches by segment id, cut to `offset + limit` rows. Time-ordered scans:
-/// every row in `__time` order (ties by segment id, then position) in one batch, cut likewise.
+/// every row in `__time` order in one batch, cut likewise.
 pub(crate) fn merge_scan(spec: &ScanSpec, parts: Vec<ScanPartial>) -> ScanPartial {
     let mut batches: Vec<ScanBatch> = parts.into_iter().flat_map(|part| part.batches).collect();
     batches.sort_by(|left, right| left.segment_id.cmp(&right.segment_id));
@@ -212,12 +212,17 @@ pub(crate) fn merge_scan(spec: &ScanSpec, parts: Vec<ScanPartial>) -> ScanPartia
                 .collect(),
         }));
     }
-    // A stable sort keeps segment-id order, then row order, among equal timestamps.
-    if spec.order == ScanOrder::Descending {
-        rows.sort_by(|left, right| right.time.cmp(&left.time));
-    } else {
-        rows.sort_by_key(|row| row.time);
-    }
+    // Rows with equal timestamps are ordered by content, so the result does not depend on
+    // the order in which partials were merged.
+    let descending = spec.order == ScanOrder::Descending;
+    rows.sort_by(|left, right| {
+        let by_time = if descending {
+            right.time.cmp(&left.time)
+        } else {
+            left.time.cmp(&right.time)
+        };
+        by_time.then_with(|| row_text(left).cmp(&row_text(right)))
+    });
     if let Some(budget) = budget {
         rows.truncate(budget);
     }
@@ -229,6 +234,10 @@ pub(crate) fn merge_scan(spec: &ScanSpec, parts: Vec<ScanPartial>) -> ScanPartia
             rows,
         }],
     }
+}
+
+fn row_text(row: &ScanRow) -> String {
+    serde_json::to_string(&row.values).unwrap_or_default()
 }
 
 /// The union of the batches' columns in first-seen order, with their types.

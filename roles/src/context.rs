@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use henge_coordination::{Membership, MetaStore, NodeInfo};
+use henge_coordination::{catalog, Membership, MetaStore, NodeInfo};
+use henge_segment::id::DataSegment;
 use henge_storage::DeepStorage;
 
 use crate::config::NodeConfig;
@@ -21,6 +22,15 @@ pub struct NodeContext {
 }
 
 impl NodeContext {
+    /// Descriptors of every used segment in the catalog.
+    pub async fn used_segments(&self) -> anyhow::Result<Vec<DataSegment>> {
+        let records = catalog::list_used_segments(self.store.as_ref(), None).await?;
+        records
+            .into_iter()
+            .map(|record| Ok(serde_json::from_value(record.payload)?))
+            .collect()
+    }
+
     /// Live nodes that run `role`.
     pub async fn nodes_with_role(&self, role: &str) -> anyhow::Result<Vec<NodeInfo>> {
         let nodes = Membership::new(Arc::clone(&self.store)).list_nodes().await?;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use henge_coordination::{catalog, keys, Txn, MAX_TXN_OPS};
+use henge_coordination::{fenced_txn, keys, Txn, MAX_TXN_OPS};
 use henge_segment::id::DataSegment;
 
 use crate::actor::Actor;
@@ -50,7 +50,9 @@ impl Coordinator {
             return Ok(());
         };
         let store = self.context.store.as_ref();
-        let used: BTreeMap<String, DataSegment> = catalog::list_used_segments::<DataSegment>(store, None)
+        let used: BTreeMap<String, DataSegment> = self
+            .context
+            .used_segments()
             .await?
             .into_iter()
             .map(|segment| (segment.identifier.clone(), segment))
@@ -102,11 +104,11 @@ impl Coordinator {
         }
         for chunk in removals.chunks(MAX_TXN_OPS) {
             let txn = chunk.iter().fold(Txn::new(), |txn, key| txn.delete(key.clone()));
-            guard.fenced_txn(txn).await?;
+            fenced_txn(&guard, txn).await?;
         }
         for chunk in puts.chunks(MAX_TXN_OPS) {
             let txn = chunk.iter().fold(Txn::new(), |txn, (key, value)| txn.put(key.clone(), value.clone()));
-            guard.fenced_txn(txn).await?;
+            fenced_txn(&guard, txn).await?;
         }
         let waiting = (unassignable > 0).then(|| format!("no historical to load {unassignable} segments"));
         self.context.readiness.set(Role::Coordinator, true, waiting);

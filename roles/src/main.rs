@@ -1,1 +1,69 @@
-fn main() {}
+//! `henge`: a real-time OLAP store that speaks Apache Druid's APIs.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use henge_roles::config::{NodeConfig, NodeFlags};
+use henge_roles::node::{shutdown_signal, Node};
+use henge_roles::quickstart::{self, QuickstartOptions};
+
+#[derive(Parser)]
+#[command(name = "henge", version, about = "Henge: a real-time OLAP store that speaks Apache Druid's APIs", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs every role in one process with embedded coordination and local deep storage,
+    /// loads a demo datasource (and any --load files), and serves the API on one port.
+    Quickstart {
+        #[command(flatten)]
+        flags: NodeFlags,
+        /// Newline-JSON file to load as a datasource named after the file (repeatable;
+        /// `.gz` files are decompressed).
+        #[arg(long = "load", value_name = "FILE")]
+        load: Vec<PathBuf>,
+        /// Timestamp column of the --load files [default: auto-detected from the first row].
+        #[arg(long, value_name = "COLUMN")]
+        time_column: Option<String>,
+        /// Rows of the generated demo datasource `henge-demo` (0 skips it).
+        #[arg(long, default_value_t = quickstart::DEFAULT_DEMO_ROWS)]
+        demo_rows: usize,
+    },
+    /// Runs the given roles and nothing else.
+    Server {
+        /// Comma-separated roles: coordinator, overlord, historical, realtime, broker, or all.
+        #[arg(long, value_name = "LIST")]
+        roles: Option<String>,
+        #[command(flatten)]
+        flags: NodeFlags,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,h2=warn,tower=warn,hyper=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Quickstart { flags, load, time_column, demo_rows } => {
+                let options = QuickstartOptions { load, time_column, demo_rows };
+                quickstart::run(flags, options).await
+            }
+            Command::Server { roles, flags } => {
+                let config = NodeConfig::resolve(&flags, roles.as_deref())?;
+                let node = Node::start(config).await?;
+                shutdown_signal().await;
+                node.stop().await
+            }
+        }
+    })
+}

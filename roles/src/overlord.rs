@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use henge_coordination::{keys, Compare, Txn};
+use henge_coordination::{fenced_txn, keys, Compare, Txn};
 use rand::Rng;
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -149,7 +149,7 @@ impl Overlord {
             let txn = Txn::new()
                 .when(Compare::ModRevision(key.clone(), revision))
                 .put(key, serde_json::to_vec(&task)?);
-            guard.fenced_txn(txn).await?;
+            fenced_txn(&guard, txn).await?;
         }
         let note = (waiting > 0).then(|| format!("no realtime worker for {waiting} waiting tasks"));
         self.context.readiness.set(Role::Overlord, true, note);

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use bytes::Bytes;
 use henge_broker::{DataNodeAddr, ServerView};
-use henge_coordination::catalog;
 use henge_ingest::{PushSummary, RealtimeConfig, RealtimeIndex, SinkHandoff};
 use henge_segment::granularity::Granularity;
 use henge_segment::id::DataSegment;
@@ -108,7 +107,7 @@ impl Realtime {
     }
 
     async fn refresh_versions(&mut self) -> anyhow::Result<()> {
-        let used = catalog::list_used_segments::<DataSegment>(self.context.store.as_ref(), None).await?;
+        let used = self.context.used_segments().await?;
         let mut versions: BTreeMap<(String, Interval), (String, u32)> = BTreeMap::new();
         for segment in used {
             let key = (segment.data_source.clone(), segment.interval);

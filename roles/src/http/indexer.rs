@@ -6,8 +6,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use henge_coordination::catalog;
-use henge_segment::id::DataSegment;
 use serde_json::{json, Value};
 
 use super::{druid_error, json_response, read_body, role_not_here, AppState, MAX_PUSH_BYTES, MAX_TASK_BYTES};
@@ -91,7 +89,7 @@ pub async fn list(State(state): State<AppState>) -> Response {
 
 /// `GET /druid/coordinator/v1/datasources`: datasources with used segments.
 pub async fn used_datasources(State(state): State<AppState>) -> Response {
-    match catalog::list_used_segments::<DataSegment>(state.context.store.as_ref(), None).await {
+    match state.context.used_segments().await {
         Ok(segments) => {
             let names: BTreeSet<String> = segments.into_iter().map(|segment| segment.data_source).collect();
             json_response(StatusCode::OK, &json!(names), false)

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use henge_coordination::{catalog, MetaStore};
+use henge_coordination::{catalog, MetaStore, SegmentRecord};
 use henge_segment::id::{DataSegment, SegmentId, ShardSpec};
 use henge_segment::FORMAT_VERSION;
 use henge_storage::DeepStorage;
@@ -47,6 +47,13 @@ pub async fn push(deep: &DeepStorage, file: BuiltFile<'_>) -> anyhow::Result<Dat
 
 /// Publishes descriptors to the catalog, all or none.
 pub async fn publish(store: &dyn MetaStore, segments: &[DataSegment]) -> anyhow::Result<()> {
-    catalog::publish_segments(store, segments).await?;
+    let records = segments
+        .iter()
+        .map(|segment| {
+            let payload = serde_json::to_value(segment)?;
+            Ok(SegmentRecord::new_used(&segment.data_source, &segment.identifier, payload))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    catalog::publish_segments(store, &records).await?;
     Ok(())
 }

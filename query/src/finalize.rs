@@ -1,0 +1,226 @@
+//! From a merged partial result to Druid's response JSON, per query type:
+//! - timeseries `[{"timestamp","result":{agg…}}]`; with granularity `all`, no rows and
+//!   `skipEmptyBuckets` off, one row stamped with the first interval's start holding empty
+//!   aggregator values (`TimeseriesQueryQueryToolChest.getNullTimeseriesResultValue`);
+//! - topN `[{"timestamp","result":[{dim, agg…}]}]`;
+//! - groupBy `[{"version":"v1","timestamp","event":{dims…, aggs…}}]`, plus Druid's summary row
+//!   for dimensionless `all` queries over no data (`GroupByQueryRunnerFactory.wrapSummaryRowIfNeeded`);
+//! - scan `[{"segmentId","columns","events","rowSignature"}]` in batches of `batchSize`;
+//! - timeBoundary `[{"timestamp","result":{"minTime","maxTime"}}]`.
+
+use henge_segment::granularity::Granularity;
+use henge_segment::time::format_timestamp;
+use serde_json::{json, Map, Value};
+
+use crate::error::QueryError;
+use crate::merge::merge;
+use crate::model::aggregator::AggregatorSpec;
+use crate::model::spec::{
+    Bound, GroupBySpec, QueryKind, ResultFormat, ScanOrder, ScanSpec, TimeBoundarySpec,
+    TimeseriesSpec, TopNSpec,
+};
+use crate::model::Query;
+use crate::order::{rank_topn, sort_group_rows};
+use crate::partial::{
+    GroupByPartial, GroupRow, PartialResult, ScanPartial, TimeBoundaryPartial, TimeseriesPartial,
+    TimeseriesRow, TopNPartial,
+};
+use crate::value::AggValue;
+
+/// Turns a merged partial result into Druid's response body (always a JSON array).
+pub fn finalize(query: &Query, merged: PartialResult) -> Result<Value, QueryError> {
+    // Merging a single partial normalises it (ordering, limits), so unmerged input works too.
+    let merged = merge(query, vec![merged])?;
+    let first_start = query.intervals().first().map_or(0, |interval| interval.start);
+    Ok(match (&query.kind, merged) {
+        (QueryKind::Timeseries(spec), PartialResult::Timeseries(part)) => {
+            finalize_timeseries(spec, part, first_start)
+        }
+        (QueryKind::TopN(spec), PartialResult::TopN(part)) => finalize_topn(spec, part),
+        (QueryKind::GroupBy(spec), PartialResult::GroupBy(part)) => {
+            finalize_group_by(spec, part, first_start)
+        }
+        (QueryKind::Scan(spec), PartialResult::Scan(part)) => finalize_scan(spec, part),
+        (QueryKind::TimeBoundary(spec), PartialResult::TimeBoundary(part)) => {
+            finalize_time_boundary(spec, part)
+        }
+        (_, other) => {
+            return Err(QueryError::internal(format!(
+                "cannot finalize a {} partial result for a {} query",
+                other.type_name(),
+                query.query_type()
+            )))
+        }
+    })
+}
+
+/// What Druid answers when no segment holds data for the query: `[]`, except the rows a
+/// timeseries (granularity `all`) or a dimensionless groupBy returns over no data.
+pub fn empty_result(query: &Query) -> Value {
+    merge(query, Vec::new())
+        .and_then(|empty| finalize(query, empty))
+        .unwrap_or_else(|_| Value::Array(Vec::new()))
+}
+
+fn aggregates(specs: &[AggregatorSpec], values: &[AggValue], into: &mut Map<String, Value>) {
+    for (spec, value) in specs.iter().zip(values) {
+        into.insert(spec.name.clone(), value.to_json());
+    }
+}
+
+fn empty_values(specs: &[AggregatorSpec]) -> Vec<AggValue> {
+    specs.iter().map(|spec| AggValue::empty(spec.kind)).collect()
+}
+
+fn finalize_timeseries(spec: &TimeseriesSpec, part: TimeseriesPartial, first_start: i64) -> Value {
+    let mut rows = part.rows;
+    if rows.is_empty() && spec.granularity == Granularity::All && !spec.skip_empty_buckets {
+        rows.push(TimeseriesRow {
+            timestamp: first_start,
+            values: empty_values(&spec.aggregations),
+        });
+    }
+    if spec.descending {
+        rows.reverse();
+    }
+    if let Some(limit) = spec.limit.and_then(|limit| usize::try_from(limit).ok()) {
+        rows.truncate(limit);
+    }
+    Value::Array(
+        rows.into_iter()
+            .map(|row| {
+                let mut result = Map::new();
+                aggregates(&spec.aggregations, &row.values, &mut result);
+                json!({"timestamp": format_timestamp(row.timestamp), "result": result})
+            })
+            .collect(),
+    )
+}
+
+fn finalize_topn(spec: &TopNSpec, part: TopNPartial) -> Value {
+    Value::Array(
+        part.buckets
+            .into_iter()
+            .map(|mut bucket| {
+                rank_topn(spec, &mut bucket.entries, spec.threshold);
+                let entries: Vec<Value> = bucket
+                    .entries
+                    .into_iter()
+                    .map(|entry| {
+                        let mut object = Map::new();
+                        object.insert(
+                            spec.dimension.output_name.clone(),
+                            entry.value.map_or(Value::Null, Value::String),
+                        );
+                        aggregates(&spec.aggregations, &entry.values, &mut object);
+                        Value::Object(object)
+                    })
+                    .collect();
+                json!({"timestamp": format_timestamp(bucket.timestamp), "result": entries})
+            })
+            .collect(),
+    )
+}
+
+fn finalize_group_by(spec: &GroupBySpec, part: GroupByPartial, first_start: i64) -> Value {
+    let mut rows = part.rows;
+    let wants_summary_row = spec.dimensions.is_empty()
+        && spec.granularity == Granularity::All
+        && spec.limit_spec.offset == 0;
+    if rows.is_empty() && wants_summary_row {
+        rows.push(GroupRow {
+            timestamp: first_start,
+            dims: Vec::new(),
+            values: empty_values(&spec.aggregations),
+        });
+    }
+    sort_group_rows(spec, &mut rows);
+    let offset = usize::try_from(spec.limit_spec.offset).unwrap_or(usize::MAX);
+    let limit = spec
+        .limit_spec
+        .limit
+        .and_then(|limit| usize::try_from(limit).ok())
+        .unwrap_or(usize::MAX);
+    Value::Array(
+        rows.into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|row| {
+                let mut event = Map::new();
+                for (dimension, value) in spec.dimensions.iter().zip(row.dims) {
+                    event.insert(
+                        dimension.output_name.clone(),
+                        value.map_or(Value::Null, Value::String),
+                    );
+                }
+                aggregates(&spec.aggregations, &row.values, &mut event);
+                json!({
+                    "version": "v1",
+                    "timestamp": format_timestamp(row.timestamp),
+                    "event": event,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn finalize_scan(spec: &ScanSpec, part: ScanPartial) -> Value {
+    let mut to_skip = usize::try_from(spec.offset).unwrap_or(usize::MAX);
+    let mut output = Vec::new();
+    for batch in part.batches {
+        let skipped = to_skip.min(batch.rows.len());
+        to_skip -= skipped;
+        let signature: Vec<Value> = batch
+            .columns
+            .iter()
+            .zip(&batch.column_types)
+            .map(|(name, column_type)| match column_type {
+                Some(column_type) => json!({"name": name, "type": column_type}),
+                None => json!({"name": name}),
+            })
+            .collect();
+        let rows = &batch.rows[skipped..];
+        for chunk in rows.chunks(spec.batch_size) {
+            let events: Vec<Value> = chunk
+                .iter()
+                .map(|row| match spec.result_format {
+                    ResultFormat::CompactedList => Value::Array(row.values.clone()),
+                    ResultFormat::List => Value::Object(
+                        batch
+                            .columns
+                            .iter()
+                            .cloned()
+                            .zip(row.values.iter().cloned())
+                            .collect(),
+                    ),
+                })
+                .collect();
+            let segment_id = match spec.order {
+                ScanOrder::None => batch.segment_id.clone(),
+                ScanOrder::Ascending | ScanOrder::Descending => None,
+            };
+            output.push(json!({
+                "segmentId": segment_id,
+                "columns": batch.columns,
+                "events": events,
+                "rowSignature": signature,
+            }));
+        }
+    }
+    Value::Array(output)
+}
+
+fn finalize_time_boundary(spec: &TimeBoundarySpec, part: TimeBoundaryPartial) -> Value {
+    let (Some(min), Some(max)) = (part.min, part.max) else {
+        return Value::Array(Vec::new());
+    };
+    let mut result = Map::new();
+    if spec.bound != Bound::MaxTime {
+        result.insert("minTime".into(), Value::String(format_timestamp(min)));
+    }
+    if spec.bound != Bound::MinTime {
+        result.insert("maxTime".into(), Value::String(format_timestamp(max)));
+    }
+    let timestamp = if spec.bound == Bound::MaxTime { max } else { min };
+    json!([{"timestamp": format_timestamp(timestamp), "result": result}])
+}
