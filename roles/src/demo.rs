@@ -112,6 +112,7 @@ mod tests {
         let mut out = Vec::new();
         write_json(3, &mut out).unwrap();
         assert_eq!(out.iter().filter(|byte| **byte == b'\n').count(), 3);
-        assert!(String::from_utf8(out).unwrap().starts_with("{\"browser\":"));
+        let first: serde_json::Value = serde_json::from_slice(out.split(|byte| *byte == b'\n').next().unwrap()).unwrap();
+        assert_eq!(first["timestamp"], "2024-01-01T00:00:00.000Z");
     }
 }

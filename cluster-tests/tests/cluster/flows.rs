@@ -1,0 +1,151 @@
+//! Checks shared by every topology.
+
+use std::time::{Duration, Instant};
+
+use henge_cluster_tests::client::DruidClient;
+use henge_cluster_tests::wikiticker::{self, Expected};
+use serde_json::{json, Value};
+
+pub const LOAD_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Ingests wikiticker through the task API and waits until the broker serves all of it.
+pub async fn ingest_wikiticker(overlord: &DruidClient, broker: &DruidClient, expected: &Expected) {
+    let status = overlord.run_task(&wikiticker::index_spec(), LOAD_TIMEOUT).await;
+    assert_eq!(status["status"], "SUCCESS", "wikiticker task failed: {status}");
+    let id = status["id"].as_str().expect("task id");
+    let (code, report) = overlord.get(&format!("/druid/indexer/v1/task/{id}/reports")).await;
+    assert_eq!(code, 200);
+    let stats = &report["ingestionStatsAndErrors"]["payload"]["rowStats"]["buildSegments"];
+    assert_eq!(stats["processed"], json!(expected.rows), "report: {report}");
+    wait_for_rows(broker, wikiticker::DATASOURCE, expected.rows).await;
+}
+
+/// Repeats a count query until the datasource has `rows` rows.
+pub async fn wait_for_rows(broker: &DruidClient, datasource: &str, rows: u64) -> Value {
+    let query = count_query(datasource);
+    broker
+        .query_until(&query, LOAD_TIMEOUT, |result| result[0]["result"]["count"] == json!(rows))
+        .await
+}
+
+pub fn count_query(datasource: &str) -> Value {
+    json!({
+        "queryType": "timeseries", "dataSource": datasource, "intervals": ["1000/3000"],
+        "granularity": "all",
+        "aggregations": [{"type": "count", "name": "count"}, {"type": "longSum", "name": "value", "fieldName": "value"}],
+    })
+}
+
+/// Push rows, see them within a second, hand them off, and see the same answer after.
+pub async fn push_and_handoff(realtime: &DruidClient, coordinator: &DruidClient, broker: &DruidClient) {
+    let datasource = "pushed";
+    let body: String = (0..100)
+        .map(|index| {
+            format!(
+                "{{\"timestamp\":\"2020-01-01T00:{:02}:00.000Z\",\"host\":\"h{}\",\"value\":{index}}}\n",
+                index % 60,
+                index % 3
+            )
+        })
+        .collect();
+    let pushed_at = Instant::now();
+    let (status, answer) = realtime.post_raw(&format!("/druid/v2/push/{datasource}"), body).await;
+    assert_eq!(status, 200, "push failed: {answer}");
+    let before = broker
+        .query_until(&count_query(datasource), Duration::from_secs(1), |result| result[0]["result"]["count"] == json!(100))
+        .await;
+    assert!(pushed_at.elapsed() < Duration::from_secs(1), "pushed rows took {:?} to be queryable", pushed_at.elapsed());
+    assert_eq!(before[0]["result"]["value"], json!(4950));
+    // The rows are from 2020, so the sink's interval has ended: it is handed off once the
+    // grace period passes, published to the catalog, and loaded by a historical.
+    let deadline = Instant::now() + LOAD_TIMEOUT;
+    loop {
+        let (_, names) = coordinator.get("/druid/coordinator/v1/datasources").await;
+        if names.as_array().is_some_and(|names| names.contains(&json!(datasource))) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "pushed rows were never published");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Served by a historical now or soon; the answer never changes on the way.
+    for _ in 0..20 {
+        assert_eq!(broker.query(&count_query(datasource)).await, before);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Bad input gets Druid's error bodies, and the server keeps serving.
+pub async fn bad_input(broker: &DruidClient, overlord: &DruidClient) {
+    let (status, body) = broker.post_raw("/druid/v2", "{not json").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "Json parse failed");
+    assert!(body["errorClass"].is_string() && body["errorMessage"].is_string() && body.get("host").is_some());
+
+    let (status, body) = broker.post("/druid/v2", &json!({"queryType": "nope", "dataSource": "x"})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["errorMessage"].as_str().unwrap().contains("nope"), "{body}");
+
+    let mut query = count_query(wikiticker::DATASOURCE);
+    query["aggregations"] = json!([{"type": "fancySum", "name": "x", "fieldName": "added"}]);
+    let (status, body) = broker.post("/druid/v2", &query).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["errorMessage"].as_str().unwrap().contains("fancySum"), "{body}");
+
+    let mut query = count_query(wikiticker::DATASOURCE);
+    query["filter"] = json!({"type": "sometimes", "dimension": "page"});
+    let (status, body) = broker.post("/druid/v2", &query).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["errorMessage"].as_str().unwrap().contains("sometimes"), "{body}");
+
+    let missing = broker.query(&count_query("no-such-datasource")).await;
+    assert_eq!(missing, json!([]));
+
+    let mut spec = wikiticker::index_spec();
+    spec["spec"]["ioConfig"]["inputSource"]["baseDir"] = json!("/etc");
+    let (status, body) = overlord.post("/druid/indexer/v1/task", &spec).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["errorMessage"].as_str().unwrap_or_default().contains("/etc"), "{body}");
+
+    let (status, body) = overlord.get("/druid/indexer/v1/task/no-such-task/status").await;
+    assert_eq!(status, 404, "{body}");
+
+    // Still serving.
+    let (status, _) = broker.get("/status/health").await;
+    assert_eq!(status, 200);
+}
+
+/// A task whose input has a row with a bad timestamp and a malformed line succeeds and
+/// counts both as parse exceptions.
+pub async fn parse_exceptions(overlord: &DruidClient, broker: &DruidClient, input_dir: &std::path::Path) {
+    let file = input_dir.join("bad-rows.json");
+    std::fs::write(
+        &file,
+        "{\"ts\":\"2020-02-01T00:00:00Z\",\"k\":\"a\",\"value\":1}\n{\"ts\":\"not a time\",\"k\":\"b\",\"value\":2}\n{broken\n{\"ts\":\"2020-02-01T01:00:00Z\",\"k\":\"c\",\"value\":3}\n",
+    )
+    .expect("write input");
+    let spec = json!({
+        "type": "index_parallel",
+        "spec": {
+            "dataSchema": {
+                "dataSource": "badrows",
+                "timestampSpec": {"column": "ts", "format": "iso"},
+                "dimensionsSpec": {"dimensions": ["k", {"name": "value", "type": "long"}]},
+                "granularitySpec": {"segmentGranularity": "day", "queryGranularity": "none", "rollup": false},
+            },
+            "ioConfig": {
+                "type": "index_parallel",
+                "inputSource": {"type": "local", "baseDir": input_dir.display().to_string(), "filter": "bad-rows.json"},
+                "inputFormat": {"type": "json"},
+            },
+        }
+    });
+    let status = overlord.run_task(&spec, LOAD_TIMEOUT).await;
+    assert_eq!(status["status"], "SUCCESS", "{status}");
+    let id = status["id"].as_str().expect("task id");
+    let (_, report) = overlord.get(&format!("/druid/indexer/v1/task/{id}/reports")).await;
+    let stats = &report["ingestionStatsAndErrors"]["payload"]["rowStats"]["buildSegments"];
+    assert_eq!(stats["processed"], json!(2), "{report}");
+    assert_eq!(stats["unparseable"], json!(2), "{report}");
+    let result = wait_for_rows(broker, "badrows", 2).await;
+    assert_eq!(result[0]["result"]["value"], json!(4));
+}

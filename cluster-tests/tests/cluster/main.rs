@@ -1,0 +1,6 @@
+//! End-to-end tests of real `henge` processes: the single-process quickstart and a
+//! multi-process cluster on a real etcd, each running the same checks.
+
+mod flows;
+mod multi_process;
+mod quickstart;

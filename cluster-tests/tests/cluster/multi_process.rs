@@ -1,0 +1,81 @@
+//! The whole path across processes on a real etcd: coordinator+overlord, broker, two
+//! historicals and a realtime node, started in reverse dependency order to show that start
+//! order does not matter.
+
+use std::time::Duration;
+
+use henge_cluster_tests::client::DruidClient;
+use henge_cluster_tests::process::{free_port, HengeProcess};
+use henge_cluster_tests::wikiticker::{self, shared_data_dir, Expected};
+use henge_coordination::testing::EtcdServer;
+
+use crate::flows;
+
+const HEALTHY: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
+    let expected = Expected::compute();
+    let etcd = EtcdServer::start().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    let deep = work.path().join("deep");
+    let inputs = work.path().join("inputs");
+    std::fs::create_dir_all(&inputs).expect("inputs dir");
+    let node_args = |roles: &str, name: &str| -> Vec<String> {
+        [
+            "server",
+            "--roles",
+            roles,
+            "--coordination",
+            &etcd.spec(),
+            "--deep-storage",
+            &format!("file://{}", deep.display()),
+            "--data-dir",
+            &work.path().join(name).display().to_string(),
+            "--allow-dir",
+            &shared_data_dir().display().to_string(),
+            "--allow-dir",
+            &inputs.display().to_string(),
+            "--push-handoff-grace-ms",
+            "500",
+        ]
+        .iter()
+        .map(|arg| arg.to_string())
+        .collect()
+    };
+    // Reverse dependency order: every role waits for its peers.
+    let mut broker = HengeProcess::start("broker", &node_args("broker", "broker"), free_port(), work.path());
+    let mut historical_a = HengeProcess::start("historical-a", &node_args("historical", "historical-a"), free_port(), work.path());
+    let mut historical_b = HengeProcess::start("historical-b", &node_args("historical", "historical-b"), free_port(), work.path());
+    let mut realtime = HengeProcess::start("realtime", &node_args("realtime", "realtime"), free_port(), work.path());
+    let mut master = HengeProcess::start("master", &node_args("coordinator,overlord", "master"), free_port(), work.path());
+    for process in [&mut broker, &mut historical_a, &mut historical_b, &mut realtime, &mut master] {
+        process.wait_healthy(HEALTHY).await;
+    }
+    let broker_client = DruidClient::new(&broker.url);
+    let master_client = DruidClient::new(&master.url);
+    let realtime_client = DruidClient::new(&realtime.url);
+
+    flows::ingest_wikiticker(&master_client, &broker_client, &expected).await;
+    wikiticker::check(&broker_client, &expected).await;
+    flows::bad_input(&broker_client, &master_client).await;
+    flows::parse_exceptions(&master_client, &broker_client, &inputs).await;
+    flows::push_and_handoff(&realtime_client, &master_client, &broker_client).await;
+    let pushed = broker_client.query(&flows::count_query("pushed")).await;
+
+    // Graceful stop of every role, then restart in reverse order.
+    let mut all = [master, realtime, historical_b, historical_a, broker];
+    for process in all.iter_mut() {
+        let status = process.terminate();
+        assert!(status.success(), "{} exited with {status}:\n{}", process.name, process.log_tail());
+    }
+    for process in all.iter_mut().rev() {
+        process.restart();
+    }
+    for process in all.iter_mut() {
+        process.wait_healthy(HEALTHY).await;
+    }
+    flows::wait_for_rows(&broker_client, wikiticker::DATASOURCE, expected.rows).await;
+    wikiticker::check(&broker_client, &expected).await;
+    assert_eq!(broker_client.query(&flows::count_query("pushed")).await, pushed);
+}

@@ -1,0 +1,58 @@
+//! The whole path in one `henge quickstart` process.
+
+use std::time::Duration;
+
+use henge_cluster_tests::client::DruidClient;
+use henge_cluster_tests::process::{free_port, HengeProcess};
+use henge_cluster_tests::wikiticker::{self, shared_data_dir, Expected};
+use serde_json::json;
+
+use crate::flows;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quickstart_serves_wikiticker_push_and_survives_restart() {
+    let expected = Expected::compute();
+    let work = tempfile::tempdir().expect("tempdir");
+    let data_dir = work.path().join("data");
+    let inputs = work.path().join("inputs");
+    std::fs::create_dir_all(&inputs).expect("inputs dir");
+    let args: Vec<String> = [
+        "quickstart",
+        "--data-dir",
+        &data_dir.display().to_string(),
+        "--demo-rows",
+        "5000",
+        "--allow-dir",
+        &shared_data_dir().display().to_string(),
+        "--allow-dir",
+        &inputs.display().to_string(),
+        "--push-handoff-grace-ms",
+        "500",
+    ]
+    .iter()
+    .map(|arg| arg.to_string())
+    .collect();
+    let mut node = HengeProcess::start("quickstart", &args, free_port(), work.path());
+    node.wait_healthy(Duration::from_secs(60)).await;
+    let client = DruidClient::new(&node.url);
+
+    // The generated demo datasource is loaded at start.
+    flows::wait_for_rows(&client, "henge-demo", 5000).await;
+
+    flows::ingest_wikiticker(&client, &client, &expected).await;
+    wikiticker::check(&client, &expected).await;
+    flows::bad_input(&client, &client).await;
+    flows::parse_exceptions(&client, &client, &inputs).await;
+    flows::push_and_handoff(&client, &client, &client).await;
+    let pushed = client.query(&flows::count_query("pushed")).await;
+
+    let status = node.terminate();
+    assert!(status.success(), "quickstart exited with {status}:\n{}", node.log_tail());
+    node.restart();
+    node.wait_healthy(Duration::from_secs(60)).await;
+    flows::wait_for_rows(&client, wikiticker::DATASOURCE, expected.rows).await;
+    wikiticker::check(&client, &expected).await;
+    assert_eq!(client.query(&flows::count_query("pushed")).await, pushed);
+    let (_, status) = client.get("/status").await;
+    assert_eq!(status["henge"]["ready"], json!(true), "{status}");
+}
