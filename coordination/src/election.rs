@@ -86,7 +86,12 @@ impl Election {
 
     /// One attempt: `Some((lease, token))` if this candidate now leads and its lease is
     /// confirmed alive, `None` if someone else leads.
-    async fn try_acquire(&self, key: &str, value: &[u8], ttl: Duration) -> Result<Option<(LeaseId, i64)>> {
+    async fn try_acquire(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<Option<(LeaseId, i64)>> {
         let lease = self.store.grant_lease(ttl).await?;
         let acquired = async {
             let txn = Txn::new()

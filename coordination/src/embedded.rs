@@ -110,7 +110,9 @@ impl Inner {
         let written = tokio::task::spawn_blocking(move || snapshot::write(&path, &payload))
             .await
             .unwrap_or_else(|err| {
-                Err(Error::Unavailable(format!("snapshot write task failed: {err}")))
+                Err(Error::Unavailable(format!(
+                    "snapshot write task failed: {err}"
+                )))
             });
         match written {
             Ok(()) => {

@@ -70,9 +70,9 @@ fn convert_kv(namespace: &str, kv: &etcd_client::KeyValue) -> Result<KeyValue> {
 }
 
 fn strip_namespace(namespace: &str, key: &[u8]) -> Result<String> {
-    let relative = key
-        .strip_prefix(namespace.as_bytes())
-        .ok_or_else(|| Error::InvalidArgument("etcd returned a key outside the namespace".into()))?;
+    let relative = key.strip_prefix(namespace.as_bytes()).ok_or_else(|| {
+        Error::InvalidArgument("etcd returned a key outside the namespace".into())
+    })?;
     String::from_utf8(relative.to_vec())
         .map_err(|_| Error::InvalidArgument("etcd returned a key that is not utf-8".into()))
 }
@@ -146,7 +146,9 @@ impl MetaStore for EtcdStore {
             .put(self.full_key(key), value, options)
             .await
             .map_err(|err| match lease {
-                Some(lease_id) if is_lease_not_found(&err) => Error::LeaseExpired { lease: lease_id },
+                Some(lease_id) if is_lease_not_found(&err) => {
+                    Error::LeaseExpired { lease: lease_id }
+                }
                 _ => map_err(err),
             })?;
         header_revision(response.header())
@@ -166,7 +168,10 @@ impl MetaStore for EtcdStore {
         let response = self
             .client
             .clone()
-            .delete(self.full_key(prefix), Some(DeleteOptions::new().with_prefix()))
+            .delete(
+                self.full_key(prefix),
+                Some(DeleteOptions::new().with_prefix()),
+            )
             .await
             .map_err(map_err)?;
         Ok(response.deleted().max(0) as u64)
@@ -185,9 +190,11 @@ impl MetaStore for EtcdStore {
                 Compare::ValueEquals(key, value) => {
                     etcd_client::Compare::value(self.full_key(key), CompareOp::Equal, value.clone())
                 }
-                Compare::ModRevision(key, revision) => {
-                    etcd_client::Compare::mod_revision(self.full_key(key), CompareOp::Equal, *revision)
-                }
+                Compare::ModRevision(key, revision) => etcd_client::Compare::mod_revision(
+                    self.full_key(key),
+                    CompareOp::Equal,
+                    *revision,
+                ),
                 Compare::CreateRevision(key, revision) => etcd_client::Compare::create_revision(
                     self.full_key(key),
                     CompareOp::Equal,
@@ -211,15 +218,17 @@ impl MetaStore for EtcdStore {
             })
             .collect();
         let request = etcd_client::Txn::new().when(compares).and_then(ops);
-        let response = self
-            .client
-            .clone()
-            .txn(request)
-            .await
-            .map_err(|err| match first_lease_opt {
-                Some(lease_id) if is_lease_not_found(&err) => Error::LeaseExpired { lease: lease_id },
-                _ => map_err(err),
-            })?;
+        let response =
+            self.client
+                .clone()
+                .txn(request)
+                .await
+                .map_err(|err| match first_lease_opt {
+                    Some(lease_id) if is_lease_not_found(&err) => {
+                        Error::LeaseExpired { lease: lease_id }
+                    }
+                    _ => map_err(err),
+                })?;
         Ok(response.succeeded())
     }
 

@@ -188,7 +188,9 @@ impl Registration {
             .put(&self.shared.key, value, Some(current.lease))
             .await
         {
-            Err(Error::LeaseExpired { .. }) => self.shared.write_under_new_lease(&mut current).await,
+            Err(Error::LeaseExpired { .. }) => {
+                self.shared.write_under_new_lease(&mut current).await
+            }
             other => other.map(|_revision| ()),
         }
     }

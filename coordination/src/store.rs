@@ -115,7 +115,12 @@ impl Txn {
     }
 
     /// Adds a put attached to `lease`.
-    pub fn put_with_lease(mut self, key: impl Into<String>, value: Vec<u8>, lease: LeaseId) -> Self {
+    pub fn put_with_lease(
+        mut self,
+        key: impl Into<String>,
+        value: Vec<u8>,
+        lease: LeaseId,
+    ) -> Self {
         self.ops.push(Op::Put {
             key: key.into(),
             value,

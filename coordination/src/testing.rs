@@ -114,7 +114,10 @@ impl EtcdServer {
             .args(["--initial-advertise-peer-urls", &peer_url])
             .args(["--initial-cluster", &format!("default={peer_url}")])
             .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("failed to clone the etcd log handle"))
+            .stdout(
+                log.try_clone()
+                    .expect("failed to clone the etcd log handle"),
+            )
             .stderr(log)
             .spawn()
             .unwrap_or_else(|err| panic!("failed to start {binary}: {err}"));
@@ -165,8 +168,14 @@ fn free_port_pair() -> (u16, u16) {
     let first = TcpListener::bind("127.0.0.1:0").expect("failed to bind a loopback port");
     let second = TcpListener::bind("127.0.0.1:0").expect("failed to bind a loopback port");
     let ports = (
-        first.local_addr().expect("bound socket has an address").port(),
-        second.local_addr().expect("bound socket has an address").port(),
+        first
+            .local_addr()
+            .expect("bound socket has an address")
+            .port(),
+        second
+            .local_addr()
+            .expect("bound socket has an address")
+            .port(),
     );
     drop((first, second));
     ports

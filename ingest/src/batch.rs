@@ -1,6 +1,6 @@
 //! [`run_batch`]: runs a parsed batch task to completion on the calling thread. It reads
-//! every input line, turns it into a row ([`row`]), routes the row to the in-memory index of
-//! its time chunk ([`RowStore`], rolled up when asked), and writes a segment whenever a chunk
+//! every input line, turns it into a row (`row`), routes the row to the in-memory index of
+//! its time chunk (`RowStore`, rolled up when asked), and writes a segment whenever a chunk
 //! reaches `maxRowsPerSegment` (Druid's dynamic partitioning) and at the end.
 //!
 //! Memory is bounded by `maxRowsPerSegment` rows per time chunk present in the input; there
@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use henge_segment::{Granularity, Interval, SegmentId, ShardSpec, WriteSummary};
+use henge_segment::{Granularity, Interval, SegmentBuilder, SegmentId, ShardSpec, WriteSummary};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
@@ -61,10 +61,35 @@ pub fn run_batch(
     batch.finish()
 }
 
-/// One time chunk's open index and how many partitions it already wrote.
+/// One time chunk's open partition and how many partitions it already wrote.
 struct Chunk {
-    store: RowStore,
+    rows: ChunkRows,
     written: u32,
+}
+
+/// The rows of an open partition.
+enum ChunkRows {
+    /// Without rollup or discovery, rows go straight into the segment builder.
+    Direct(SegmentBuilder),
+    /// Otherwise they are indexed first (see [`RowStore`]).
+    Indexed(RowStore),
+}
+
+impl ChunkRows {
+    fn new(layout: &RowLayout, rollup: bool, metadata: &Value) -> ChunkRows {
+        if layout.is_direct(rollup) {
+            ChunkRows::Direct(layout.new_builder(metadata.clone()))
+        } else {
+            ChunkRows::Indexed(layout.new_store(rollup))
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            ChunkRows::Direct(builder) => builder.num_rows(),
+            ChunkRows::Indexed(store) => store.len(),
+        }
+    }
 }
 
 struct Batch<'t> {
@@ -130,26 +155,26 @@ impl<'t> Batch<'t> {
 
     fn read(&mut self, entity: &InputEntity) -> Result<()> {
         let source = entity.describe();
-        let mut slots = Vec::new();
+        let mut slots: Vec<Option<&RawValue>> = Vec::new();
+        let mut record = 0u64;
         entity.for_each_line(|line, line_number, raw_len| {
             self.stats.processed_bytes += raw_len as u64;
-            let Ok(text) = std::str::from_utf8(line) else {
-                let text = String::from_utf8_lossy(line);
-                let message = format!(
-                    "Unable to parse row [{text}] (Path: {source}, Line: {line_number}): invalid UTF-8"
-                );
-                return self.parse_exception(&text, message, true);
-            };
-            if text.trim().is_empty() {
+            if line.iter().all(u8::is_ascii_whitespace) {
                 return Ok(());
             }
+            record += 1;
+            let location = || format!("(Path: {source}, Record: {record}, Line: {line_number})");
+            let Ok(text) = std::str::from_utf8(line) else {
+                let text = String::from_utf8_lossy(line);
+                let message = format!("Unable to parse row [{text}] {}: invalid UTF-8", location());
+                return self.parse_exception(&text, message, true);
+            };
             let mut line_slots = crate::parse::recycle(std::mem::take(&mut slots));
             let outcome = self.layout.parse(text, &mut line_slots);
             let result = match outcome {
                 Ok(time) => self.add_row(text, time, &line_slots),
                 Err(message) => {
-                    let message = format!("{message} (Path: {source}, Line: {line_number})");
-                    self.parse_exception(text, message, true)
+                    self.parse_exception(text, format!("{message} {}", location()), true)
                 }
             };
             slots = crate::parse::recycle(line_slots);
@@ -172,16 +197,19 @@ impl<'t> Batch<'t> {
             Granularity::All => Interval::ETERNITY.start,
             query => query.bucket_start(time),
         };
-        let layout = &mut self.layout;
+        let (layout, metadata) = (&mut self.layout, &self.metadata);
         let chunk = self.chunks.entry(bucket).or_insert_with(|| Chunk {
-            store: layout.new_store(granularity.rollup),
+            rows: ChunkRows::new(layout, granularity.rollup, metadata),
             written: 0,
         });
-        let outcome = layout.add_to(&mut chunk.store, truncated, slots);
-        let full = (chunk.store.len() >= task.spec.tuning_config.max_rows_per_segment).then(|| {
-            let fresh = layout.new_store(granularity.rollup);
+        let outcome = match &mut chunk.rows {
+            ChunkRows::Direct(builder) => layout.add_to_builder(builder, truncated, slots),
+            ChunkRows::Indexed(store) => layout.add_to(store, truncated, slots),
+        };
+        let full = (chunk.rows.len() >= task.spec.tuning_config.max_rows_per_segment).then(|| {
+            let fresh = ChunkRows::new(layout, granularity.rollup, metadata);
             chunk.written += 1;
-            (std::mem::replace(&mut chunk.store, fresh), chunk.written - 1)
+            (std::mem::replace(&mut chunk.rows, fresh), chunk.written - 1)
         });
         match outcome {
             LineOutcome::Clean => self.stats.processed += 1,
@@ -189,8 +217,8 @@ impl<'t> Batch<'t> {
                 self.parse_exception(text, messages.join("; "), false)?;
             }
         }
-        if let Some((store, partition)) = full {
-            self.write_segment(bucket, partition, &store)?;
+        if let Some((rows, partition)) = full {
+            self.write_segment(bucket, partition, rows)?;
         }
         Ok(())
     }
@@ -203,7 +231,12 @@ impl<'t> Batch<'t> {
         } else {
             crate::stats::ParseErrorType::ProcessedWithError
         };
-        self.stats.record(error_type, input, message, tuning.max_saved_parse_exceptions);
+        self.stats.record(
+            error_type,
+            input,
+            message,
+            tuning.max_saved_parse_exceptions,
+        );
         match tuning.max_parse_exceptions {
             Some(limit) if self.stats.parse_exceptions() > limit => {
                 Err(IngestError::MaxParseExceptions {
@@ -215,9 +248,14 @@ impl<'t> Batch<'t> {
         }
     }
 
-    /// Writes `store` as partition `partition` of the chunk starting at `bucket`.
-    fn write_segment(&mut self, bucket: i64, partition: u32, store: &RowStore) -> Result<()> {
-        let segment_granularity = self.task.spec.data_schema.granularity_spec.segment_granularity;
+    /// Writes `rows` as partition `partition` of the chunk starting at `bucket`.
+    fn write_segment(&mut self, bucket: i64, partition: u32, rows: ChunkRows) -> Result<()> {
+        let segment_granularity = self
+            .task
+            .spec
+            .data_schema
+            .granularity_spec
+            .segment_granularity;
         let interval = match segment_granularity {
             Granularity::All => Interval::ETERNITY,
             granularity => granularity.bucket_interval(bucket),
@@ -228,7 +266,13 @@ impl<'t> Batch<'t> {
             version: self.version.to_string(),
             partition,
         };
-        let (builder, dimensions, metrics) = store.build(self.metadata.clone());
+        let (builder, (dimensions, metrics)) = match rows {
+            ChunkRows::Direct(builder) => (builder, self.layout.column_names()),
+            ChunkRows::Indexed(store) => {
+                let (builder, dimensions, metrics) = store.build(self.metadata.clone());
+                (builder, (dimensions, metrics))
+            }
+        };
         let path = self.work_dir.join(format!("{id}.seg").replace('/', "_"));
         let mut summary_opt = None;
         henge_common::fsutil::write_atomic_with(&path, |file| {
@@ -254,13 +298,12 @@ impl<'t> Batch<'t> {
     fn finish(mut self) -> Result<BatchOutput> {
         let chunks = std::mem::take(&mut self.chunks);
         for (bucket, chunk) in chunks {
-            if chunk.store.len() > 0 {
-                self.write_segment(bucket, chunk.written, &chunk.store)?;
+            if chunk.rows.len() > 0 {
+                self.write_segment(bucket, chunk.written, chunk.rows)?;
             }
         }
-        self.segments.sort_by(|a, b| {
-            (a.id.interval, a.id.partition).cmp(&(b.id.interval, b.id.partition))
-        });
+        self.segments
+            .sort_by_key(|segment| (segment.id.interval, segment.id.partition));
         for index in 0..self.segments.len() {
             let interval = self.segments[index].id.interval;
             let partitions = self

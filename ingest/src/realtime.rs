@@ -1,8 +1,8 @@
 //! [`RealtimeIndex`]: the in-memory data of push ingestion (`POST /druid/v2/push/{ds}`) on one
 //! realtime node, served to queries until it is handed off as segments.
 //!
-//! Each datasource has a schema discovered from its events ([`schema`]: every field but
-//! `timestamp` is a dimension; no rollup) and one or more [`sink`]s per segment-granularity
+//! Each datasource has a schema discovered from its events (`schema`: every field but
+//! `timestamp` is a dimension; no rollup) and one or more `sink`s per segment-granularity
 //! time chunk. A sink becomes full at `max_rows_per_segment` rows; later rows for its chunk go
 //! to a new sink with the next partition number and the same version (the version is asked
 //! from the caller once per chunk). [`RealtimeIndex::take_for_handoff`] removes sinks that are
@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use henge_segment::{ColumnSpec, Granularity, Interval, Segment, SegmentId};
 
-pub use self::schema::TIMESTAMP_FIELD;
 use self::schema::PushSchema;
+pub use self::schema::TIMESTAMP_FIELD;
 use self::sink::Sink;
 use crate::error::{IngestError, Result, SpecError};
 
@@ -130,12 +130,16 @@ impl RealtimeIndex {
                 chunks: BTreeMap::new(),
             });
         let validated = match state.schema.validate(body, MAX_PUSH_ERRORS) {
-            Ok(validated) => validated,
-            Err(errors) => {
+            Ok(validated) if !validated.events.is_empty() => validated,
+            outcome => {
+                // Leave no trace of a datasource that got no data.
                 if is_new {
                     self.datasources.remove(datasource);
                 }
-                return Err(IngestError::PushRejected { errors });
+                return match outcome {
+                    Ok(_) => Ok(PushSummary { accepted: 0 }),
+                    Err(errors) => Err(IngestError::PushRejected { errors }),
+                };
             }
         };
         state.schema.apply(&validated);
@@ -166,7 +170,12 @@ impl RealtimeIndex {
                 chunk.next_partition += 1;
             }
             let sink = chunk.sinks.last_mut().expect("a sink was just ensured");
-            sink.push(&state.schema, event, &mut scalars, config.max_rows_in_memory)?;
+            sink.push(
+                &state.schema,
+                event,
+                &mut scalars,
+                config.max_rows_in_memory,
+            )?;
         }
         for chunk in state.chunks.values_mut() {
             for sink in &mut chunk.sinks {
@@ -178,9 +187,11 @@ impl RealtimeIndex {
         })
     }
 
-    /// Every sink, with its hydrants: what queries on realtime data must cover.
+    /// Every sink, ordered by id, with its hydrants: what queries on realtime data must
+    /// cover.
     pub fn sinks(&self) -> Vec<SinkView> {
-        self.datasources
+        let mut views: Vec<SinkView> = self
+            .datasources
             .values()
             .flat_map(|state| state.chunks.values())
             .flat_map(|chunk| &chunk.sinks)
@@ -189,7 +200,9 @@ impl RealtimeIndex {
                 segments: sink.hydrants.clone(),
                 num_rows: sink.num_rows,
             })
-            .collect()
+            .collect();
+        views.sort_by(|a, b| a.id.cmp(&b.id));
+        views
     }
 
     /// The columns discovered so far for `datasource` (all dimensions), if it has any data.
@@ -201,7 +214,12 @@ impl RealtimeIndex {
 
     /// Removes and returns the sinks to hand off: those that are full, those whose time
     /// chunk ended more than `grace_ms` before `now_ms`, or every sink when `force`.
-    pub fn take_for_handoff(&mut self, now_ms: i64, grace_ms: i64, force: bool) -> Vec<SinkHandoff> {
+    pub fn take_for_handoff(
+        &mut self,
+        now_ms: i64,
+        grace_ms: i64,
+        force: bool,
+    ) -> Vec<SinkHandoff> {
         let max_rows = self.config.max_rows_per_segment;
         let mut handoffs = Vec::new();
         for state in self.datasources.values_mut() {

@@ -5,11 +5,15 @@
 //! discovery); earlier rows read null there. [`RowStore::build`] hands the rows to a
 //! [`SegmentBuilder`], which sorts them.
 
+mod columns;
+mod dictionary;
+
 use std::hash::{BuildHasher, Hash, Hasher};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
-use henge_segment::{ColumnSpec, ColumnType, SegmentBuilder, ValueRef};
+use henge_segment::{ColumnSpec, ColumnType, SegmentBuilder};
 
+use self::columns::{DimKey, Dimension, Metric};
 use crate::spec::MetricKind;
 
 /// How a dimension column stores its values.
@@ -40,101 +44,6 @@ pub(crate) enum MetricInput {
     Double(Option<f64>),
 }
 
-/// The narrowest type that holds every value seen by a typed column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Lattice {
-    Nothing,
-    Long,
-    Double,
-    String,
-}
-
-/// Distinct strings in insertion order; id 0 is reserved for null.
-#[derive(Default)]
-struct Dictionary {
-    arena: String,
-    /// End offset of value `id` is `ends[id - 1]`.
-    ends: Vec<usize>,
-    table: HashTable<u32>,
-    hasher: DefaultHashBuilder,
-}
-
-impl Dictionary {
-    fn get(&self, id: u32) -> Option<&str> {
-        let index = id.checked_sub(1)? as usize;
-        let start = if index == 0 { 0 } else { self.ends[index - 1] };
-        Some(&self.arena[start..self.ends[index]])
-    }
-
-    fn intern(&mut self, value: &str) -> u32 {
-        let hash = self.hasher.hash_one(value);
-        let Dictionary {
-            arena,
-            ends,
-            table,
-            hasher,
-        } = self;
-        let value_of = |id: u32| {
-            let index = id as usize - 1;
-            let start = if index == 0 { 0 } else { ends[index - 1] };
-            &arena[start..ends[index]]
-        };
-        if let Some(id) = table.find(hash, |&id| value_of(id) == value) {
-            return *id;
-        }
-        arena.push_str(value);
-        ends.push(arena.len());
-        let id = ends.len() as u32;
-        let rehash = |&id: &u32| {
-            let index = id as usize - 1;
-            let start = if index == 0 { 0 } else { ends[index - 1] };
-            hasher.hash_one(&arena[start..ends[index]])
-        };
-        table.insert_unique(hash, id, rehash);
-        id
-    }
-
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-}
-
-enum DimColumn {
-    Strings {
-        dictionary: Dictionary,
-        /// One id per row, 0 for null.
-        ids: Vec<u32>,
-        /// `Some` for a [`DimStorage::Typed`] column.
-        lattice: Option<Lattice>,
-    },
-    Longs(Vec<Option<i64>>),
-    Doubles(Vec<Option<f64>>),
-}
-
-/// A dimension's value in the rollup key: a dictionary id, or a number's bits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum DimKey {
-    Null,
-    Id(u32),
-    Long(i64),
-    Double(u64),
-}
-
-struct Dimension {
-    name: String,
-    /// Explicit dimensions are always written; discovered ones only if a row had a value.
-    explicit: bool,
-    has_values: bool,
-    column: DimColumn,
-}
-
-struct Metric {
-    name: String,
-    kind: MetricKind,
-    longs: Vec<Option<i64>>,
-    doubles: Vec<Option<f64>>,
-}
-
 /// The rows of one time chunk (see the module docs).
 pub(crate) struct RowStore {
     rollup: bool,
@@ -155,12 +64,7 @@ impl RowStore {
             dims: Vec::new(),
             metrics: metrics
                 .iter()
-                .map(|(name, kind)| Metric {
-                    name: name.clone(),
-                    kind: *kind,
-                    longs: Vec::new(),
-                    doubles: Vec::new(),
-                })
+                .map(|(name, kind)| Metric::new(name, *kind))
                 .collect(),
             table: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
@@ -179,21 +83,8 @@ impl RowStore {
     /// Appends a dimension column; rows already stored are null in it.
     pub(crate) fn add_dimension(&mut self, name: &str, storage: DimStorage, explicit: bool) {
         let rows = self.times.len();
-        let column = match storage {
-            DimStorage::Fixed(ColumnType::Long) => DimColumn::Longs(vec![None; rows]),
-            DimStorage::Fixed(ColumnType::Double) => DimColumn::Doubles(vec![None; rows]),
-            DimStorage::Fixed(ColumnType::String) | DimStorage::Typed => DimColumn::Strings {
-                dictionary: Dictionary::default(),
-                ids: vec![0; rows],
-                lattice: (storage == DimStorage::Typed).then_some(Lattice::Nothing),
-            },
-        };
-        self.dims.push(Dimension {
-            name: name.to_string(),
-            explicit,
-            has_values: false,
-            column,
-        });
+        self.dims
+            .push(Dimension::new(name, storage, explicit, rows));
     }
 
     /// Starts a row; then call [`RowStore::push_dim`] once per dimension, in column order,
@@ -222,7 +113,10 @@ impl RowStore {
             let same_row = |&row: &u32| {
                 let row = row as usize;
                 times[row] == time
-                    && dims.iter().zip(keys).all(|(dim, key)| dim.key_at(row) == *key)
+                    && dims
+                        .iter()
+                        .zip(keys)
+                        .all(|(dim, key)| dim.key_at(row) == *key)
             };
             if let Some(&row) = self.table.find(hash, same_row) {
                 for (metric, input) in self.metrics.iter_mut().zip(metrics) {
@@ -252,7 +146,10 @@ impl RowStore {
 
     /// A builder holding every row, with `metadata`, plus the dimension and metric names it
     /// writes.
-    pub(crate) fn build(&self, metadata: serde_json::Value) -> (SegmentBuilder, Vec<String>, Vec<String>) {
+    pub(crate) fn build(
+        &self,
+        metadata: serde_json::Value,
+    ) -> (SegmentBuilder, Vec<String>, Vec<String>) {
         let mut specs = Vec::new();
         let mut sources = Vec::new();
         let mut dimension_names = Vec::new();
@@ -267,7 +164,10 @@ impl RowStore {
         }
         let metric_names: Vec<String> = self.metrics.iter().map(|m| m.name.clone()).collect();
         for metric in &self.metrics {
-            specs.push(ColumnSpec::metric(metric.name.clone(), metric.kind.column_type()));
+            specs.push(ColumnSpec::metric(
+                metric.name.clone(),
+                metric.kind.column_type(),
+            ));
         }
         let dim_columns = sources.len();
         let mut builder = SegmentBuilder::new(specs);
@@ -304,175 +204,132 @@ fn key_hash(
     state.finish()
 }
 
-/// How a dimension's stored values become segment values.
-enum Output {
-    Strings,
-    Longs,
-    Doubles,
-    /// A typed string column written as numbers: the parsed value per dictionary id.
-    ParsedLongs(Vec<Option<i64>>),
-    ParsedDoubles(Vec<Option<f64>>),
-}
+#[cfg(test)]
+mod tests {
+    use henge_segment::reader::ColumnRef;
+    use henge_segment::Segment;
 
-impl Dimension {
-    fn key_of(&mut self, input: DimInput<'_>) -> DimKey {
-        let key = match (&mut self.column, input) {
-            (_, DimInput::Null) => DimKey::Null,
-            (DimColumn::Strings { dictionary, lattice, .. }, DimInput::Str(text)) => {
-                raise(lattice, Lattice::String);
-                DimKey::Id(dictionary.intern(text))
-            }
-            (DimColumn::Strings { dictionary, lattice, .. }, DimInput::Number(text)) => {
-                let kind = if text.parse::<i64>().is_ok() { Lattice::Long } else { Lattice::Double };
-                raise(lattice, kind);
-                DimKey::Id(dictionary.intern(text))
-            }
-            (DimColumn::Strings { dictionary, lattice, .. }, DimInput::Long(long)) => {
-                raise(lattice, Lattice::Long);
-                DimKey::Id(dictionary.intern(&long.to_string()))
-            }
-            (DimColumn::Strings { dictionary, lattice, .. }, DimInput::Double(double)) => {
-                raise(lattice, Lattice::Double);
-                DimKey::Id(dictionary.intern(&format!("{double:?}")))
-            }
-            (DimColumn::Longs(_), input) => match to_long(input) {
-                Some(long) => DimKey::Long(long),
-                None => DimKey::Null,
-            },
-            (DimColumn::Doubles(_), input) => match to_double(input) {
-                Some(double) => DimKey::Double(double.to_bits()),
-                None => DimKey::Null,
-            },
+    use super::*;
+
+    fn metrics() -> Vec<(String, MetricKind)> {
+        [
+            ("count", MetricKind::Count),
+            ("sum", MetricKind::LongSum),
+            ("min", MetricKind::DoubleMin),
+            ("max", MetricKind::LongMax),
+        ]
+        .map(|(name, kind)| (name.to_string(), kind))
+        .to_vec()
+    }
+
+    fn add(store: &mut RowStore, time: i64, dims: &[DimInput<'_>], value: Option<i64>) {
+        store.start_row();
+        for dim in dims {
+            store.push_dim(*dim);
+        }
+        let as_double = value.map(|v| v as f64);
+        let inputs = [
+            MetricInput::Long(Some(1)),
+            MetricInput::Long(value),
+            MetricInput::Double(as_double),
+            MetricInput::Long(value),
+        ];
+        store.finish_row(time, &inputs);
+    }
+
+    fn segment(store: &RowStore) -> Segment {
+        let mut bytes = Vec::new();
+        store
+            .build(serde_json::Value::Null)
+            .0
+            .write(&mut bytes)
+            .unwrap();
+        Segment::from_vec(bytes).unwrap()
+    }
+
+    fn longs(segment: &Segment, name: &str) -> Vec<Option<i64>> {
+        let Some(ColumnRef::Long(column)) = segment.column(name) else {
+            panic!("{name} is a long column")
         };
-        self.has_values |= key != DimKey::Null;
-        key
+        (0..segment.num_rows())
+            .map(|row| (!column.is_null(row)).then(|| column.values()[row]))
+            .collect()
     }
 
-    fn key_at(&self, row: usize) -> DimKey {
-        match &self.column {
-            DimColumn::Strings { ids, .. } => match ids[row] {
-                0 => DimKey::Null,
-                id => DimKey::Id(id),
-            },
-            DimColumn::Longs(values) => values[row].map_or(DimKey::Null, DimKey::Long),
-            DimColumn::Doubles(values) => values[row].map_or(DimKey::Null, |v| DimKey::Double(v.to_bits())),
+    #[test]
+    fn rollup_folds_equal_rows_and_ignores_nulls() {
+        let mut store = RowStore::new(&metrics(), true);
+        store.add_dimension("page", DimStorage::Fixed(ColumnType::String), true);
+        store.add_dimension("n", DimStorage::Fixed(ColumnType::Long), true);
+        let a = DimInput::Str("a");
+        add(&mut store, 10, &[a, DimInput::Long(1)], Some(5));
+        add(&mut store, 10, &[a, DimInput::Long(1)], None);
+        add(&mut store, 10, &[a, DimInput::Long(1)], Some(-2));
+        add(&mut store, 10, &[a, DimInput::Null], Some(7));
+        add(&mut store, 11, &[a, DimInput::Long(1)], Some(1));
+        assert_eq!(store.len(), 3);
+        let segment = segment(&store);
+        assert_eq!(segment.times(), [10, 10, 11]);
+        // Sorted by (time, page, n) with nulls first.
+        assert_eq!(longs(&segment, "n"), [None, Some(1), Some(1)]);
+        assert_eq!(longs(&segment, "count"), [Some(1), Some(3), Some(1)]);
+        assert_eq!(longs(&segment, "sum"), [Some(7), Some(3), Some(1)]);
+        assert_eq!(longs(&segment, "max"), [Some(7), Some(5), Some(1)]);
+        let Some(ColumnRef::Double(min)) = segment.column("min") else {
+            panic!()
+        };
+        assert_eq!(min.values(), [7.0, -2.0, 1.0]);
+    }
+
+    #[test]
+    fn a_dimension_added_later_is_null_in_earlier_rows() {
+        let mut store = RowStore::new(&metrics(), true);
+        store.add_dimension("a", DimStorage::Fixed(ColumnType::String), false);
+        add(&mut store, 0, &[DimInput::Str("x")], Some(1));
+        store.add_dimension("b", DimStorage::Typed, false);
+        store.add_dimension("never", DimStorage::Typed, false);
+        // Same key as the first row: b is null there.
+        add(
+            &mut store,
+            0,
+            &[DimInput::Str("x"), DimInput::Null, DimInput::Null],
+            Some(2),
+        );
+        add(
+            &mut store,
+            0,
+            &[DimInput::Str("x"), DimInput::Number("2.5"), DimInput::Null],
+            Some(4),
+        );
+        add(
+            &mut store,
+            0,
+            &[DimInput::Null, DimInput::Number("3"), DimInput::Null],
+            Some(8),
+        );
+        assert_eq!(store.len(), 3);
+        let segment = segment(&store);
+        let names: Vec<(&str, ColumnType)> = segment
+            .schema()
+            .iter()
+            .map(|column| (column.name.as_str(), column.column_type))
+            .collect();
+        assert_eq!(
+            names[..2],
+            [("a", ColumnType::String), ("b", ColumnType::Double)]
+        );
+        assert_eq!(names.len(), 6, "never had a value, so it is not written");
+        assert_eq!(longs(&segment, "sum"), [Some(8), Some(3), Some(4)]);
+    }
+
+    #[test]
+    fn without_rollup_every_row_is_kept() {
+        let mut store = RowStore::new(&metrics(), false);
+        store.add_dimension("a", DimStorage::Fixed(ColumnType::String), true);
+        for _ in 0..3 {
+            add(&mut store, 0, &[DimInput::Str("x")], Some(1));
         }
-    }
-
-    fn push(&mut self, key: DimKey) {
-        match (&mut self.column, key) {
-            (DimColumn::Strings { ids, .. }, DimKey::Id(id)) => ids.push(id),
-            (DimColumn::Strings { ids, .. }, _) => ids.push(0),
-            (DimColumn::Longs(values), DimKey::Long(long)) => values.push(Some(long)),
-            (DimColumn::Longs(values), _) => values.push(None),
-            (DimColumn::Doubles(values), DimKey::Double(bits)) => values.push(Some(f64::from_bits(bits))),
-            (DimColumn::Doubles(values), _) => values.push(None),
-        }
-    }
-
-    fn output(&self) -> (ColumnType, Output) {
-        match &self.column {
-            DimColumn::Longs(_) => (ColumnType::Long, Output::Longs),
-            DimColumn::Doubles(_) => (ColumnType::Double, Output::Doubles),
-            DimColumn::Strings { dictionary, lattice, .. } => {
-                let ids = 1..=dictionary.len() as u32;
-                let text = |id| dictionary.get(id).unwrap_or_default();
-                match lattice {
-                    Some(Lattice::Long) => (
-                        ColumnType::Long,
-                        Output::ParsedLongs(ids.map(|id| text(id).parse().ok()).collect()),
-                    ),
-                    Some(Lattice::Double) => (
-                        ColumnType::Double,
-                        Output::ParsedDoubles(ids.map(|id| text(id).parse().ok()).collect()),
-                    ),
-                    _ => (ColumnType::String, Output::Strings),
-                }
-            }
-        }
-    }
-
-    fn value_at<'s>(&'s self, row: usize, output: &'s Output) -> ValueRef<'s> {
-        match (&self.column, output) {
-            (DimColumn::Strings { dictionary, ids, .. }, Output::Strings) => {
-                dictionary.get(ids[row]).map_or(ValueRef::Null, ValueRef::Str)
-            }
-            (DimColumn::Strings { ids, .. }, Output::ParsedLongs(parsed)) => match ids[row] {
-                0 => ValueRef::Null,
-                id => parsed[id as usize - 1].map_or(ValueRef::Null, ValueRef::Long),
-            },
-            (DimColumn::Strings { ids, .. }, Output::ParsedDoubles(parsed)) => match ids[row] {
-                0 => ValueRef::Null,
-                id => parsed[id as usize - 1].map_or(ValueRef::Null, ValueRef::Double),
-            },
-            (DimColumn::Longs(values), _) => values[row].map_or(ValueRef::Null, ValueRef::Long),
-            (DimColumn::Doubles(values), _) => values[row].map_or(ValueRef::Null, ValueRef::Double),
-            (DimColumn::Strings { .. }, _) => ValueRef::Null,
-        }
-    }
-}
-
-fn raise(lattice: &mut Option<Lattice>, seen: Lattice) {
-    if let Some(current) = lattice {
-        *current = (*current).max(seen);
-    }
-}
-
-fn to_long(input: DimInput<'_>) -> Option<i64> {
-    match input {
-        DimInput::Long(long) => Some(long),
-        DimInput::Double(double) => Some(double as i64),
-        DimInput::Null | DimInput::Str(_) | DimInput::Number(_) => None,
-    }
-}
-
-fn to_double(input: DimInput<'_>) -> Option<f64> {
-    match input {
-        DimInput::Double(double) => Some(double),
-        DimInput::Long(long) => Some(long as f64),
-        DimInput::Null | DimInput::Str(_) | DimInput::Number(_) => None,
-    }
-}
-
-impl Metric {
-    fn push(&mut self, input: MetricInput) {
-        match input {
-            MetricInput::Long(value) => self.longs.push(value),
-            MetricInput::Double(value) => self.doubles.push(value),
-        }
-    }
-
-    /// Folds `input` into row `row` with this metric's aggregator; nulls are ignored.
-    fn fold(&mut self, row: usize, input: MetricInput) {
-        match input {
-            MetricInput::Long(Some(value)) => {
-                let slot = &mut self.longs[row];
-                *slot = Some(match (*slot, self.kind) {
-                    (None, _) => value,
-                    (Some(old), MetricKind::LongMin) => old.min(value),
-                    (Some(old), MetricKind::LongMax) => old.max(value),
-                    // count and longSum; Java's long arithmetic wraps.
-                    (Some(old), _) => old.wrapping_add(value),
-                });
-            }
-            MetricInput::Double(Some(value)) => {
-                let slot = &mut self.doubles[row];
-                *slot = Some(match (*slot, self.kind) {
-                    (None, _) => value,
-                    (Some(old), MetricKind::DoubleMin) => old.min(value),
-                    (Some(old), MetricKind::DoubleMax) => old.max(value),
-                    (Some(old), _) => old + value,
-                });
-            }
-            MetricInput::Long(None) | MetricInput::Double(None) => {}
-        }
-    }
-
-    fn value_at(&self, row: usize) -> ValueRef<'static> {
-        if self.kind.column_type() == ColumnType::Long {
-            self.longs[row].map_or(ValueRef::Null, ValueRef::Long)
-        } else {
-            self.doubles[row].map_or(ValueRef::Null, ValueRef::Double)
-        }
+        assert_eq!(store.len(), 3);
+        assert_eq!(longs(&segment(&store), "count"), [Some(1); 3]);
     }
 }

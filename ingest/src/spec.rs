@@ -14,12 +14,12 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use self::fields::Obj;
+pub(crate) use self::schema::validate_datasource;
 pub use self::schema::{
     DataSchema, DimensionKind, DimensionSchema, DimensionsSpec, GranularitySpec, MetricKind,
     MetricSpec, TimestampFormat, TimestampSpec,
 };
-pub(crate) use self::schema::validate_datasource;
-use self::fields::Obj;
 use crate::error::SpecError;
 
 /// Druid's default `maxRowsPerSegment` for dynamic partitioning.

@@ -173,7 +173,9 @@ pub(crate) fn truncate_chars(text: &str, max_chars: usize) -> &str {
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 #[cfg(test)]
@@ -187,7 +189,12 @@ mod tests {
             processed_bytes: 120,
             ..RowStats::default()
         };
-        stats.record(ParseErrorType::Unparseable, "{bad", "Unable to parse row [{bad]".into(), 1);
+        stats.record(
+            ParseErrorType::Unparseable,
+            "{bad",
+            "Unable to parse row [{bad]".into(),
+            1,
+        );
         stats.record(ParseErrorType::Unparseable, "x", "second".into(), 1);
         let report = stats.to_druid_report("task-1", IngestionState::Completed, None);
         let payload = &report["ingestionStatsAndErrors"]["payload"];
@@ -198,7 +205,9 @@ mod tests {
         assert_eq!(payload["rowStats"]["determinePartitions"]["processed"], 0);
         assert_eq!(payload["errorMsg"], Value::Null);
         // Only the most recent exception is kept with max_saved = 1.
-        let events = payload["unparseableEvents"]["buildSegments"].as_array().unwrap();
+        let events = payload["unparseableEvents"]["buildSegments"]
+            .as_array()
+            .unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0]["details"][0], "second");
         assert_eq!(events[0]["errorType"], "unparseable");

@@ -107,7 +107,11 @@ fn count_bits(bits: &[u64], range: &Range<usize>) -> usize {
         let word = position / 64;
         let offset = position % 64;
         let width = (64 - offset).min(range.end - position);
-        let mask = if width == 64 { u64::MAX } else { ((1u64 << width) - 1) << offset };
+        let mask = if width == 64 {
+            u64::MAX
+        } else {
+            ((1u64 << width) - 1) << offset
+        };
         count += (bits[word] & mask).count_ones() as usize;
         position += width;
     }
@@ -223,16 +227,30 @@ impl<'a> Accumulator<'a> {
         }
     }
 
+    /// Whether adding rows cannot change the state: a sum, min or max of a missing column.
+    fn reads_nothing(&self) -> bool {
+        matches!(self.input, Input::Missing) && !matches!(self.state, State::Count(_))
+    }
+
     /// Aggregates the contiguous rows `rows` into `slot`.
     pub(crate) fn add_range(&mut self, slot: usize, rows: Range<usize>) {
-        if rows.is_empty() {
+        if rows.is_empty() || self.reads_nothing() {
             return;
         }
         match (&mut self.state, &self.input) {
             (State::Count(counts), _) => counts[slot] += rows.len() as i64,
-            (State::Long { op: NumericOp::Sum, values, seen }, Input::Longs(column, _)) => {
+            (
+                State::Long {
+                    op: NumericOp::Sum,
+                    values,
+                    seen,
+                },
+                Input::Longs(column, _),
+            ) => {
                 // Null rows hold 0, so they do not change the sum; they only decide `seen`.
-                let sum = column[rows.clone()].iter().fold(0i64, |sum, v| sum.wrapping_add(*v));
+                let sum = column[rows.clone()]
+                    .iter()
+                    .fold(0i64, |sum, v| sum.wrapping_add(*v));
                 values[slot] = values[slot].wrapping_add(sum);
                 seen[slot] |= self.input.non_null_count(&rows) > 0;
             }
@@ -247,8 +265,17 @@ impl<'a> Accumulator<'a> {
                     seen[slot] = true;
                 }
             }
-            (State::Double { op: NumericOp::Sum, values, seen }, Input::Doubles(column, _)) => {
-                let sum = column[rows.clone()].iter().fold(values[slot], |sum, v| sum + v);
+            (
+                State::Double {
+                    op: NumericOp::Sum,
+                    values,
+                    seen,
+                },
+                Input::Doubles(column, _),
+            ) => {
+                let sum = column[rows.clone()]
+                    .iter()
+                    .fold(values[slot], |sum, v| sum + v);
                 values[slot] = sum;
                 seen[slot] |= self.input.non_null_count(&rows) > 0;
             }
@@ -262,9 +289,19 @@ impl<'a> Accumulator<'a> {
 
     /// Aggregates the given rows into `slot`.
     pub(crate) fn add_rows(&mut self, slot: usize, rows: &[u32]) {
+        if self.reads_nothing() {
+            return;
+        }
         match (&mut self.state, &self.input) {
             (State::Count(counts), _) => counts[slot] += rows.len() as i64,
-            (State::Long { op: NumericOp::Sum, values, seen }, Input::Longs(column, None)) => {
+            (
+                State::Long {
+                    op: NumericOp::Sum,
+                    values,
+                    seen,
+                },
+                Input::Longs(column, None),
+            ) => {
                 let sum = rows
                     .iter()
                     .fold(0i64, |sum, &row| sum.wrapping_add(column[row as usize]));
@@ -281,6 +318,9 @@ impl<'a> Accumulator<'a> {
 
     /// Aggregates `rows[i]` into `slots[i]`.
     pub(crate) fn add_grouped(&mut self, rows: &[u32], slots: &[u32]) {
+        if self.reads_nothing() {
+            return;
+        }
         match &mut self.state {
             State::Count(counts) => {
                 for &slot in slots {
@@ -359,7 +399,7 @@ mod tests {
     fn counts_bits_in_ranges() {
         let bits = vec![u64::MAX, 0b1010, 1];
         assert_eq!(count_bits(&bits, &(0..64)), 64);
-        assert_eq!(count_bits(&bits, &(60..70)), 4 + 1);
+        assert_eq!(count_bits(&bits, &(60..70)), 4 + 2);
         assert_eq!(count_bits(&bits, &(64..129)), 3);
         assert_eq!(count_bits(&bits, &(5..5)), 0);
     }

@@ -8,6 +8,7 @@
 //!   the wrong type: `MismatchedInputException`; a failed constructor check:
 //!   `ValueInstantiationException`, message prefixed `Invalid native query: `) is also a 400
 //!   with this code; older Druid answered those with a 500 `Unknown exception`.
+//! - `Query context parse failed` (400): `BadQueryContextException`.
 //! - `Resource limit exceeded` (400): `ResourceLimitExceededException`.
 //! - `Query timeout` (504): `QueryTimeoutException`.
 //! - `Query cancelled` (500): a `QueryInterruptedException` around a `CancellationException`.
@@ -18,14 +19,14 @@ use serde_json::{json, Value};
 
 /// Druid's `QueryException.JSON_PARSE_ERROR_CODE`.
 pub const JSON_PARSE_FAILED: &str = "Json parse failed";
+/// Druid's `QueryException.BAD_QUERY_CONTEXT_ERROR_CODE`.
+pub const BAD_QUERY_CONTEXT: &str = "Query context parse failed";
 /// Druid's `QueryException.RESOURCE_LIMIT_EXCEEDED_ERROR_CODE`.
 pub const RESOURCE_LIMIT_EXCEEDED: &str = "Resource limit exceeded";
 /// Druid's `QueryException.QUERY_TIMEOUT_ERROR_CODE`.
 pub const QUERY_TIMEOUT: &str = "Query timeout";
 /// Druid's `QueryException.QUERY_CANCELED_ERROR_CODE` (spelled with two `l`s, as documented).
 pub const QUERY_CANCELLED: &str = "Query cancelled";
-/// Druid's `QueryException.QUERY_INTERRUPTED_ERROR_CODE`.
-pub const QUERY_INTERRUPTED: &str = "Query interrupted";
 /// Druid's `QueryUnsupportedException.ERROR_CODE`.
 pub const UNSUPPORTED_QUERY: &str = "Unsupported query";
 /// Druid's `QueryException.QUERY_CAPACITY_EXCEEDED_ERROR_CODE`.
@@ -43,10 +44,12 @@ const INVALID_TYPE_ID_CLASS: &str = "com.fasterxml.jackson.databind.exc.InvalidT
 const MISMATCHED_INPUT_CLASS: &str = "com.fasterxml.jackson.databind.exc.MismatchedInputException";
 const VALUE_INSTANTIATION_CLASS: &str =
     "com.fasterxml.jackson.databind.exc.ValueInstantiationException";
+const BAD_CONTEXT_CLASS: &str = "org.apache.druid.query.BadQueryContextException";
 const RESOURCE_LIMIT_CLASS: &str = "org.apache.druid.query.ResourceLimitExceededException";
 const TIMEOUT_CLASS: &str = "org.apache.druid.query.QueryTimeoutException";
 const CANCELLATION_CLASS: &str = "java.util.concurrent.CancellationException";
 const UNSUPPORTED_CLASS: &str = "org.apache.druid.query.QueryUnsupportedException";
+const CAPACITY_CLASS: &str = "org.apache.druid.query.QueryCapacityExceededException";
 
 /// A failed query: the HTTP status plus the fields of Druid's error body.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -105,7 +108,12 @@ impl QueryError {
 
     /// A field holding a JSON value of the wrong shape (Jackson `MismatchedInputException`).
     pub fn mismatched_input(message: impl Into<String>) -> QueryError {
-        QueryError::new(400, JSON_PARSE_FAILED, message.into(), MISMATCHED_INPUT_CLASS)
+        QueryError::new(
+            400,
+            JSON_PARSE_FAILED,
+            message.into(),
+            MISMATCHED_INPUT_CLASS,
+        )
     }
 
     /// A query that parses but fails validation (a missing required field, an invalid value):
@@ -115,14 +123,29 @@ impl QueryError {
         QueryError::new(400, JSON_PARSE_FAILED, message, VALUE_INSTANTIATION_CLASS)
     }
 
+    /// A query-context value of the wrong type.
+    pub fn bad_context(message: impl Into<String>) -> QueryError {
+        QueryError::new(400, BAD_QUERY_CONTEXT, message.into(), BAD_CONTEXT_CLASS)
+    }
+
     /// A configured limit was exceeded (body size, `in` values, aggregators, result rows).
     pub fn resource_limit(message: impl Into<String>) -> QueryError {
-        QueryError::new(400, RESOURCE_LIMIT_EXCEEDED, message.into(), RESOURCE_LIMIT_CLASS)
+        QueryError::new(
+            400,
+            RESOURCE_LIMIT_EXCEEDED,
+            message.into(),
+            RESOURCE_LIMIT_CLASS,
+        )
     }
 
     /// The query ran past its deadline.
     pub fn timeout() -> QueryError {
-        QueryError::new(504, QUERY_TIMEOUT, TIMEOUT_MESSAGE.to_owned(), TIMEOUT_CLASS)
+        QueryError::new(
+            504,
+            QUERY_TIMEOUT,
+            TIMEOUT_MESSAGE.to_owned(),
+            TIMEOUT_CLASS,
+        )
     }
 
     /// The query was cancelled (`DELETE /druid/v2/{queryId}` or a client disconnect).
@@ -132,6 +155,11 @@ impl QueryError {
             None => "Query was cancelled".to_owned(),
         };
         QueryError::new(500, QUERY_CANCELLED, message, CANCELLATION_CLASS)
+    }
+
+    /// Too many queries are running (Druid's query laning and scheduler, HTTP 429).
+    pub fn capacity_exceeded(message: impl Into<String>) -> QueryError {
+        QueryError::new(429, QUERY_CAPACITY_EXCEEDED, message.into(), CAPACITY_CLASS)
     }
 
     /// A query Druid accepts but this engine does not run yet.
@@ -185,7 +213,7 @@ fn status_for_code(code: &str) -> u16 {
     match code {
         JSON_PARSE_FAILED
         | RESOURCE_LIMIT_EXCEEDED
-        | "Query context parse failed"
+        | BAD_QUERY_CONTEXT
         | "SQL parse failed"
         | "Plan validation failed"
         | "SQL query is unsupported" => 400,
@@ -214,7 +242,10 @@ mod tests {
                 "host": "historical:8083",
             })
         );
-        assert_eq!(QueryError::json_parse("x").to_json(None)["host"], Value::Null);
+        assert_eq!(
+            QueryError::json_parse("x").to_json(None)["host"],
+            Value::Null
+        );
     }
 
     #[test]
@@ -223,9 +254,11 @@ mod tests {
             QueryError::json_parse("bad"),
             QueryError::invalid_query("dataSource can't be null"),
             QueryError::resource_limit("too many"),
+            QueryError::bad_context("grandTotal"),
             QueryError::timeout(),
             QueryError::cancelled(Some("q1")),
             QueryError::unsupported("search"),
+            QueryError::capacity_exceeded("too many queries"),
             QueryError::unknown("boom", "java.lang.RuntimeException"),
         ] {
             let parsed = QueryError::from_json(&error.to_json(None)).expect("error body");

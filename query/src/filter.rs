@@ -10,6 +10,7 @@
 //! (numeric). Long and double columns are compared row by row over the value slice, and
 //! `__time` bounds are binary searches over the sorted time column.
 
+use std::cell::OnceCell;
 use std::ops::Range;
 
 use henge_segment::reader::Segment;
@@ -26,27 +27,42 @@ pub(crate) struct Matches {
     pub(crate) unknown: RoaringBitmap,
 }
 
-/// The rows a filter is evaluated over: the query intervals' rows of one segment.
+/// The rows a filter is evaluated over: the query intervals' rows of one segment. Leaf
+/// filters on string columns answer for the whole segment; callers only ever read the result
+/// inside these ranges, so the universe bitmap is built only when `not` or an all-null
+/// column needs it.
 pub(crate) struct Universe<'a> {
-    pub(crate) ranges: &'a [Range<usize>],
-    pub(crate) rows: RoaringBitmap,
+    ranges: &'a [Range<usize>],
+    rows: OnceCell<RoaringBitmap>,
 }
 
 impl<'a> Universe<'a> {
     pub(crate) fn new(ranges: &'a [Range<usize>]) -> Universe<'a> {
-        let mut rows = RoaringBitmap::new();
-        for range in ranges {
-            rows.insert_range(range.start as u32..range.end as u32);
+        Universe {
+            ranges,
+            rows: OnceCell::new(),
         }
-        Universe { ranges, rows }
+    }
+
+    fn rows(&self) -> &RoaringBitmap {
+        self.rows.get_or_init(|| {
+            let mut rows = RoaringBitmap::new();
+            for range in self.ranges {
+                rows.insert_range(range.start as u32..range.end as u32);
+            }
+            rows
+        })
     }
 }
 
-/// Rows of `segment` (within `universe`) where `filter` is TRUE.
-pub(crate) fn evaluate(filter: &FilterSpec, segment: &Segment, universe: &Universe<'_>) -> RoaringBitmap {
-    let mut matches = evaluate_3vl(filter, segment, universe);
-    matches.matched &= &universe.rows;
-    matches.matched
+/// Rows of `segment` where `filter` is TRUE. Rows outside the universe may be included;
+/// callers read the result only inside the universe's ranges.
+pub(crate) fn evaluate(
+    filter: &FilterSpec,
+    segment: &Segment,
+    universe: &Universe<'_>,
+) -> RoaringBitmap {
+    evaluate_3vl(filter, segment, universe).matched
 }
 
 fn evaluate_3vl(filter: &FilterSpec, segment: &Segment, universe: &Universe<'_>) -> Matches {
@@ -77,7 +93,7 @@ fn evaluate_3vl(filter: &FilterSpec, segment: &Segment, universe: &Universe<'_>)
         }
         FilterSpec::Not(child) => {
             let inner = evaluate_3vl(child, segment, universe);
-            let matched = &universe.rows - &(&inner.matched | &inner.unknown);
+            let matched = universe.rows() - &(&inner.matched | &inner.unknown);
             Matches {
                 matched,
                 unknown: inner.unknown,
@@ -90,7 +106,9 @@ fn evaluate_3vl(filter: &FilterSpec, segment: &Segment, universe: &Universe<'_>)
 /// A leaf filter, reduced to one predicate over non-null values plus what nulls give.
 fn evaluate_leaf(filter: &FilterSpec, segment: &Segment, universe: &Universe<'_>) -> Matches {
     let (dimension, predicate) = match filter {
-        FilterSpec::Selector { dimension, value } => (dimension, Predicate::In(vec![value.clone()])),
+        FilterSpec::Selector { dimension, value } => {
+            (dimension, Predicate::In(vec![value.clone()]))
+        }
         FilterSpec::In { dimension, values } => (dimension, Predicate::In(values.clone())),
         FilterSpec::Bound {
             dimension,
@@ -127,12 +145,12 @@ fn evaluate_leaf(filter: &FilterSpec, segment: &Segment, universe: &Universe<'_>
     match segment.column(dimension) {
         None => match null_result {
             NullResult::True => Matches {
-                matched: universe.rows.clone(),
+                matched: universe.rows().clone(),
                 unknown: RoaringBitmap::new(),
             },
             NullResult::Unknown => Matches {
                 matched: RoaringBitmap::new(),
-                unknown: universe.rows.clone(),
+                unknown: universe.rows().clone(),
             },
         },
         Some(ColumnRef::String(column)) => string_matches(column, &predicate, null_result),
@@ -188,8 +206,10 @@ impl Bound {
         let (lower, upper) = (lower.flatten(), upper.flatten());
         let (lower_strict, upper_strict) = (self.lower_strict, self.upper_strict);
         Box::new(move |value| {
-            let above = lower.is_none_or(|lower| value > lower || (value == lower && !lower_strict));
-            let below = upper.is_none_or(|upper| value < upper || (value == upper && !upper_strict));
+            let above =
+                lower.is_none_or(|lower| value > lower || (value == lower && !lower_strict));
+            let below =
+                upper.is_none_or(|upper| value < upper || (value == upper && !upper_strict));
             above && below
         })
     }
@@ -211,18 +231,15 @@ impl Predicate {
         }
     }
 
-    fn matches_str(&self, value: &str) -> bool {
-        match self {
-            Predicate::In(values) => values.iter().flatten().any(|candidate| candidate == value),
-            Predicate::Bound(bound) => bound.contains_str(value),
-        }
-    }
-
     /// A test of long values, with the match values parsed once.
     fn long_test(&self) -> Box<dyn Fn(i64) -> bool + '_> {
         match self {
             Predicate::In(values) => {
-                let targets: Vec<i64> = values.iter().flatten().filter_map(|v| exact_long(v)).collect();
+                let targets: Vec<i64> = values
+                    .iter()
+                    .flatten()
+                    .filter_map(|v| exact_long(v))
+                    .collect();
                 Box::new(move |value| targets.contains(&value))
             }
             Predicate::Bound(bound) => match bound.ordering {
@@ -241,7 +258,11 @@ impl Predicate {
     fn double_test(&self) -> Box<dyn Fn(f64) -> bool + '_> {
         match self {
             Predicate::In(values) => {
-                let targets: Vec<f64> = values.iter().flatten().filter_map(|v| parse_decimal(v)).collect();
+                let targets: Vec<f64> = values
+                    .iter()
+                    .flatten()
+                    .filter_map(|v| parse_decimal(v))
+                    .collect();
                 Box::new(move |value| targets.contains(&value))
             }
             Predicate::Bound(bound) => match bound.ordering {
@@ -329,8 +350,13 @@ fn string_matches(column: StringColumn<'_>, predicate: &Predicate, nulls: NullRe
             };
             ids[start..end.max(start)].to_vec()
         }
-        Predicate::Bound(_) => (first_value_id..end_id)
-            .filter(|&id| column.value(id).is_some_and(|value| predicate.matches_str(value)))
+        // Numeric ordering: the predicate runs once per dictionary value, never per row.
+        Predicate::Bound(bound) => (first_value_id..end_id)
+            .filter(|&id| {
+                column
+                    .value(id)
+                    .is_some_and(|value| bound.contains_str(value))
+            })
             .collect(),
     };
     let mut matched = matched_ids.into_iter().map(|id| column.bitmap(id)).union();
@@ -352,7 +378,7 @@ fn numeric_matches<T: Copy>(
 ) -> Matches {
     let values = column.values();
     let mut matched = RoaringBitmap::new();
-    for range in universe.ranges {
+    for range in universe.ranges.iter() {
         let hits = range
             .clone()
             .filter(|&row| predicate(values[row]))
@@ -365,10 +391,9 @@ fn numeric_matches<T: Copy>(
     if let Some(null_rows) = column.null_bitmap_ref() {
         // Null rows hold 0 and may have matched above: they are decided here instead.
         matched -= null_rows;
-        let null_rows = null_rows & &universe.rows;
         match nulls {
             NullResult::True => matched |= null_rows,
-            NullResult::Unknown => unknown = null_rows,
+            NullResult::Unknown => unknown = null_rows.clone(),
         }
     }
     Matches { matched, unknown }
@@ -379,7 +404,11 @@ fn time_matches(times: &[i64], predicate: &Predicate, universe: &Universe<'_>) -
     let mut matched = RoaringBitmap::new();
     match predicate {
         Predicate::In(values) => {
-            for time in values.iter().flatten().filter_map(|value| exact_long(value)) {
+            for time in values
+                .iter()
+                .flatten()
+                .filter_map(|value| exact_long(value))
+            {
                 let start = times.partition_point(|&t| t < time);
                 let end = times.partition_point(|&t| t <= time);
                 matched.insert_range(start as u32..end as u32);
@@ -408,7 +437,7 @@ fn time_matches(times: &[i64], predicate: &Predicate, universe: &Universe<'_>) -
             }
         }
         Predicate::Bound(bound) => {
-            for range in universe.ranges {
+            for range in universe.ranges.iter() {
                 let hits = range
                     .clone()
                     .filter(|&row| bound.contains_str(&times[row].to_string()))

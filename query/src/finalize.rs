@@ -1,7 +1,8 @@
 //! From a merged partial result to Druid's response JSON, per query type:
 //! - timeseries `[{"timestamp","result":{agg…}}]`; with granularity `all`, no rows and
 //!   `skipEmptyBuckets` off, one row stamped with the first interval's start holding empty
-//!   aggregator values (`TimeseriesQueryQueryToolChest.getNullTimeseriesResultValue`);
+//!   aggregator values (`TimeseriesQueryQueryToolChest.getNullTimeseriesResultValue`), and
+//!   with context `grandTotal` a last row `{"timestamp": null, "result": totals}`;
 //! - topN `[{"timestamp","result":[{dim, agg…}]}]`;
 //! - groupBy `[{"version":"v1","timestamp","event":{dims…, aggs…}}]`, plus Druid's summary row
 //!   for dimensionless `all` queries over no data (`GroupByQueryRunnerFactory.wrapSummaryRowIfNeeded`);
@@ -13,7 +14,7 @@ use henge_segment::time::format_timestamp;
 use serde_json::{json, Map, Value};
 
 use crate::error::QueryError;
-use crate::merge::merge;
+use crate::merge::{combine_values, merge};
 use crate::model::aggregator::AggregatorSpec;
 use crate::model::spec::{
     Bound, GroupBySpec, QueryKind, ResultFormat, ScanOrder, ScanSpec, TimeBoundarySpec,
@@ -31,7 +32,10 @@ use crate::value::AggValue;
 pub fn finalize(query: &Query, merged: PartialResult) -> Result<Value, QueryError> {
     // Merging a single partial normalises it (ordering, limits), so unmerged input works too.
     let merged = merge(query, vec![merged])?;
-    let first_start = query.intervals().first().map_or(0, |interval| interval.start);
+    let first_start = query
+        .intervals()
+        .first()
+        .map_or(0, |interval| interval.start);
     Ok(match (&query.kind, merged) {
         (QueryKind::Timeseries(spec), PartialResult::Timeseries(part)) => {
             finalize_timeseries(spec, part, first_start)
@@ -69,7 +73,10 @@ fn aggregates(specs: &[AggregatorSpec], values: &[AggValue], into: &mut Map<Stri
 }
 
 fn empty_values(specs: &[AggregatorSpec]) -> Vec<AggValue> {
-    specs.iter().map(|spec| AggValue::empty(spec.kind)).collect()
+    specs
+        .iter()
+        .map(|spec| AggValue::empty(spec.kind))
+        .collect()
 }
 
 fn finalize_timeseries(spec: &TimeseriesSpec, part: TimeseriesPartial, first_start: i64) -> Value {
@@ -86,15 +93,26 @@ fn finalize_timeseries(spec: &TimeseriesSpec, part: TimeseriesPartial, first_sta
     if let Some(limit) = spec.limit.and_then(|limit| usize::try_from(limit).ok()) {
         rows.truncate(limit);
     }
-    Value::Array(
-        rows.into_iter()
-            .map(|row| {
-                let mut result = Map::new();
-                aggregates(&spec.aggregations, &row.values, &mut result);
-                json!({"timestamp": format_timestamp(row.timestamp), "result": result})
-            })
-            .collect(),
-    )
+    // Druid totals the returned buckets into a last row stamped `null`.
+    let grand_total = spec.grand_total.then(|| {
+        let mut totals = vec![AggValue::Null; spec.aggregations.len()];
+        for row in &rows {
+            combine_values(&spec.aggregations, &mut totals, &row.values);
+        }
+        let mut result = Map::new();
+        aggregates(&spec.aggregations, &totals, &mut result);
+        json!({"timestamp": null, "result": result})
+    });
+    let mut output: Vec<Value> = rows
+        .into_iter()
+        .map(|row| {
+            let mut result = Map::new();
+            aggregates(&spec.aggregations, &row.values, &mut result);
+            json!({"timestamp": format_timestamp(row.timestamp), "result": result})
+        })
+        .collect();
+    output.extend(grand_total);
+    Value::Array(output)
 }
 
 fn finalize_topn(spec: &TopNSpec, part: TopNPartial) -> Value {
@@ -221,6 +239,10 @@ fn finalize_time_boundary(spec: &TimeBoundarySpec, part: TimeBoundaryPartial) ->
     if spec.bound != Bound::MinTime {
         result.insert("maxTime".into(), Value::String(format_timestamp(max)));
     }
-    let timestamp = if spec.bound == Bound::MaxTime { max } else { min };
+    let timestamp = if spec.bound == Bound::MaxTime {
+        max
+    } else {
+        min
+    };
     json!([{"timestamp": format_timestamp(timestamp), "result": result}])
 }

@@ -1,1 +1,43 @@
-//! Henge's native query engine (pure: no I/O, no tokio).
+//! Henge's native query engine: Druid's native JSON queries, run on one segment at a time.
+//!
+//! The flow every node shares:
+//! 1. [`parse_query`] turns a request body into a validated [`Query`] (size and nesting
+//!    limits are checked on the bytes before any JSON parsing);
+//! 2. [`run_on_segment`] runs it on one segment, over the rows inside the query intervals,
+//!    producing a serializable [`PartialResult`];
+//! 3. [`merge()`] combines partials (historicals, realtime nodes and the broker all call it;
+//!    it is associative and order-independent);
+//! 4. [`finalize()`] shapes the merged partial into Druid's exact response JSON, and
+//!    [`empty_result`] gives the response when no segment holds data.
+//!
+//! Layout: `parse` and `model/` (query model and validation), `error` ([`QueryError`] and
+//! Druid's error bodies), `filter` (filters to roaring bitmaps with three-valued logic),
+//! `aggregate` (dense per-slot aggregators), `engine/` (one module per query type),
+//! `partial`, `merge`, `order` (Druid's orderings) and `finalize`.
+//!
+//! The crate is pure: no tokio, no network, no files. It depends only on `henge-segment` for
+//! data and on serde/roaring/hashbrown; keep it that way, so it can be tested, fuzzed and
+//! benchmarked without a runtime.
+
+mod aggregate;
+mod engine;
+mod error;
+mod filter;
+mod finalize;
+mod merge;
+mod model;
+mod order;
+mod parse;
+mod partial;
+mod value;
+
+pub use engine::run_on_segment;
+pub use error::QueryError;
+pub use finalize::{empty_result, finalize};
+pub use merge::merge;
+pub use model::Query;
+pub use parse::{parse_query, Limits};
+pub use partial::{
+    GroupByPartial, GroupRow, PartialResult, ScanBatch, ScanPartial, ScanRow, TimeBoundaryPartial,
+    TimeseriesPartial, TimeseriesRow, TopNBucket, TopNEntry, TopNPartial,
+};

@@ -39,7 +39,10 @@ pub fn merge(query: &Query, partials: Vec<PartialResult>) -> Result<PartialResul
                 PartialResult::GroupBy(part) => Ok(part),
                 other => Err(other),
             })?;
-            Ok(PartialResult::GroupBy(merge_group_by(&spec.aggregations, parts)))
+            Ok(PartialResult::GroupBy(merge_group_by(
+                &spec.aggregations,
+                parts,
+            )))
         }
         QueryKind::Scan(spec) => {
             let parts = unwrap_all(partials, |partial| match partial {
@@ -116,12 +119,14 @@ pub(crate) fn merge_timeseries(
     TimeseriesPartial { rows }
 }
 
+/// A topN bucket's aggregator values by dimension value.
+type EntriesByValue = hashbrown::HashMap<Option<String>, Vec<AggValue>>;
+
 /// Entries merged by value within each bucket, then re-ranked and cut to the per-merge
 /// threshold `max(threshold, 1000)`.
 pub(crate) fn merge_topn(spec: &TopNSpec, parts: Vec<TopNPartial>) -> TopNPartial {
     let all = spec.granularity == Granularity::All;
-    let mut buckets: BTreeMap<i64, (i64, hashbrown::HashMap<Option<String>, Vec<AggValue>>)> =
-        BTreeMap::new();
+    let mut buckets: BTreeMap<i64, (i64, EntriesByValue)> = BTreeMap::new();
     for bucket in parts.into_iter().flat_map(|part| part.buckets) {
         let key = if all { 0 } else { bucket.timestamp };
         let (timestamp, entries) = buckets
@@ -204,12 +209,16 @@ pub(crate) fn merge_scan(spec: &ScanSpec, parts: Vec<ScanPartial>) -> ScanPartia
             .iter()
             .map(|column| batch.columns.iter().position(|own| own == column))
             .collect();
-        rows.extend(batch.rows.into_iter().map(|row| ScanRow {
-            time: row.time,
-            values: positions
-                .iter()
-                .map(|position| position.map_or(serde_json::Value::Null, |at| row.values[at].clone()))
-                .collect(),
+        rows.extend(batch.rows.into_iter().map(|row| {
+            ScanRow {
+                time: row.time,
+                values: positions
+                    .iter()
+                    .map(|position| {
+                        position.map_or(serde_json::Value::Null, |at| row.values[at].clone())
+                    })
+                    .collect(),
+            }
         }));
     }
     // Rows with equal timestamps are ordered by content, so the result does not depend on

@@ -84,10 +84,14 @@ impl Query {
             Some(other) => return Err(json::mismatch("java.util.Map", other)),
         };
         if !fields.array("virtualColumns")?.is_empty() {
-            return Err(QueryError::unsupported("virtualColumns are not supported yet"));
+            return Err(QueryError::unsupported(
+                "virtualColumns are not supported yet",
+            ));
         }
         let kind = match query_type {
-            "timeseries" => QueryKind::Timeseries(spec::parse_timeseries(&fields, limits, &context)?),
+            "timeseries" => {
+                QueryKind::Timeseries(spec::parse_timeseries(&fields, limits, &context)?)
+            }
             "topN" => QueryKind::TopN(spec::parse_topn(&fields, limits)?),
             "groupBy" => QueryKind::GroupBy(spec::parse_group_by(&fields, limits)?),
             "scan" => QueryKind::Scan(spec::parse_scan(&fields, limits)?),
@@ -167,7 +171,9 @@ fn parse_data_source(value: Option<&Value>) -> Result<String, QueryError> {
                 Some(unknown) => Err(QueryError::unknown_type(
                     unknown,
                     DATA_SOURCE_CLASS,
-                    &["inline", "join", "lookup", "query", "table", "union", "unnest"],
+                    &[
+                        "inline", "join", "lookup", "query", "table", "union", "unnest",
+                    ],
                 )),
                 None => Err(QueryError::missing_type("type", DATA_SOURCE_CLASS)),
             }
@@ -210,7 +216,10 @@ fn parse_intervals(value: &Value) -> Result<Vec<Interval>, QueryError> {
 fn condense(intervals: &mut [Interval]) -> Vec<Interval> {
     intervals.sort_by_key(|interval| (interval.start, interval.end));
     let mut condensed: Vec<Interval> = Vec::with_capacity(intervals.len());
-    for interval in intervals.iter().filter(|interval| interval.start < interval.end) {
+    for interval in intervals
+        .iter()
+        .filter(|interval| interval.start < interval.end)
+    {
         match condensed.last_mut() {
             Some(last) if interval.start <= last.end => last.end = last.end.max(interval.end),
             _ => condensed.push(*interval),
@@ -291,14 +300,20 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(first.cache_key(), second.cache_key());
-        assert_eq!(first.cache_key(), r#"{"dataSource":"w","queryType":"timeBoundary"}"#);
+        assert_eq!(
+            first.cache_key(),
+            r#"{"dataSource":"w","queryType":"timeBoundary"}"#
+        );
         assert_eq!(first.intervals(), &[Interval::ETERNITY]);
     }
 
     #[test]
     fn validates_required_fields() {
         let no_source = parse(json!({"queryType": "scan", "intervals": "2015/2016"})).unwrap_err();
-        assert_eq!(no_source.error_message, "Invalid native query: dataSource can't be null");
+        assert_eq!(
+            no_source.error_message,
+            "Invalid native query: dataSource can't be null"
+        );
         let no_intervals = parse(json!({"queryType": "scan", "dataSource": "w"})).unwrap_err();
         assert_eq!(
             no_intervals.error_message,

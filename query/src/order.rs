@@ -133,8 +133,9 @@ fn compare_topn(
     left: &TopNEntry,
     right: &TopNEntry,
 ) -> Ordering {
-    let by_dimension =
-        |ordering| compare_nullable_strings(ordering, left.value.as_deref(), right.value.as_deref());
+    let by_dimension = |ordering| {
+        compare_nullable_strings(ordering, left.value.as_deref(), right.value.as_deref())
+    };
     let orient = |order: Ordering| if inverted { order.reverse() } else { order };
     match metric {
         // Largest first; inverting flips the metric but ties stay ascending by value.
@@ -235,7 +236,10 @@ mod tests {
 
     #[test]
     fn values_sort_nulls_first() {
-        assert_eq!(compare_values(AggValue::Null, AggValue::Long(-5)), Ordering::Less);
+        assert_eq!(
+            compare_values(AggValue::Null, AggValue::Long(-5)),
+            Ordering::Less
+        );
         assert_eq!(
             compare_values(AggValue::Double(2.0), AggValue::Double(1.0)),
             Ordering::Greater

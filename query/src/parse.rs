@@ -41,9 +41,8 @@ pub fn parse_query(body: &[u8], limits: &Limits) -> Result<Query, QueryError> {
         )));
     }
     check_depth(body, limits.max_depth)?;
-    let value: Value = serde_json::from_slice(body).map_err(|error| {
-        QueryError::json_parse(format!("Unexpected character or end-of-input: {error}"))
-    })?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|error| QueryError::json_parse(error.to_string()))?;
     Query::from_json(value, limits)
 }
 
@@ -90,7 +89,10 @@ mod tests {
         let error = parse(r#"{"queryType": "timeseries", "#).unwrap_err();
         assert_eq!(error.status, 400);
         assert_eq!(error.error, "Json parse failed");
-        assert_eq!(error.error_class, "com.fasterxml.jackson.core.JsonParseException");
+        assert_eq!(
+            error.error_class,
+            "com.fasterxml.jackson.core.JsonParseException"
+        );
     }
 
     #[test]

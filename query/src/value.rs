@@ -196,7 +196,10 @@ mod tests {
     #[test]
     fn combine_ignores_nulls() {
         let sum = AggValue::Null.combine(AggValue::Long(2), AggKind::LongSum);
-        assert_eq!(sum.combine(AggValue::Long(3), AggKind::LongSum), AggValue::Long(5));
+        assert_eq!(
+            sum.combine(AggValue::Long(3), AggKind::LongSum),
+            AggValue::Long(5)
+        );
         assert_eq!(
             AggValue::Double(1.5).combine(AggValue::Double(-2.0), AggKind::DoubleMin),
             AggValue::Double(-2.0)
@@ -205,6 +208,9 @@ mod tests {
             AggValue::Null.combine(AggValue::Null, AggKind::DoubleMax),
             AggValue::Null
         );
-        assert_eq!(AggValue::Double(9385573.0).to_json().to_string(), "9385573.0");
+        assert_eq!(
+            AggValue::Double(9385573.0).to_json().to_string(),
+            "9385573.0"
+        );
     }
 }

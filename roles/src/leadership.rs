@@ -64,8 +64,13 @@ async fn campaign_loop(
         tokio::select! {
             _ = stop.cancelled() => {
                 current.lock().expect("leadership lock poisoned").take();
-                if let Err(err) = guard.resign().await {
-                    tracing::warn!(role, error = %err, "failed to resign leadership");
+                match Arc::try_unwrap(guard) {
+                    Ok(guard) => {
+                        if let Err(err) = guard.resign().await {
+                            tracing::warn!(role, error = %err, "failed to resign leadership");
+                        }
+                    }
+                    Err(_) => tracing::warn!(role, "leader guard still in use; its lease will expire"),
                 }
                 return;
             }

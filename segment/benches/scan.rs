@@ -6,7 +6,9 @@ use std::sync::{Arc, OnceLock};
 
 use divan::counter::ItemsCount;
 use divan::Bencher;
-use henge_segment::{ColumnRef, ColumnSpec, ColumnType, Segment, SegmentBuilder, SegmentBytes, ValueRef};
+use henge_segment::{
+    ColumnRef, ColumnSpec, ColumnType, Segment, SegmentBuilder, SegmentBytes, ValueRef,
+};
 
 const NUM_ROWS: usize = 10_000_000;
 
@@ -45,9 +47,8 @@ fn segment_bytes() -> &'static SegmentBytes {
 
 fn segment() -> &'static Segment {
     static SEGMENT: OnceLock<Segment> = OnceLock::new();
-    SEGMENT.get_or_init(|| {
-        Segment::open(Arc::clone(segment_bytes())).expect("open the bench segment")
-    })
+    SEGMENT
+        .get_or_init(|| Segment::open(Arc::clone(segment_bytes())).expect("open the bench segment"))
 }
 
 fn metric(segment: &Segment) -> &[i64] {

@@ -13,8 +13,8 @@ use crate::format::{ColumnEntry, Footer, CODEC_DOUBLE_RAW, CODEC_LONG_RAW};
 use crate::schema::{ColumnRole, ColumnSpec, ColumnType, Value, ValueRef};
 use crate::writer::SegmentWriter;
 
-/// Builds one segment in memory. Values are coerced to their column's type as described in
-/// the [`crate::schema`] coercion rules (see [`ValueRef::coerce_long`] and friends).
+/// Builds one segment in memory. Values are coerced to their column's type as described on
+/// [`Value`] (see [`ValueRef::coerce_long`] and friends).
 pub struct SegmentBuilder {
     columns: Vec<ColumnSpec>,
     times: Vec<i64>,

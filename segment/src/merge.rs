@@ -10,7 +10,7 @@ use crate::schema::{ColumnSpec, ColumnType, ValueRef};
 /// Schema: the union of the inputs' columns by name, in first-seen order, with the role
 /// first seen; a column missing from an input is null there. Conflicting types are promoted:
 /// LONG + DOUBLE gives DOUBLE, anything + STRING gives STRING (values are then coerced as
-/// described in [`crate::schema`]). Metadata: that of the first input with non-empty
+/// described on [`crate::Value`]). Metadata: that of the first input with non-empty
 /// metadata.
 pub fn merge_segments(segments: &[Segment]) -> SegmentBuilder {
     let mut columns: Vec<ColumnSpec> = Vec::new();

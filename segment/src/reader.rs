@@ -1,6 +1,6 @@
 //! [`Segment`]: an opened, validated, zero-copy view over the bytes of one segment file
 //! (an mmap from the storage crate, or a `Vec<u8>` in tests). Column accessors live in
-//! [`columns`](self::columns); the validating parse in `layout`.
+//! `columns`; the validating parse in `layout`.
 
 mod columns;
 mod layout;

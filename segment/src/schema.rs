@@ -1,12 +1,7 @@
 //! Column schema ([`ColumnSpec`]) and row values ([`Value`], [`ValueRef`]), with the
 //! coercions the builder applies when a value does not match its column's type.
 //!
-//! Coercions (Druid's, from `DimensionHandlerUtils`):
-//! - into a STRING column: a long is written in decimal, a double with Rust's `{:?}` form
-//!   (`1.0`, `0.25`, `1e20`); the empty string stays distinct from null;
-//! - into a LONG column: a double is truncated toward zero (saturating; NaN becomes null);
-//!   a string is parsed as an integer, else as a float then truncated, else becomes null;
-//! - into a DOUBLE column: a long is converted; a string is parsed as a float, else null.
+//! The coercion rules are documented on [`Value`].
 
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +64,13 @@ impl ColumnSpec {
 }
 
 /// An owned cell value.
+///
+/// Coercions into a column of another type (Druid's, from `DimensionHandlerUtils`):
+/// - into a STRING column: a long is written in decimal, a double with Rust's `{:?}` form
+///   (`1.0`, `0.25`, `1e20`); the empty string stays distinct from null;
+/// - into a LONG column: a double is truncated toward zero (saturating; NaN becomes null);
+///   a string is parsed as an integer, else as a float then truncated, else becomes null;
+/// - into a DOUBLE column: a long is converted; a string is parsed as a float, else null.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,
@@ -140,7 +142,7 @@ impl ValueRef<'_> {
         }
     }
 
-    /// This value coerced to a long (see the module docs); `None` means null.
+    /// This value coerced to a long (see [`Value`]); `None` means null.
     pub fn coerce_long(&self) -> Option<i64> {
         match *self {
             ValueRef::Null => None,
@@ -155,7 +157,7 @@ impl ValueRef<'_> {
         }
     }
 
-    /// This value coerced to a double (see the module docs); `None` means null.
+    /// This value coerced to a double (see [`Value`]); `None` means null.
     pub fn coerce_double(&self) -> Option<f64> {
         match *self {
             ValueRef::Null => None,

@@ -346,3 +346,57 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::granularity::Granularity;
+
+    const GRANULARITIES: [Granularity; 15] = [
+        Granularity::None,
+        Granularity::Second,
+        Granularity::Minute,
+        Granularity::FiveMinute,
+        Granularity::TenMinute,
+        Granularity::FifteenMinute,
+        Granularity::ThirtyMinute,
+        Granularity::Hour,
+        Granularity::SixHour,
+        Granularity::EightHour,
+        Granularity::Day,
+        Granularity::Week,
+        Granularity::Month,
+        Granularity::Quarter,
+        Granularity::Year,
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn format_then_parse_is_identity(ms in any::<i64>()) {
+            prop_assert_eq!(parse_timestamp(&format_timestamp(ms)), Some(ms));
+        }
+
+        #[test]
+        fn interval_display_then_parse_is_identity(start in any::<i64>(), length in 0i64..1 << 50) {
+            let interval = Interval::new(start, start.saturating_add(length));
+            prop_assert_eq!(Interval::parse(&interval.to_string()), Some(interval));
+        }
+
+        #[test]
+        fn buckets_contain_their_instant(
+            ms in Interval::ETERNITY.start..Interval::ETERNITY.end,
+            index in 0..GRANULARITIES.len(),
+        ) {
+            let granularity = GRANULARITIES[index];
+            let bucket = granularity.bucket_interval(ms);
+            prop_assert!(bucket.contains(ms), "{:?} {} {}", granularity, ms, bucket);
+            prop_assert_eq!(granularity.bucket_start(bucket.start), bucket.start);
+            prop_assert_eq!(granularity.bucket_start(bucket.end), bucket.end);
+            prop_assert_eq!(granularity.bucket_start(bucket.end - 1), bucket.start);
+        }
+    }
+}

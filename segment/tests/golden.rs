@@ -28,11 +28,41 @@ fn fixture() -> Vec<u8> {
         ColumnSpec::metric("ratio", ColumnType::Double),
     ]);
     let rows: [(&str, Value, &str, Value, f64); 5] = [
-        ("2015-09-12T01:00:00Z", "Zebra".into(), "bob", 10i64.into(), 0.5),
-        ("2015-09-12T00:00:00Z", Value::Null, "alice", Value::Null, 1.25),
-        ("2015-09-12T00:00:00Z", "Apple".into(), "émile", (-3i64).into(), -0.0),
-        ("2015-09-12T02:30:15.123Z", "Apple".into(), "", 7i64.into(), 2.0),
-        ("2015-09-12T00:00:00Z", "Apple".into(), "bob", 1i64.into(), 1e300),
+        (
+            "2015-09-12T01:00:00Z",
+            "Zebra".into(),
+            "bob",
+            10i64.into(),
+            0.5,
+        ),
+        (
+            "2015-09-12T00:00:00Z",
+            Value::Null,
+            "alice",
+            Value::Null,
+            1.25,
+        ),
+        (
+            "2015-09-12T00:00:00Z",
+            "Apple".into(),
+            "émile",
+            (-3i64).into(),
+            -0.0,
+        ),
+        (
+            "2015-09-12T02:30:15.123Z",
+            "Apple".into(),
+            "",
+            7i64.into(),
+            2.0,
+        ),
+        (
+            "2015-09-12T00:00:00Z",
+            "Apple".into(),
+            "bob",
+            1i64.into(),
+            1e300,
+        ),
     ];
     for (time, page, user, added, ratio) in rows {
         builder.push_row(ts(time), &[page, user.into(), added, Value::Double(ratio)]);
@@ -64,7 +94,10 @@ fn golden_bytes(version: u32) -> Vec<u8> {
 #[test]
 fn current_writer_reproduces_the_golden_file_byte_for_byte() {
     let golden = golden_bytes(FORMAT_VERSION);
-    assert!(golden == fixture(), "writer output differs from compat/v{FORMAT_VERSION}.seg");
+    assert!(
+        golden == fixture(),
+        "writer output differs from compat/v{FORMAT_VERSION}.seg"
+    );
 }
 
 #[test]
@@ -86,33 +119,55 @@ fn reads_every_value_of_v1() {
     let midnight = ts("2015-09-12T00:00:00Z");
     assert_eq!(
         segment.times(),
-        [midnight, midnight, midnight, ts("2015-09-12T01:00:00Z"), ts("2015-09-12T02:30:15.123Z")]
+        [
+            midnight,
+            midnight,
+            midnight,
+            ts("2015-09-12T01:00:00Z"),
+            ts("2015-09-12T02:30:15.123Z")
+        ]
     );
     assert_eq!(segment.min_time(), Some(midnight));
     assert_eq!(segment.max_time(), Some(ts("2015-09-12T02:30:15.123Z")));
 
-    let Some(ColumnRef::String(page)) = segment.column("page") else { panic!("page") };
+    let Some(ColumnRef::String(page)) = segment.column("page") else {
+        panic!("page")
+    };
     assert!(page.has_nulls());
     assert_eq!(page.cardinality(), 3);
-    assert_eq!([page.value(0), page.value(1), page.value(2)], [None, Some("Apple"), Some("Zebra")]);
+    assert_eq!(
+        [page.value(0), page.value(1), page.value(2)],
+        [None, Some("Apple"), Some("Zebra")]
+    );
     let page_ids: Vec<u32> = (0..5).map(|row| page.row_id(row)).collect();
     assert_eq!(page_ids, [0, 1, 1, 2, 1]);
     assert_eq!(page.bitmap(1).iter().collect::<Vec<_>>(), [1, 2, 4]);
 
-    let Some(ColumnRef::String(user)) = segment.column("user") else { panic!("user") };
+    let Some(ColumnRef::String(user)) = segment.column("user") else {
+        panic!("user")
+    };
     assert!(!user.has_nulls());
-    let users: Vec<_> = (0..5).map(|row| user.value(user.row_id(row)).unwrap()).collect();
+    let users: Vec<_> = (0..5)
+        .map(|row| user.value(user.row_id(row)).unwrap())
+        .collect();
     assert_eq!(users, ["alice", "bob", "émile", "bob", ""]);
     assert_eq!(user.lookup(Some("")), Some(0));
     assert_eq!(user.lookup(Some("émile")), Some(3));
 
-    let Some(ColumnRef::Long(added)) = segment.column("added") else { panic!("added") };
+    let Some(ColumnRef::Long(added)) = segment.column("added") else {
+        panic!("added")
+    };
     assert_eq!(added.values(), [0, 1, -3, 10, 7]);
     assert_eq!(added.null_bitmap().unwrap().iter().collect::<Vec<_>>(), [0]);
 
-    let Some(ColumnRef::Double(ratio)) = segment.column("ratio") else { panic!("ratio") };
+    let Some(ColumnRef::Double(ratio)) = segment.column("ratio") else {
+        panic!("ratio")
+    };
     let bits: Vec<u64> = ratio.values().iter().map(|value| value.to_bits()).collect();
-    let expected: Vec<u64> = [1.25, 1e300, -0.0, 0.5, 2.0].iter().map(|value: &f64| value.to_bits()).collect();
+    let expected: Vec<u64> = [1.25, 1e300, -0.0, 0.5, 2.0]
+        .iter()
+        .map(|value: &f64| value.to_bits())
+        .collect();
     assert_eq!(bits, expected);
     assert!(ratio.null_bitmap().is_none());
 

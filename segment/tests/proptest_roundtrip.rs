@@ -5,13 +5,17 @@
 use std::cmp::Ordering;
 
 use henge_segment::{
-    ColumnRef, ColumnRole, ColumnSpec, ColumnType, Segment, SegmentBuilder, Value,
+    merge_segments, ColumnRef, ColumnRole, ColumnSpec, ColumnType, Segment, SegmentBuilder, Value,
 };
 use proptest::prelude::*;
 
 fn column_spec() -> impl Strategy<Value = (ColumnType, ColumnRole)> {
     (
-        prop_oneof![Just(ColumnType::String), Just(ColumnType::Long), Just(ColumnType::Double)],
+        prop_oneof![
+            Just(ColumnType::String),
+            Just(ColumnType::Long),
+            Just(ColumnType::Double)
+        ],
         prop_oneof![Just(ColumnRole::Dimension), Just(ColumnRole::Metric)],
     )
 }
@@ -26,7 +30,9 @@ fn value(column_type: ColumnType) -> BoxedStrategy<Value> {
         ]
         .prop_map(Value::String)
         .boxed(),
-        ColumnType::Long => prop_oneof![-3i64..3, any::<i64>()].prop_map(Value::Long).boxed(),
+        ColumnType::Long => prop_oneof![-3i64..3, any::<i64>()]
+            .prop_map(Value::Long)
+            .boxed(),
         ColumnType::Double => prop_oneof![
             (-2i32..2).prop_map(f64::from),
             Just(-0.0),
@@ -45,10 +51,14 @@ fn schema_and_rows() -> impl Strategy<Value = (Vec<ColumnSpec>, Vec<Row>)> {
         let columns: Vec<ColumnSpec> = specs
             .iter()
             .enumerate()
-            .map(|(index, (column_type, role))| ColumnSpec::new(format!("c{index}"), *column_type, *role))
+            .map(|(index, (column_type, role))| {
+                ColumnSpec::new(format!("c{index}"), *column_type, *role)
+            })
             .collect();
-        let row_values: Vec<BoxedStrategy<Value>> =
-            specs.iter().map(|(column_type, _)| value(*column_type)).collect();
+        let row_values: Vec<BoxedStrategy<Value>> = specs
+            .iter()
+            .map(|(column_type, _)| value(*column_type))
+            .collect();
         let row = (prop_oneof![0i64..4, any::<i64>()], row_values);
         (Just(columns), prop::collection::vec(row, 0..80))
     })
@@ -85,9 +95,9 @@ fn model_sort(columns: &[ColumnSpec], rows: &[Row]) -> Vec<Row> {
 
 fn read_value(column: &ColumnRef<'_>, row: usize) -> Value {
     match column {
-        ColumnRef::String(strings) => {
-            strings.value(strings.row_id(row)).map_or(Value::Null, |text| Value::String(text.to_string()))
-        }
+        ColumnRef::String(strings) => strings
+            .value(strings.row_id(row))
+            .map_or(Value::Null, |text| Value::String(text.to_string())),
         ColumnRef::Long(longs) if longs.is_null(row) => Value::Null,
         ColumnRef::Long(longs) => Value::Long(longs.values()[row]),
         ColumnRef::Double(doubles) if doubles.is_null(row) => Value::Null,
@@ -100,6 +110,38 @@ fn same(left: &Value, right: &Value) -> bool {
         (Value::Double(left), Value::Double(right)) => left.to_bits() == right.to_bits(),
         _ => left == right,
     }
+}
+
+/// Every row of a segment, sorted by time then every column (a canonical order for
+/// comparing segments whose tie order may differ).
+fn all_rows(segment: &Segment) -> Vec<Row> {
+    let columns: Vec<ColumnRef<'_>> = (0..segment.schema().len())
+        .map(|index| segment.column_at(index).unwrap())
+        .collect();
+    let mut rows: Vec<Row> = segment
+        .times()
+        .iter()
+        .enumerate()
+        .map(|(row, &timestamp)| {
+            (
+                timestamp,
+                columns
+                    .iter()
+                    .map(|column| read_value(column, row))
+                    .collect(),
+            )
+        })
+        .collect();
+    rows.sort_by(|(left_time, left), (right_time, right)| {
+        left_time.cmp(right_time).then_with(|| {
+            left.iter()
+                .zip(right)
+                .map(|(l, r)| compare_values(l, r))
+                .find(|ordering| ordering.is_ne())
+                .unwrap_or(Ordering::Equal)
+        })
+    });
+    rows
 }
 
 fn build(columns: &[ColumnSpec], rows: &[Row]) -> Vec<u8> {
@@ -165,6 +207,29 @@ proptest! {
     }
 
     #[test]
+    fn merging_split_segments_keeps_every_row(
+        (columns, rows) in schema_and_rows(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let cut = if rows.is_empty() { 0 } else { cut.index(rows.len() + 1) };
+        let parts = [
+            Segment::from_vec(build(&columns, &rows[..cut])).unwrap(),
+            Segment::from_vec(build(&columns, &rows[cut..])).unwrap(),
+        ];
+        let mut bytes = Vec::new();
+        merge_segments(&parts).write(&mut bytes).unwrap();
+        let merged = Segment::from_vec(bytes).unwrap();
+        let whole = Segment::from_vec(build(&columns, &rows)).unwrap();
+        prop_assert_eq!(merged.schema(), whole.schema());
+        let (merged_rows, whole_rows) = (all_rows(&merged), all_rows(&whole));
+        prop_assert_eq!(merged_rows.len(), whole_rows.len());
+        for (left, right) in merged_rows.iter().zip(&whole_rows) {
+            prop_assert_eq!(left.0, right.0);
+            prop_assert!(left.1.iter().zip(&right.1).all(|(l, r)| same(l, r)), "{:?} != {:?}", left, right);
+        }
+    }
+
+    #[test]
     fn any_corrupted_byte_fails_open(
         (columns, rows) in schema_and_rows(),
         position in any::<prop::sample::Index>(),
@@ -186,7 +251,10 @@ fn writes_are_deterministic() {
     let rows: Vec<Row> = (0..500)
         .map(|index| {
             let text = format!("v{}", index * 7 % 13);
-            (index % 5, vec![Value::String(text), Value::Double(index as f64)])
+            (
+                index % 5,
+                vec![Value::String(text), Value::Double(index as f64)],
+            )
         })
         .collect();
     assert_eq!(build(&columns, &rows), build(&columns, &rows));

@@ -53,16 +53,33 @@ fn sorts_by_time_then_dimensions_with_nulls_first() {
     let segment = Segment::from_vec(write(builder)).unwrap();
     assert_eq!(segment.num_rows(), summary_rows);
     assert_eq!(segment.times(), [10, 10, 10, 10, 20]);
-    assert_eq!((segment.min_time(), segment.max_time()), (Some(10), Some(20)));
+    assert_eq!(
+        (segment.min_time(), segment.max_time()),
+        (Some(10), Some(20))
+    );
     assert_eq!(
         strings(&segment, "page"),
-        [None, Some("a".into()), Some("b".into()), Some("b".into()), Some("b".into())]
+        [
+            None,
+            Some("a".into()),
+            Some("b".into()),
+            Some("b".into()),
+            Some("b".into())
+        ]
     );
-    assert_eq!(longs(&segment, "n"), [Some(9), Some(5), None, Some(-1), Some(1)]);
-    assert_eq!(longs(&segment, "added"), [Some(4), Some(3), Some(2), None, Some(1)]);
+    assert_eq!(
+        longs(&segment, "n"),
+        [Some(9), Some(5), None, Some(-1), Some(1)]
+    );
+    assert_eq!(
+        longs(&segment, "added"),
+        [Some(4), Some(3), Some(2), None, Some(1)]
+    );
     assert_eq!(segment.metadata(), &json!({"rollup": true}));
 
-    let Some(ColumnRef::String(page)) = segment.column("page") else { unreachable!() };
+    let Some(ColumnRef::String(page)) = segment.column("page") else {
+        unreachable!()
+    };
     assert!(page.has_nulls());
     assert_eq!(page.cardinality(), 3);
     assert_eq!(page.lookup(None), Some(0));
@@ -74,9 +91,13 @@ fn sorts_by_time_then_dimensions_with_nulls_first() {
     let mut ids = [0u32; 4];
     page.decode_ids(1, &mut ids);
     assert_eq!(ids, [1, 2, 2, 2]);
-    let Some(ColumnRef::Long(added)) = segment.column("added") else { unreachable!() };
+    let Some(ColumnRef::Long(added)) = segment.column("added") else {
+        unreachable!()
+    };
     assert_eq!(added.null_bitmap().unwrap().iter().collect::<Vec<_>>(), [3]);
-    let Some(ColumnRef::Long(n)) = segment.column("n") else { unreachable!() };
+    let Some(ColumnRef::Long(n)) = segment.column("n") else {
+        unreachable!()
+    };
     assert_eq!(n.values()[2], 0, "null rows hold 0");
 }
 
@@ -94,9 +115,14 @@ fn coerces_values_into_column_types() {
     });
     builder.push_row(1, &[Value::Double(0.5), Value::Double(-2.5), "x".into()]);
     let segment = Segment::from_vec(write(builder)).unwrap();
-    assert_eq!(strings(&segment, "s"), [Some("42".into()), Some("0.5".into())]);
+    assert_eq!(
+        strings(&segment, "s"),
+        [Some("42".into()), Some("0.5".into())]
+    );
     assert_eq!(longs(&segment, "l"), [Some(17), Some(-2)]);
-    let Some(ColumnRef::Double(d)) = segment.column("d") else { unreachable!() };
+    let Some(ColumnRef::Double(d)) = segment.column("d") else {
+        unreachable!()
+    };
     assert_eq!(d.values(), [3.0, 0.0]);
     assert!(d.is_null(1) && !d.is_null(0));
 }
@@ -109,18 +135,25 @@ fn empty_segment_round_trips() {
     ]);
     let mut bytes = Vec::new();
     let summary = builder.write(&mut bytes).unwrap();
-    assert_eq!((summary.num_rows, summary.min_time, summary.max_time), (0, None, None));
+    assert_eq!(
+        (summary.num_rows, summary.min_time, summary.max_time),
+        (0, None, None)
+    );
     let segment = Segment::from_vec(bytes).unwrap();
     assert_eq!(segment.num_rows(), 0);
     assert!(segment.times().is_empty());
     assert_eq!((segment.min_time(), segment.max_time()), (None, None));
     assert_eq!(segment.schema().len(), 2);
-    let Some(ColumnRef::String(page)) = segment.column("page") else { unreachable!() };
+    let Some(ColumnRef::String(page)) = segment.column("page") else {
+        unreachable!()
+    };
     assert_eq!(page.cardinality(), 0);
     assert_eq!(page.lookup(Some("x")), None);
     assert_eq!(page.lookup(None), None);
     page.decode_ids(0, &mut []);
-    let Some(ColumnRef::Double(added)) = segment.column("added") else { unreachable!() };
+    let Some(ColumnRef::Double(added)) = segment.column("added") else {
+        unreachable!()
+    };
     assert!(added.values().is_empty() && added.null_bitmap().is_none());
     assert!(segment.column("missing").is_none());
     assert_eq!(segment.metadata(), &json!({}));
@@ -172,7 +205,10 @@ fn open_reports_what_is_wrong() {
     ));
     let mut bad_magic = bytes.clone();
     bad_magic[len - 1] ^= 1;
-    assert!(matches!(Segment::from_vec(bad_magic), Err(SegmentError::BadMagic)));
+    assert!(matches!(
+        Segment::from_vec(bad_magic),
+        Err(SegmentError::BadMagic)
+    ));
     let mut bad_version = bytes.clone();
     bad_version[len - 8..len - 4].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
     assert!(matches!(

@@ -100,7 +100,9 @@ fn decode(payload: &[u8]) -> Result<Snapshot, String> {
         let create_revision = i64::from_le_bytes(reader.array()?);
         let mod_revision = i64::from_le_bytes(reader.array()?);
         if mod_revision > revision || create_revision > mod_revision {
-            return Err(format!("key {key:?} has revisions beyond the store revision"));
+            return Err(format!(
+                "key {key:?} has revisions beyond the store revision"
+            ));
         }
         let entry = Entry {
             value,

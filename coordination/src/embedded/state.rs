@@ -49,8 +49,7 @@ impl Watcher {
         if self.sender.is_closed() {
             return false;
         }
-        if !event.kv.key.starts_with(&self.prefix) || event.kv.mod_revision <= self.after_revision
-        {
+        if !event.kv.key.starts_with(&self.prefix) || event.kv.mod_revision <= self.after_revision {
             return true;
         }
         if self.sender.capacity() <= 1 {
@@ -100,7 +99,10 @@ impl State {
 
     pub(super) fn list(&self, prefix: &str) -> Vec<KeyValue> {
         self.kvs
-            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
             .take_while(|(key, _)| key.starts_with(prefix))
             .map(|(key, entry)| key_value(key, entry))
             .collect()
@@ -302,7 +304,8 @@ impl State {
             match op {
                 Op::Put { key, value, lease } => {
                     let previous_opt = self.kvs.get(&key);
-                    let create_revision = previous_opt.map_or(revision, |entry| entry.create_revision);
+                    let create_revision =
+                        previous_opt.map_or(revision, |entry| entry.create_revision);
                     if let Some(old_lease) = previous_opt.and_then(|entry| entry.lease) {
                         self.detach(old_lease, &key);
                     }

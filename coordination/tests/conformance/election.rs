@@ -10,10 +10,17 @@ const HANDOVER: Duration = Duration::from_secs(15);
 
 pub async fn exactly_one_leader_and_handover_on_resign(store: Arc<dyn MetaStore>) {
     let election = Election::new(Arc::clone(&store));
-    let first = election.campaign("coordinator", "node-1", TTL).await.unwrap();
+    let first = election
+        .campaign("coordinator", "node-1", TTL)
+        .await
+        .unwrap();
     assert!(first.is_leader());
     assert_eq!(
-        election.current_leader("coordinator").await.unwrap().as_deref(),
+        election
+            .current_leader("coordinator")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("node-1")
     );
 
@@ -26,7 +33,11 @@ pub async fn exactly_one_leader_and_handover_on_resign(store: Arc<dyn MetaStore>
     assert!(!contender.is_finished(), "two leaders at once");
     assert!(first.is_leader());
     assert_eq!(
-        election.current_leader("coordinator").await.unwrap().as_deref(),
+        election
+            .current_leader("coordinator")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("node-1")
     );
     // Other roles are independent.
@@ -45,7 +56,11 @@ pub async fn exactly_one_leader_and_handover_on_resign(store: Arc<dyn MetaStore>
         .unwrap();
     assert!(second.fencing_token() > first_token);
     assert_eq!(
-        election.current_leader("coordinator").await.unwrap().as_deref(),
+        election
+            .current_leader("coordinator")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("node-2")
     );
     second.resign().await.unwrap();
@@ -69,7 +84,10 @@ pub async fn handover_on_expiry(store: Arc<dyn MetaStore>) {
 
 pub async fn stale_leader_writes_are_fenced(store: Arc<dyn MetaStore>) {
     let election = Election::new(Arc::clone(&store));
-    let stale = election.campaign("coordinator", "node-1", TTL).await.unwrap();
+    let stale = election
+        .campaign("coordinator", "node-1", TTL)
+        .await
+        .unwrap();
     assert!(fenced_txn(&stale, Txn::new().put("/f/by-1", b"1".to_vec()))
         .await
         .unwrap());
@@ -89,7 +107,10 @@ pub async fn stale_leader_writes_are_fenced(store: Arc<dyn MetaStore>) {
     assert!(fresh.fencing_token() > stale.fencing_token());
 
     let rejected = fenced_txn(&stale, Txn::new().put("/f/by-1", b"stale".to_vec())).await;
-    assert!(matches!(rejected, Err(Error::NotLeader { .. })), "{rejected:?}");
+    assert!(
+        matches!(rejected, Err(Error::NotLeader { .. })),
+        "{rejected:?}"
+    );
     assert_eq!(store.get("/f/by-1").await.unwrap().unwrap().value, b"1");
     tokio::time::timeout(Duration::from_secs(5), stale.lost())
         .await

@@ -12,12 +12,19 @@ async fn durable_keys_survive_reopen_and_ephemeral_ones_do_not() {
         let store = EmbeddedStore::open(dir.path()).await.unwrap();
         store.put("/keep/a", b"a".to_vec(), None).await.unwrap();
         store
-            .txn(Txn::new().put("/keep/b", b"b".to_vec()).put("/keep/c", b"c".to_vec()))
+            .txn(
+                Txn::new()
+                    .put("/keep/b", b"b".to_vec())
+                    .put("/keep/c", b"c".to_vec()),
+            )
             .await
             .unwrap();
         store.delete("/keep/c").await.unwrap();
         let lease = store.grant_lease(Duration::from_secs(60)).await.unwrap();
-        let last = store.put("/node/ephemeral", b"e".to_vec(), Some(lease)).await.unwrap();
+        let last = store
+            .put("/node/ephemeral", b"e".to_vec(), Some(lease))
+            .await
+            .unwrap();
         (store.list("/keep/").await.unwrap().0, last)
     };
 
@@ -49,7 +56,10 @@ async fn corrupted_snapshot_is_a_clear_error() {
     let mut bytes = std::fs::read(&snapshot).unwrap();
     bytes[10] ^= 0xff;
     std::fs::write(&snapshot, &bytes).unwrap();
-    let err = EmbeddedStore::open(dir.path()).await.err().expect("corruption detected");
+    let err = EmbeddedStore::open(dir.path())
+        .await
+        .err()
+        .expect("corruption detected");
     assert!(matches!(err, Error::Corrupted { .. }), "{err:?}");
     assert!(err.to_string().contains("meta.snapshot"), "{err}");
 

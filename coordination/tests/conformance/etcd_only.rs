@@ -52,3 +52,16 @@ async fn outage_is_unavailable_and_the_client_reconnects() {
     };
     assert_eq!(value, b"before", "data survives the etcd restart");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_outlives_the_request_timeout() {
+    let server = EtcdServer::start().await;
+    let store = server.store("/long").await;
+    let mut stream = store.watch_prefix("/w/", 0).await.unwrap();
+    tokio::time::sleep(henge_coordination::etcd::REQUEST_TIMEOUT + Duration::from_secs(2)).await;
+    store.put("/w/late", Vec::new(), None).await.unwrap();
+    assert_eq!(
+        crate::support::next_event(&mut stream).await.kv.key,
+        "/w/late"
+    );
+}

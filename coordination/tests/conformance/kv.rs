@@ -18,14 +18,20 @@ pub async fn crud(store: Arc<dyn MetaStore>) {
     assert!(second > first);
     let kv = store.get("/k").await.unwrap().unwrap();
     assert_eq!(kv.value, b"two");
-    assert_eq!(kv.create_revision, first, "create revision survives overwrites");
+    assert_eq!(
+        kv.create_revision, first,
+        "create revision survives overwrites"
+    );
     assert_eq!(kv.mod_revision, second);
 
     assert!(store.delete("/k").await.unwrap());
     assert!(!store.delete("/k").await.unwrap());
     assert!(store.get("/k").await.unwrap().is_none());
     let third = store.put("/k", b"three".to_vec(), None).await.unwrap();
-    assert_eq!(store.get("/k").await.unwrap().unwrap().create_revision, third);
+    assert_eq!(
+        store.get("/k").await.unwrap().unwrap().create_revision,
+        third
+    );
 }
 
 pub async fn list_is_sorted_and_prefix_bounded(store: Arc<dyn MetaStore>) {
@@ -72,7 +78,10 @@ pub async fn txn_applies_all_or_nothing(store: Arc<dyn MetaStore>) {
     let new = store.get("/t/new").await.unwrap().unwrap();
     let updated = store.get("/t/base").await.unwrap().unwrap();
     assert_eq!(updated.value, b"v2");
-    assert_eq!(new.mod_revision, updated.mod_revision, "one revision per txn");
+    assert_eq!(
+        new.mod_revision, updated.mod_revision,
+        "one revision per txn"
+    );
     assert!(store.get("/t/gone").await.unwrap().is_none());
 
     // A stale compare: nothing of the txn is written.

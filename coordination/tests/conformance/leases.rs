@@ -9,13 +9,19 @@ use crate::support::{eventually, exists};
 
 pub async fn lease_expiry_deletes_only_its_keys(store: Arc<dyn MetaStore>) {
     let lease = store.grant_lease(Duration::from_secs(1)).await.unwrap();
-    store.put("/l/ephemeral", b"e".to_vec(), Some(lease)).await.unwrap();
+    store
+        .put("/l/ephemeral", b"e".to_vec(), Some(lease))
+        .await
+        .unwrap();
     store
         .txn(Txn::new().put_with_lease("/l/ephemeral-txn", b"t".to_vec(), lease))
         .await
         .unwrap();
     store.put("/l/durable", b"d".to_vec(), None).await.unwrap();
-    assert_eq!(store.get("/l/ephemeral").await.unwrap().unwrap().lease, Some(lease));
+    assert_eq!(
+        store.get("/l/ephemeral").await.unwrap().unwrap().lease,
+        Some(lease)
+    );
 
     eventually(Duration::from_secs(10), "lease expiry", || async {
         !exists(&store, "/l/ephemeral").await
@@ -51,7 +57,10 @@ pub async fn revoke_deletes_keys_at_once(store: Arc<dyn MetaStore>) {
     store.put("/r/1", Vec::new(), Some(lease)).await.unwrap();
     store.put("/r/2", Vec::new(), Some(lease)).await.unwrap();
     // A key moved off the lease is not deleted with it.
-    store.put("/r/moved", Vec::new(), Some(lease)).await.unwrap();
+    store
+        .put("/r/moved", Vec::new(), Some(lease))
+        .await
+        .unwrap();
     store.put("/r/moved", Vec::new(), None).await.unwrap();
     store.revoke_lease(lease).await.unwrap();
     let (remaining, _) = store.list("/r/").await.unwrap();

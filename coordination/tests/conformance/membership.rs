@@ -57,9 +57,11 @@ pub async fn register_list_update_leave_expire(store: Arc<dyn MetaStore>) {
 
     // A dropped registration (a crashed node) disappears one TTL later.
     drop(second);
-    eventually(Duration::from_secs(10), "crashed node record to expire", || async {
-        watcher.current().is_empty()
-    })
+    eventually(
+        Duration::from_secs(10),
+        "crashed node record to expire",
+        || async { watcher.current().is_empty() },
+    )
     .await;
     assert!(membership.list_nodes().await.unwrap().is_empty());
 }
@@ -73,9 +75,11 @@ pub async fn registration_comes_back_after_lease_loss(store: Arc<dyn MetaStore>)
     let lost_lease = registration.lease().await;
     store.revoke_lease(lost_lease).await.unwrap();
     assert!(!exists(&store, &keys::node("node-x")).await);
-    eventually(Duration::from_secs(10), "node to register again", || async {
-        exists(&store, &keys::node("node-x")).await
-    })
+    eventually(
+        Duration::from_secs(10),
+        "node to register again",
+        || async { exists(&store, &keys::node("node-x")).await },
+    )
     .await;
     assert_ne!(registration.lease().await, lost_lease);
     registration.leave().await.unwrap();

@@ -20,7 +20,12 @@ pub async fn watch_sees_changes_in_order(store: Arc<dyn MetaStore>) {
     let mut seen = Vec::new();
     for _ in 0..5 {
         let event = next_event(&mut stream).await;
-        seen.push((event.kind, event.kv.key.clone(), event.kv.value.clone(), event.kv.mod_revision));
+        seen.push((
+            event.kind,
+            event.kv.key.clone(),
+            event.kv.value.clone(),
+            event.kv.mod_revision,
+        ));
     }
     let shape: Vec<(WatchEventKind, &str, &[u8])> = seen
         .iter()

@@ -11,7 +11,9 @@
 
 use serde_json::value::RawValue;
 
-use crate::parse::{FieldIndex, Scalar};
+use henge_segment::{ColumnSpec, ColumnType, SegmentBuilder, ValueRef};
+
+use crate::parse::{recycle, FieldIndex, Scalar};
 use crate::rollup::{DimInput, DimStorage, MetricInput, RowStore};
 use crate::spec::{DataSchema, DimensionKind, MetricKind, TimestampSpec};
 use crate::stats::truncate_chars;
@@ -51,6 +53,9 @@ pub(crate) struct RowLayout {
     discovered_storage: DimStorage,
     /// Reused for each row's metric inputs.
     metric_inputs: Vec<MetricInput>,
+    /// Allocations reused by [`RowLayout::add_to_builder`] (always empty between rows).
+    scalars: Vec<Scalar<'static>>,
+    cells: Vec<ValueRef<'static>>,
 }
 
 impl RowLayout {
@@ -104,9 +109,11 @@ impl RowLayout {
             discovered_storage: if dims_spec.typed_discovery {
                 DimStorage::Typed
             } else {
-                DimStorage::Fixed(henge_segment::ColumnType::String)
+                DimStorage::Fixed(ColumnType::String)
             },
             metric_inputs: Vec::new(),
+            scalars: Vec::new(),
+            cells: Vec::new(),
         }
     }
 
@@ -158,6 +165,82 @@ impl RowLayout {
         })
     }
 
+    /// Whether rows can go straight into a [`SegmentBuilder`]: no rollup and a fixed set of
+    /// dimensions of fixed types, so nothing needs to be held back.
+    pub(crate) fn is_direct(&self, rollup: bool) -> bool {
+        !rollup
+            && !self.fields.discovers()
+            && self
+                .dims
+                .iter()
+                .all(|dim| matches!(dim.storage, DimStorage::Fixed(_)))
+    }
+
+    /// An empty builder for [`RowLayout::add_to_builder`] (only when [`RowLayout::is_direct`]).
+    pub(crate) fn new_builder(&self, metadata: serde_json::Value) -> SegmentBuilder {
+        let dims = self.dims.iter().map(|dim| {
+            let DimStorage::Fixed(column_type) = dim.storage else {
+                unreachable!("direct layouts have fixed dimension types")
+            };
+            ColumnSpec::dimension(dim.name.clone(), column_type)
+        });
+        let metrics = self
+            .metric_columns
+            .iter()
+            .map(|(name, kind)| ColumnSpec::metric(name.clone(), kind.column_type()));
+        let mut builder = SegmentBuilder::new(dims.chain(metrics).collect());
+        builder.set_metadata(metadata);
+        builder
+    }
+
+    /// The dimension and metric names of a builder from [`RowLayout::new_builder`].
+    pub(crate) fn column_names(&self) -> (Vec<String>, Vec<String>) {
+        let dims = self.dims.iter().map(|dim| dim.name.clone()).collect();
+        let metrics = self
+            .metric_columns
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect();
+        (dims, metrics)
+    }
+
+    /// Converts the row in `slots` (from [`RowLayout::parse`]) and pushes it into `builder`
+    /// at `time` (already truncated to the query granularity).
+    pub(crate) fn add_to_builder(
+        &mut self,
+        builder: &mut SegmentBuilder,
+        time: i64,
+        slots: &[Option<&RawValue>],
+    ) -> LineOutcome {
+        let mut errors = Vec::new();
+        let mut scalars: Vec<Scalar<'_>> = recycle(std::mem::take(&mut self.scalars));
+        scalars.extend(self.dims.iter().map(|dim| Scalar::of(slots[dim.slot])));
+        scalars.extend(
+            self.metrics
+                .iter()
+                .map(|metric| Scalar::of(metric.input.as_ref().and_then(|(slot, _)| slots[*slot]))),
+        );
+        let mut cells: Vec<ValueRef<'_>> = recycle(std::mem::take(&mut self.cells));
+        for (dim, scalar) in self.dims.iter().zip(&scalars) {
+            cells.push(match dim_input(scalar, dim.storage, &mut errors) {
+                DimInput::Null => ValueRef::Null,
+                DimInput::Str(text) | DimInput::Number(text) => ValueRef::Str(text),
+                DimInput::Long(long) => ValueRef::Long(long),
+                DimInput::Double(double) => ValueRef::Double(double),
+            });
+        }
+        for (metric, scalar) in self.metrics.iter().zip(&scalars[self.dims.len()..]) {
+            cells.push(match metric_input(metric, scalar, &mut errors) {
+                MetricInput::Long(long) => long.map_or(ValueRef::Null, ValueRef::Long),
+                MetricInput::Double(double) => double.map_or(ValueRef::Null, ValueRef::Double),
+            });
+        }
+        builder.push_row_with(time, |column| cells[column]);
+        self.cells = recycle(cells);
+        self.scalars = recycle(scalars);
+        outcome(errors)
+    }
+
     /// Converts the row in `slots` (from [`RowLayout::parse`]) and adds it to `store` at
     /// `time` (already truncated to the query granularity).
     pub(crate) fn add_to(
@@ -171,70 +254,83 @@ impl RowLayout {
         store.start_row();
         for dim in &self.dims {
             let scalar = Scalar::of(slots[dim.slot]);
-            let input = match dim.storage {
-                DimStorage::Fixed(henge_segment::ColumnType::String) => {
-                    scalar.as_str().map_or(DimInput::Null, DimInput::Str)
-                }
-                DimStorage::Typed => match &scalar {
-                    Scalar::Number(text) => DimInput::Number(text),
-                    other => other.as_str().map_or(DimInput::Null, DimInput::Str),
-                },
-                DimStorage::Fixed(henge_segment::ColumnType::Long) => match scalar.to_long() {
-                    Ok(long) => long.map_or(DimInput::Null, DimInput::Long),
-                    Err(()) => {
-                        errors.push(conversion_error(&scalar, "long"));
-                        DimInput::Null
-                    }
-                },
-                DimStorage::Fixed(henge_segment::ColumnType::Double) => {
-                    match scalar.to_double() {
-                        Ok(double) => double.map_or(DimInput::Null, DimInput::Double),
-                        Err(()) => {
-                            errors.push(conversion_error(&scalar, "double"));
-                            DimInput::Null
-                        }
-                    }
-                }
-            };
-            store.push_dim(input);
+            store.push_dim(dim_input(&scalar, dim.storage, &mut errors));
         }
         self.metric_inputs.clear();
         for metric in &self.metrics {
-            let Some((slot, field)) = &metric.input else {
-                self.metric_inputs.push(MetricInput::Long(Some(1)));
-                continue;
-            };
-            let scalar = Scalar::of(slots[*slot]);
-            let input = if metric.kind.column_type() == henge_segment::ColumnType::Long {
-                scalar.to_long().map(MetricInput::Long)
-            } else {
-                scalar.to_double().map(MetricInput::Double)
-            };
-            self.metric_inputs.push(input.unwrap_or_else(|()| {
-                errors.push(format!(
-                    "Unable to parse value[{}] for field[{field}]",
-                    truncate_chars(scalar.display(), MAX_QUOTED_CHARS)
-                ));
-                if metric.kind.column_type() == henge_segment::ColumnType::Long {
-                    MetricInput::Long(None)
-                } else {
-                    MetricInput::Double(None)
-                }
-            }));
+            let scalar = Scalar::of(metric.input.as_ref().and_then(|(slot, _)| slots[*slot]));
+            self.metric_inputs
+                .push(metric_input(metric, &scalar, &mut errors));
         }
         store.finish_row(time, &self.metric_inputs);
-        if errors.is_empty() {
-            LineOutcome::Clean
-        } else {
-            LineOutcome::WithErrors(errors)
-        }
+        outcome(errors)
     }
 }
 
-/// Druid's message when a dimension value cannot be converted to the column's type.
-fn conversion_error(scalar: &Scalar<'_>, type_name: &str) -> String {
-    format!(
-        "could not convert value [{}] to {type_name}",
-        truncate_chars(scalar.display(), MAX_QUOTED_CHARS)
-    )
+fn outcome(errors: Vec<String>) -> LineOutcome {
+    if errors.is_empty() {
+        LineOutcome::Clean
+    } else {
+        LineOutcome::WithErrors(errors)
+    }
+}
+
+/// A dimension's value for its column; a value that does not convert is null, with Druid's
+/// message pushed to `errors`.
+fn dim_input<'s>(
+    scalar: &'s Scalar<'_>,
+    storage: DimStorage,
+    errors: &mut Vec<String>,
+) -> DimInput<'s> {
+    let converted = match storage {
+        DimStorage::Fixed(ColumnType::String) => {
+            return scalar.as_str().map_or(DimInput::Null, DimInput::Str)
+        }
+        DimStorage::Typed => {
+            return match scalar {
+                Scalar::Number(text) => DimInput::Number(text),
+                other => other.as_str().map_or(DimInput::Null, DimInput::Str),
+            }
+        }
+        DimStorage::Fixed(ColumnType::Long) => scalar
+            .to_long()
+            .map(|long| long.map_or(DimInput::Null, DimInput::Long))
+            .map_err(|()| "long"),
+        DimStorage::Fixed(ColumnType::Double) => scalar
+            .to_double()
+            .map(|double| double.map_or(DimInput::Null, DimInput::Double))
+            .map_err(|()| "double"),
+    };
+    converted.unwrap_or_else(|type_name| {
+        errors.push(format!(
+            "could not convert value [{}] to {type_name}",
+            truncate_chars(scalar.display(), MAX_QUOTED_CHARS)
+        ));
+        DimInput::Null
+    })
+}
+
+/// A metric's input for one row (`count` counts 1); a value that does not convert is null,
+/// with Druid's message pushed to `errors`.
+fn metric_input(metric: &MetricPlan, scalar: &Scalar<'_>, errors: &mut Vec<String>) -> MetricInput {
+    let Some((_, field)) = &metric.input else {
+        return MetricInput::Long(Some(1));
+    };
+    let is_long = metric.kind.column_type() == ColumnType::Long;
+    let converted = if is_long {
+        scalar.to_long().map(MetricInput::Long)
+    } else {
+        scalar.to_double().map(MetricInput::Double)
+    };
+    converted.unwrap_or_else(|()| {
+        errors.push(format!(
+            "Unable to parse value[{}] for field[{field}]",
+            truncate_chars(scalar.display(), MAX_QUOTED_CHARS)
+        ));
+        if is_long {
+            MetricInput::Long(None)
+        } else {
+            MetricInput::Double(None)
+        }
+    })
 }

@@ -91,7 +91,10 @@ impl PushSchema {
             }
         }
         if bad_lines > errors.len() {
-            errors.push(format!("... and {} more bad lines", bad_lines - errors.len()));
+            errors.push(format!(
+                "... and {} more bad lines",
+                bad_lines - errors.len()
+            ));
         }
         if errors.is_empty() {
             Ok(Validated {
@@ -152,7 +155,13 @@ impl PushSchema {
 
     /// The value of column `column` in `event`.
     pub(crate) fn value<'e>(&self, event: &'e Event<'_>, column: usize) -> Scalar<'e> {
-        Scalar::of(event.slots.get(self.column_slots[column]).copied().flatten())
+        Scalar::of(
+            event
+                .slots
+                .get(self.column_slots[column])
+                .copied()
+                .flatten(),
+        )
     }
 }
 

@@ -41,11 +41,11 @@ impl Sink {
 
     /// Adds `event` with `schema`'s columns; seals the pending builder once it holds
     /// `max_rows_in_memory` rows.
-    pub(crate) fn push(
+    pub(crate) fn push<'e>(
         &mut self,
         schema: &PushSchema,
-        event: &Event<'_>,
-        scalars: &mut Vec<Scalar<'_>>,
+        event: &'e Event<'_>,
+        scalars: &mut Vec<Scalar<'e>>,
         max_rows_in_memory: usize,
     ) -> Result<()> {
         let columns = schema.columns();

@@ -55,7 +55,9 @@ impl<'a> Obj<'a> {
     }
 
     pub(crate) fn obj(&self, key: &str) -> Result<Option<Obj<'a>>, SpecError> {
-        self.get(key).map(|value| Obj::new(value, self.child(key))).transpose()
+        self.get(key)
+            .map(|value| Obj::new(value, self.child(key)))
+            .transpose()
     }
 
     pub(crate) fn required_obj(&self, key: &str) -> Result<Obj<'a>, SpecError> {
@@ -82,7 +84,9 @@ impl<'a> Obj<'a> {
             None => Ok(None),
             Some(Value::Bool(flag)) => Ok(Some(*flag)),
             // Jackson coerces "true"/"false" strings into booleans.
-            Some(Value::String(text)) if text == "true" || text == "false" => Ok(Some(text == "true")),
+            Some(Value::String(text)) if text == "true" || text == "false" => {
+                Ok(Some(text == "true"))
+            }
             Some(other) => Err(self.wrong_kind(key, "a boolean", other)),
         }
     }

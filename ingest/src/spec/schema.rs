@@ -173,7 +173,9 @@ pub(crate) fn parse_data_schema(data_schema: &Obj<'_>) -> Result<DataSchema, Spe
     }
     if let Some(transform) = data_schema.obj("transformSpec")? {
         transform.allow_only(&["transforms", "filter"])?;
-        let has_transforms = transform.array("transforms")?.is_some_and(|t| !t.is_empty());
+        let has_transforms = transform
+            .array("transforms")?
+            .is_some_and(|t| !t.is_empty());
         if has_transforms || transform.get("filter").is_some() {
             return Err(data_schema.unsupported("transformSpec", "transforms and filters"));
         }
@@ -222,13 +224,19 @@ pub(crate) fn parse_data_schema(data_schema: &Obj<'_>) -> Result<DataSchema, Spe
 
 /// Druid's `IdUtils.validateId` rules for a datasource name (it also names files).
 pub(crate) fn validate_datasource(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("Value cannot be null or empty.".to_string());
+    }
     if name.starts_with('.') {
         return Err(format!("Value [{name}] cannot start with '.'."));
     }
     if name.contains('/') {
         return Err(format!("Value [{name}] cannot contain '/'."));
     }
-    if name.chars().any(|c| c != ' ' && (c.is_whitespace() || c.is_control())) {
+    if name
+        .chars()
+        .any(|c| c != ' ' && (c.is_whitespace() || c.is_control()))
+    {
         return Err(format!(
             "Value [{name}] cannot contain whitespace character except space."
         ));
@@ -283,7 +291,10 @@ fn parse_dimensions_spec(spec: &Obj<'_>) -> Result<DimensionsSpec, SpecError> {
         "useSchemaDiscovery",
         "forceSegmentSortByTime",
     ])?;
-    if spec.array("spatialDimensions")?.is_some_and(|dims| !dims.is_empty()) {
+    if spec
+        .array("spatialDimensions")?
+        .is_some_and(|dims| !dims.is_empty())
+    {
         return Err(spec.unsupported("spatialDimensions", "spatial dimensions"));
     }
     if spec.bool("forceSegmentSortByTime")? == Some(false) {
@@ -294,7 +305,12 @@ fn parse_dimensions_spec(spec: &Obj<'_>) -> Result<DimensionsSpec, SpecError> {
     }
     let dimensions_path = spec.child("dimensions");
     let mut dimensions = Vec::new();
-    for (index, item) in spec.array("dimensions")?.unwrap_or_default().iter().enumerate() {
+    for (index, item) in spec
+        .array("dimensions")?
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         let path = format!("{dimensions_path}[{index}]");
         dimensions.push(parse_dimension(item, &path)?);
     }
@@ -343,7 +359,12 @@ fn parse_dimension(item: &Value, path: &str) -> Result<DimensionSchema, SpecErro
 fn parse_metrics(data_schema: &Obj<'_>) -> Result<Vec<MetricSpec>, SpecError> {
     let path = data_schema.child("metricsSpec");
     let mut metrics = Vec::new();
-    for (index, item) in data_schema.array("metricsSpec")?.unwrap_or_default().iter().enumerate() {
+    for (index, item) in data_schema
+        .array("metricsSpec")?
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         let metric = Obj::new(item, format!("{path}[{index}]"))?;
         let type_id = metric.type_id(None)?;
         let kind = MetricKind::NAMES

@@ -162,10 +162,16 @@ mod tests {
     #[test]
     fn rejects_bad_aggregators() {
         let unknown = AggregatorSpec::parse(&json!({"type": "sum", "name": "x"})).unwrap_err();
-        assert_eq!((unknown.status, unknown.error.as_str()), (400, "Json parse failed"));
+        assert_eq!(
+            (unknown.status, unknown.error.as_str()),
+            (400, "Json parse failed")
+        );
         let sketch = AggregatorSpec::parse(&json!({"type": "thetaSketch", "name": "x"}));
         assert_eq!(sketch.unwrap_err().status, 501);
         let no_field = AggregatorSpec::parse(&json!({"type": "longSum", "name": "x"}));
-        assert!(no_field.unwrap_err().error_message.starts_with("Invalid native query"));
+        assert!(no_field
+            .unwrap_err()
+            .error_message
+            .starts_with("Invalid native query"));
     }
 }

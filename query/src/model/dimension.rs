@@ -59,7 +59,9 @@ impl DimensionSpec {
                 )));
             }
         }
-        let output_name = fields.string("outputName")?.unwrap_or_else(|| dimension.clone());
+        let output_name = fields
+            .string("outputName")?
+            .unwrap_or_else(|| dimension.clone());
         Ok(DimensionSpec {
             dimension,
             output_name,
@@ -116,7 +118,13 @@ impl TopNMetric {
             unknown => Err(QueryError::unknown_type(
                 unknown,
                 TOPN_METRIC_CLASS,
-                &["alphaNumeric", "dimension", "inverted", "lexicographic", "numeric"],
+                &[
+                    "alphaNumeric",
+                    "dimension",
+                    "inverted",
+                    "lexicographic",
+                    "numeric",
+                ],
             )),
         }
     }
@@ -187,7 +195,10 @@ fn parse_order_by(value: &Value) -> Result<OrderByColumn, QueryError> {
             ordering: StringOrdering::Lexicographic,
         });
     }
-    let fields = Fields::of(value, "org.apache.druid.query.groupby.orderby.OrderByColumnSpec")?;
+    let fields = Fields::of(
+        value,
+        "org.apache.druid.query.groupby.orderby.OrderByColumnSpec",
+    )?;
     let column = fields.required_string("dimension", "dimension must not be null")?;
     let descending = match fields.string("direction")? {
         None => false,

@@ -63,7 +63,14 @@ impl StringOrdering {
             _ => Err(QueryError::unknown_type(
                 name,
                 "org.apache.druid.query.ordering.StringComparator",
-                &["alphanumeric", "lexicographic", "natural", "numeric", "strlen", "version"],
+                &[
+                    "alphanumeric",
+                    "lexicographic",
+                    "natural",
+                    "numeric",
+                    "strlen",
+                    "version",
+                ],
             )),
         }
     }
@@ -153,9 +160,9 @@ impl FilterSpec {
                 })
             }
             "not" => {
-                let child = fields
-                    .get("field")
-                    .ok_or_else(|| QueryError::invalid_query("NOT DimFilter field must not be null"))?;
+                let child = fields.get("field").ok_or_else(|| {
+                    QueryError::invalid_query("NOT DimFilter field must not be null")
+                })?;
                 Ok(FilterSpec::Not(Box::new(FilterSpec::parse(child, limits)?)))
             }
             known if KNOWN_FILTER_TYPES.contains(&known) => Err(QueryError::unsupported(format!(
@@ -246,7 +253,9 @@ mod tests {
     fn rejects_unknown_and_unsupported_types() {
         let unknown = parse(json!({"type": "nope", "dimension": "x"})).unwrap_err();
         assert_eq!(unknown.status, 400);
-        assert!(unknown.error_message.contains("Could not resolve type id 'nope'"));
+        assert!(unknown
+            .error_message
+            .contains("Could not resolve type id 'nope'"));
         let unsupported = parse(json!({"type": "regex", "dimension": "x", "pattern": "a"}));
         assert_eq!(unsupported.unwrap_err().status, 501);
         assert_eq!(parse(json!({"dimension": "x"})).unwrap_err().status, 400);

@@ -31,7 +31,9 @@ impl<'a> Fields<'a> {
 
     /// A string field. Numbers and booleans are coerced to their text, as Jackson does.
     pub(crate) fn string(&self, key: &str) -> Result<Option<String>, QueryError> {
-        self.get(key).map(|value| scalar_string(value, key)).transpose()
+        self.get(key)
+            .map(|value| scalar_string(value, key))
+            .transpose()
     }
 
     /// A required string field; `missing` is the message Druid's constructor check uses.

@@ -34,6 +34,8 @@ pub(crate) struct TimeseriesSpec {
     pub(crate) aggregations: Vec<AggregatorSpec>,
     pub(crate) descending: bool,
     pub(crate) skip_empty_buckets: bool,
+    /// Context `grandTotal`: append a row totalling every returned bucket.
+    pub(crate) grand_total: bool,
     pub(crate) limit: Option<u64>,
 }
 
@@ -180,16 +182,8 @@ pub(crate) fn parse_timeseries(
 ) -> Result<TimeseriesSpec, QueryError> {
     let common = parse_common(fields, limits)?;
     check_output_names(common.aggregations.iter().map(|agg| agg.name.as_str()))?;
-    let skip_empty_buckets = match context.get("skipEmptyBuckets") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(flag)) => *flag,
-        Some(Value::String(text)) => text.eq_ignore_ascii_case("true"),
-        Some(other) => {
-            return Err(QueryError::invalid_query(format!(
-                "skipEmptyBuckets must be a boolean, got {other}"
-            )))
-        }
-    };
+    let skip_empty_buckets = context_flag(context, "skipEmptyBuckets")?;
+    let grand_total = context_flag(context, "grandTotal")?;
     // Druid treats a zero limit as no limit.
     let limit = fields.u64("limit")?.filter(|limit| *limit != 0);
     Ok(TimeseriesSpec {
@@ -198,8 +192,22 @@ pub(crate) fn parse_timeseries(
         aggregations: common.aggregations,
         descending: fields.bool("descending")?.unwrap_or(false),
         skip_empty_buckets,
+        grand_total,
         limit,
     })
+}
+
+/// A boolean query-context flag (`true`, `false` or their strings), `false` when absent.
+fn context_flag(context: &serde_json::Map<String, Value>, key: &str) -> Result<bool, QueryError> {
+    match context.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(flag)) => Ok(*flag),
+        Some(Value::String(text)) if text.eq_ignore_ascii_case("true") => Ok(true),
+        Some(Value::String(text)) if text.eq_ignore_ascii_case("false") => Ok(false),
+        Some(other) => Err(QueryError::bad_context(format!(
+            "Expected key [{key}] to be a Boolean, but got [{other}]"
+        ))),
+    }
 }
 
 pub(crate) fn parse_topn(fields: &Fields<'_>, limits: &Limits) -> Result<TopNSpec, QueryError> {
@@ -244,10 +252,14 @@ pub(crate) fn parse_group_by(
 ) -> Result<GroupBySpec, QueryError> {
     let common = parse_common(fields, limits)?;
     if fields.get("having").is_some() {
-        return Err(QueryError::unsupported("having specs are not supported yet"));
+        return Err(QueryError::unsupported(
+            "having specs are not supported yet",
+        ));
     }
     if fields.get("subtotalsSpec").is_some() {
-        return Err(QueryError::unsupported("subtotalsSpec is not supported yet"));
+        return Err(QueryError::unsupported(
+            "subtotalsSpec is not supported yet",
+        ));
     }
     let dimensions = fields
         .array("dimensions")?
@@ -266,8 +278,13 @@ pub(crate) fn parse_group_by(
         .transpose()?
         .unwrap_or_default();
     for order_by in &limit_spec.columns {
-        let known = dimensions.iter().any(|dim| dim.output_name == order_by.column)
-            || common.aggregations.iter().any(|agg| agg.name == order_by.column);
+        let known = dimensions
+            .iter()
+            .any(|dim| dim.output_name == order_by.column)
+            || common
+                .aggregations
+                .iter()
+                .any(|agg| agg.name == order_by.column);
         if !known {
             return Err(QueryError::invalid_query(format!(
                 "Unknown column in order clause[{}]",
@@ -286,7 +303,9 @@ pub(crate) fn parse_group_by(
 
 pub(crate) fn parse_scan(fields: &Fields<'_>, limits: &Limits) -> Result<ScanSpec, QueryError> {
     if fields.bool("legacy")? == Some(true) {
-        return Err(QueryError::unsupported("legacy scan queries are not supported"));
+        return Err(QueryError::unsupported(
+            "legacy scan queries are not supported",
+        ));
     }
     if !fields.array("orderBy")?.is_empty() {
         return Err(QueryError::unsupported("scan orderBy is not supported yet"));
@@ -331,7 +350,11 @@ pub(crate) fn parse_scan(fields: &Fields<'_>, limits: &Limits) -> Result<ScanSpe
     }
     let batch_size = match fields.u64("batchSize")? {
         None => DEFAULT_SCAN_BATCH_SIZE,
-        Some(0) => return Err(QueryError::invalid_query("batchSize must be greater than 0")),
+        Some(0) => {
+            return Err(QueryError::invalid_query(
+                "batchSize must be greater than 0",
+            ))
+        }
         Some(size) => usize::try_from(size).unwrap_or(usize::MAX),
     };
     // Druid treats a zero limit as no limit.

@@ -111,7 +111,7 @@ pub async fn push(State(state): State<AppState>, Path(datasource): Path<String>,
         Err(message) => return druid_error(StatusCode::PAYLOAD_TOO_LARGE, message),
     };
     match realtime.ask(|reply| RealtimeMessage::Push { datasource, body, reply }).await {
-        Ok(Ok(summary)) => json_response(StatusCode::OK, &json!(summary), false),
+        Ok(Ok(summary)) => json_response(StatusCode::OK, &json!({"accepted": summary.accepted}), false),
         Ok(Err(message)) => druid_error(StatusCode::BAD_REQUEST, message),
         Err(gone) => druid_error(StatusCode::SERVICE_UNAVAILABLE, gone.to_string()),
     }

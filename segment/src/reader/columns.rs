@@ -6,6 +6,7 @@ use roaring::RoaringBitmap;
 use tantivy_bitpacker::BitUnpacker;
 
 use super::layout::{NumericLayout, StringLayout};
+use crate::schema::ColumnType;
 
 /// One column of a [`crate::Segment`], by type.
 #[derive(Clone, Copy)]
@@ -13,6 +14,17 @@ pub enum ColumnRef<'a> {
     String(StringColumn<'a>),
     Long(NumericColumn<'a, i64>),
     Double(NumericColumn<'a, f64>),
+}
+
+impl ColumnRef<'_> {
+    /// The column's type.
+    pub fn column_type(&self) -> ColumnType {
+        match self {
+            ColumnRef::String(_) => ColumnType::String,
+            ColumnRef::Long(_) => ColumnType::Long,
+            ColumnRef::Double(_) => ColumnType::Double,
+        }
+    }
 }
 
 /// A dictionary-encoded string column. Ids follow the dictionary's sorted order; when the

@@ -1,0 +1,276 @@
+//! GroupBy on one segment: rows are grouped by the dictionary ids of their dimension values,
+//! packed into one integer key (`u64`, else `u128`, else a boxed id list) in a hashbrown map
+//! from key to a dense slot; aggregators accumulate per slot. Strings are only materialized
+//! once per group, when a time bucket is flushed. Granularity `all` stamps every row with the
+//! first interval's start, as Druid's `GroupByQuery.getUniversalTimestamp` does.
+
+use std::hash::Hash;
+
+use hashbrown::HashMap;
+use henge_segment::granularity::Granularity;
+use henge_segment::{ColumnRef, StringColumn};
+
+use super::{SegmentView, BATCH_ROWS};
+use crate::aggregate::{slot_values, Accumulator};
+use crate::error::QueryError;
+use crate::merge::merge_group_by;
+use crate::model::spec::{GroupBySpec, TIME_COLUMN};
+use crate::model::Query;
+use crate::partial::{GroupByPartial, GroupRow};
+
+/// How one grouping dimension reads on this segment.
+enum Dimension<'a> {
+    Strings(StringColumn<'a>),
+    /// The segment lacks the column: every row is null (id 0).
+    Missing,
+}
+
+impl Dimension<'_> {
+    fn cardinality(&self) -> usize {
+        match self {
+            Dimension::Strings(column) => column.cardinality(),
+            Dimension::Missing => 1,
+        }
+    }
+
+    fn value(&self, id: u32) -> Option<String> {
+        match self {
+            Dimension::Strings(column) => column.value(id).map(str::to_owned),
+            Dimension::Missing => None,
+        }
+    }
+
+    fn decode(&self, chunk: &[u32], contiguous: bool, ids: &mut [u32]) {
+        match self {
+            Dimension::Strings(column) if contiguous => column.decode_ids(chunk[0] as usize, ids),
+            Dimension::Strings(column) => {
+                for (id, &row) in ids.iter_mut().zip(chunk) {
+                    *id = column.row_id(row as usize);
+                }
+            }
+            Dimension::Missing => ids.fill(0),
+        }
+    }
+}
+
+/// Group key -> slot, specialised by how many bits the packed ids need.
+enum KeyMap {
+    Narrow(HashMap<u64, u32>),
+    Wide(HashMap<u128, u32>),
+    Ids(HashMap<Box<[u32]>, u32>),
+}
+
+impl KeyMap {
+    fn for_bits(bits: u32) -> KeyMap {
+        match bits {
+            0..=64 => KeyMap::Narrow(HashMap::new()),
+            65..=128 => KeyMap::Wide(HashMap::new()),
+            _ => KeyMap::Ids(HashMap::new()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            KeyMap::Narrow(map) => map.len(),
+            KeyMap::Wide(map) => map.len(),
+            KeyMap::Ids(map) => map.len(),
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            KeyMap::Narrow(map) => map.clear(),
+            KeyMap::Wide(map) => map.clear(),
+            KeyMap::Ids(map) => map.clear(),
+        }
+    }
+
+    /// Sets `slots[i]` to the group of row `i` of the chunk, creating groups as needed; the
+    /// ids of every new group are appended to `group_ids`.
+    fn assign(
+        &mut self,
+        dim_ids: &[Vec<u32>],
+        shifts: &[u32],
+        slots: &mut [u32],
+        group_ids: &mut Vec<u32>,
+    ) {
+        match self {
+            KeyMap::Narrow(map) => assign_packed(map, dim_ids, slots, group_ids, |i| {
+                dim_ids.iter().zip(shifts).fold(0u64, |key, (ids, &shift)| {
+                    key | (u64::from(ids[i]) << shift)
+                })
+            }),
+            KeyMap::Wide(map) => assign_packed(map, dim_ids, slots, group_ids, |i| {
+                dim_ids
+                    .iter()
+                    .zip(shifts)
+                    .fold(0u128, |key, (ids, &shift)| {
+                        key | (u128::from(ids[i]) << shift)
+                    })
+            }),
+            KeyMap::Ids(map) => {
+                let mut key = vec![0u32; dim_ids.len()];
+                for (i, slot) in slots.iter_mut().enumerate() {
+                    for (part, ids) in key.iter_mut().zip(dim_ids) {
+                        *part = ids[i];
+                    }
+                    let next = map.len() as u32;
+                    *slot = match map.get(key.as_slice()) {
+                        Some(&existing) => existing,
+                        None => {
+                            map.insert(key.clone().into_boxed_slice(), next);
+                            group_ids.extend_from_slice(&key);
+                            next
+                        }
+                    };
+                }
+            }
+        }
+    }
+}
+
+fn assign_packed<K: Hash + Eq>(
+    map: &mut HashMap<K, u32>,
+    dim_ids: &[Vec<u32>],
+    slots: &mut [u32],
+    group_ids: &mut Vec<u32>,
+    key_of: impl Fn(usize) -> K,
+) {
+    for (i, slot) in slots.iter_mut().enumerate() {
+        let next = map.len() as u32;
+        *slot = *map.entry(key_of(i)).or_insert_with(|| {
+            group_ids.extend(dim_ids.iter().map(|ids| ids[i]));
+            next
+        });
+    }
+}
+
+/// Bits needed for ids below `cardinality`.
+fn bits_for(cardinality: usize) -> u32 {
+    match cardinality {
+        0 | 1 => 0,
+        n => usize::BITS - (n - 1).leading_zeros(),
+    }
+}
+
+pub(crate) fn run(
+    spec: &GroupBySpec,
+    view: &SegmentView<'_>,
+    query: &Query,
+) -> Result<GroupByPartial, QueryError> {
+    let dimensions = spec
+        .dimensions
+        .iter()
+        .map(
+            |dimension| match view.segment.column(&dimension.dimension) {
+                _ if dimension.dimension == TIME_COLUMN => Err(unsupported(&dimension.dimension)),
+                None => Ok(Dimension::Missing),
+                Some(ColumnRef::String(column)) => Ok(Dimension::Strings(column)),
+                Some(_) => Err(unsupported(&dimension.dimension)),
+            },
+        )
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut shifts = Vec::with_capacity(dimensions.len());
+    let mut total_bits = 0u32;
+    for dimension in &dimensions {
+        shifts.push(total_bits);
+        total_bits += bits_for(dimension.cardinality());
+    }
+    let mut grouper = Grouper {
+        dimensions: &dimensions,
+        shifts,
+        keys: KeyMap::for_bits(total_bits),
+        group_ids: Vec::new(),
+        accumulators: Accumulator::for_all(&spec.aggregations, view.segment),
+        dim_ids: vec![vec![0u32; BATCH_ROWS]; dimensions.len()],
+        slots: vec![0u32; BATCH_ROWS],
+        rows: Vec::new(),
+    };
+    if spec.granularity == Granularity::All {
+        for piece in &view.pieces {
+            view.for_each_chunk(piece.rows.clone(), |chunk, contiguous| {
+                grouper.add(chunk, contiguous)
+            });
+        }
+        let universal_timestamp = query
+            .intervals()
+            .first()
+            .map_or(0, |interval| interval.start);
+        grouper.flush(universal_timestamp);
+    } else {
+        for piece in &view.pieces {
+            for (timestamp, rows) in view.buckets(piece, true)? {
+                view.for_each_chunk(rows, |chunk, contiguous| grouper.add(chunk, contiguous));
+                grouper.flush(timestamp);
+            }
+        }
+    }
+    // Sorts the rows and combines groups that several intervals share.
+    Ok(merge_group_by(
+        &spec.aggregations,
+        vec![GroupByPartial { rows: grouper.rows }],
+    ))
+}
+
+/// Grouping state for one time bucket, plus the rows flushed so far.
+struct Grouper<'d, 'a> {
+    dimensions: &'d [Dimension<'a>],
+    shifts: Vec<u32>,
+    keys: KeyMap,
+    /// Dictionary ids of every group, `dimensions.len()` per slot.
+    group_ids: Vec<u32>,
+    accumulators: Vec<Accumulator<'a>>,
+    dim_ids: Vec<Vec<u32>>,
+    slots: Vec<u32>,
+    rows: Vec<GroupRow>,
+}
+
+impl Grouper<'_, '_> {
+    fn add(&mut self, chunk: &[u32], contiguous: bool) {
+        let len = chunk.len();
+        for (dimension, ids) in self.dimensions.iter().zip(self.dim_ids.iter_mut()) {
+            dimension.decode(chunk, contiguous, &mut ids[..len]);
+        }
+        let known = self.keys.len();
+        self.keys.assign(
+            &self.dim_ids,
+            &self.shifts,
+            &mut self.slots[..len],
+            &mut self.group_ids,
+        );
+        for _ in known..self.keys.len() {
+            self.accumulators
+                .iter_mut()
+                .for_each(Accumulator::push_slot);
+        }
+        for accumulator in &mut self.accumulators {
+            accumulator.add_grouped(chunk, &self.slots[..len]);
+        }
+    }
+
+    fn flush(&mut self, timestamp: i64) {
+        let width = self.dimensions.len();
+        for slot in 0..self.keys.len() {
+            let ids = &self.group_ids[slot * width..(slot + 1) * width];
+            self.rows.push(GroupRow {
+                timestamp,
+                dims: self
+                    .dimensions
+                    .iter()
+                    .zip(ids)
+                    .map(|(dimension, &id)| dimension.value(id))
+                    .collect(),
+                values: slot_values(&self.accumulators, slot),
+            });
+        }
+        self.keys.clear();
+        self.group_ids.clear();
+        self.accumulators.iter_mut().for_each(|acc| acc.reset(0));
+    }
+}
+
+fn unsupported(name: &str) -> QueryError {
+    QueryError::unsupported(format!(
+        "grouping on the non-string column [{name}] is not supported yet"
+    ))
+}

@@ -1,0 +1,119 @@
+//! Scan on one segment: the selected rows, in time order (descending when asked), cut to
+//! `offset + limit`. Without `columns`, every column is returned: `__time`, then the
+//! dimensions, then the metrics (Druid's `ScanQueryEngine` order).
+
+use henge_segment::reader::Segment;
+use henge_segment::{ColumnRef, ColumnRole};
+use serde_json::Value;
+
+use super::SegmentView;
+use crate::model::spec::{ScanOrder, ScanSpec, TIME_COLUMN};
+use crate::partial::{ScanBatch, ScanPartial, ScanRow};
+
+/// How one output column reads.
+enum Reader<'a> {
+    Time(&'a [i64]),
+    Column(ColumnRef<'a>),
+    Missing,
+}
+
+impl Reader<'_> {
+    fn type_name(&self) -> Option<String> {
+        match self {
+            Reader::Time(_) => Some("LONG".to_owned()),
+            Reader::Column(ColumnRef::String(_)) => Some("STRING".to_owned()),
+            Reader::Column(ColumnRef::Long(_)) => Some("LONG".to_owned()),
+            Reader::Column(ColumnRef::Double(_)) => Some("DOUBLE".to_owned()),
+            Reader::Missing => None,
+        }
+    }
+
+    fn value(&self, row: usize) -> Value {
+        match self {
+            Reader::Time(times) => Value::from(times[row]),
+            Reader::Column(ColumnRef::String(column)) => column
+                .value(column.row_id(row))
+                .map_or(Value::Null, |text| Value::String(text.to_owned())),
+            Reader::Column(ColumnRef::Long(column)) if column.is_null(row) => Value::Null,
+            Reader::Column(ColumnRef::Long(column)) => Value::from(column.values()[row]),
+            Reader::Column(ColumnRef::Double(column)) if column.is_null(row) => Value::Null,
+            Reader::Column(ColumnRef::Double(column)) => {
+                serde_json::Number::from_f64(column.values()[row])
+                    .map_or(Value::Null, Value::Number)
+            }
+            Reader::Missing => Value::Null,
+        }
+    }
+}
+
+fn all_columns(segment: &Segment) -> Vec<String> {
+    let schema = segment.schema();
+    std::iter::once(TIME_COLUMN.to_owned())
+        .chain(
+            schema
+                .iter()
+                .filter(|spec| spec.role == ColumnRole::Dimension)
+                .map(|spec| spec.name.clone()),
+        )
+        .chain(
+            schema
+                .iter()
+                .filter(|spec| spec.role == ColumnRole::Metric)
+                .map(|spec| spec.name.clone()),
+        )
+        .collect()
+}
+
+pub(crate) fn run(spec: &ScanSpec, view: &SegmentView<'_>, segment_id: &str) -> ScanPartial {
+    let segment = view.segment;
+    let columns = if spec.columns.is_empty() {
+        all_columns(segment)
+    } else {
+        spec.columns.clone()
+    };
+    let readers: Vec<Reader<'_>> = columns
+        .iter()
+        .map(|name| match segment.column(name) {
+            _ if name == TIME_COLUMN => Reader::Time(segment.times()),
+            Some(column) => Reader::Column(column),
+            None => Reader::Missing,
+        })
+        .collect();
+    let budget = spec
+        .row_budget()
+        .and_then(|budget| usize::try_from(budget).ok())
+        .unwrap_or(usize::MAX);
+    let selected: Vec<usize> = if spec.order == ScanOrder::Descending {
+        view.pieces
+            .iter()
+            .rev()
+            .flat_map(|piece| view.selected_rows(piece.rows.clone()).rev())
+            .take(budget)
+            .collect()
+    } else {
+        view.pieces
+            .iter()
+            .flat_map(|piece| view.selected_rows(piece.rows.clone()))
+            .take(budget)
+            .collect()
+    };
+    if selected.is_empty() {
+        return ScanPartial::default();
+    }
+    let times = segment.times();
+    let rows = selected
+        .into_iter()
+        .map(|row| ScanRow {
+            time: times[row],
+            values: readers.iter().map(|reader| reader.value(row)).collect(),
+        })
+        .collect();
+    ScanPartial {
+        batches: vec![ScanBatch {
+            segment_id: Some(segment_id.to_owned()),
+            column_types: readers.iter().map(Reader::type_name).collect(),
+            columns,
+            rows,
+        }],
+    }
+}

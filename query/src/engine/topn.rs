@@ -1,0 +1,137 @@
+//! TopN on one segment (Druid's pooled topN algorithm): per time bucket, aggregate into dense
+//! arrays indexed by dictionary id, then keep the `max(threshold, 1000)` best values that
+//! occurred. Every bucket is reported, empty ones with no entries.
+
+use henge_segment::ColumnRef;
+
+use super::{SegmentView, BATCH_ROWS};
+use crate::aggregate::{slot_values, Accumulator};
+use crate::error::QueryError;
+use crate::merge::merge_topn;
+use crate::model::dimension::TopNMetric;
+use crate::model::spec::{TopNSpec, TIME_COLUMN};
+use crate::order::{compare_values, rank_topn};
+use crate::partial::{TopNBucket, TopNEntry, TopNPartial};
+
+/// How the topN dimension reads on this segment.
+enum Dimension<'a> {
+    Strings(henge_segment::StringColumn<'a>),
+    /// The segment lacks the column: every row is null (one slot).
+    Missing,
+}
+
+pub(crate) fn run(spec: &TopNSpec, view: &SegmentView<'_>) -> Result<TopNPartial, QueryError> {
+    let name = &spec.dimension.dimension;
+    let dimension = match view.segment.column(name) {
+        _ if name == TIME_COLUMN => return Err(unsupported_dimension(name)),
+        None => Dimension::Missing,
+        Some(ColumnRef::String(column)) => Dimension::Strings(column),
+        Some(ColumnRef::Long(_) | ColumnRef::Double(_)) => return Err(unsupported_dimension(name)),
+    };
+    let cardinality = match &dimension {
+        Dimension::Strings(column) => column.cardinality(),
+        Dimension::Missing => 1,
+    };
+    let mut accumulators = Accumulator::for_all(&spec.aggregations, view.segment);
+    let mut rows_per_id = vec![0u32; cardinality];
+    let mut ids = vec![0u32; BATCH_ROWS];
+    let mut buckets = Vec::new();
+    for piece in &view.pieces {
+        for (timestamp, rows) in view.buckets(piece, false)? {
+            accumulators
+                .iter_mut()
+                .for_each(|acc| acc.reset(cardinality));
+            rows_per_id.fill(0);
+            view.for_each_chunk(rows, |chunk, contiguous| {
+                let chunk_ids = &mut ids[..chunk.len()];
+                match &dimension {
+                    Dimension::Strings(column) if contiguous => {
+                        column.decode_ids(chunk[0] as usize, chunk_ids)
+                    }
+                    Dimension::Strings(column) => {
+                        for (id, &row) in chunk_ids.iter_mut().zip(chunk) {
+                            *id = column.row_id(row as usize);
+                        }
+                    }
+                    Dimension::Missing => chunk_ids.fill(0),
+                }
+                for &id in chunk_ids.iter() {
+                    rows_per_id[id as usize] += 1;
+                }
+                for accumulator in accumulators.iter_mut() {
+                    accumulator.add_grouped(chunk, chunk_ids);
+                }
+            });
+            let entries = collect_entries(spec, &dimension, &accumulators, &rows_per_id);
+            buckets.push(TopNBucket { timestamp, entries });
+        }
+    }
+    // Each interval is ranked on its own, as Druid runs one query per (segment, interval);
+    // merging combines intervals that share a bucket (all of them under `all`).
+    Ok(merge_topn(spec, vec![TopNPartial { buckets }]))
+}
+
+/// The entries of the dictionary ids that occurred, ranked and cut to the per-segment
+/// threshold. When ranking by an aggregator, ids are ranked before any string is built: ties
+/// break by dimension value ascending, which is id order since the dictionary is sorted with
+/// null first.
+fn collect_entries(
+    spec: &TopNSpec,
+    dimension: &Dimension<'_>,
+    accumulators: &[Accumulator<'_>],
+    rows_per_id: &[u32],
+) -> Vec<TopNEntry> {
+    let keep = spec.partial_threshold();
+    let mut ids: Vec<usize> = (0..rows_per_id.len())
+        .filter(|&id| rows_per_id[id] > 0)
+        .collect();
+    let ranked_by_metric = metric_rank(&spec.metric, false).and_then(|(name, ascending)| {
+        let index = spec.aggregations.iter().position(|agg| agg.name == name)?;
+        Some((&accumulators[index], ascending))
+    });
+    if let Some((accumulator, ascending)) = ranked_by_metric {
+        let compare = |left: &usize, right: &usize| {
+            let by_metric = compare_values(accumulator.value(*left), accumulator.value(*right));
+            let by_metric = if ascending {
+                by_metric
+            } else {
+                by_metric.reverse()
+            };
+            by_metric.then(left.cmp(right))
+        };
+        if ids.len() > keep {
+            ids.select_nth_unstable_by(keep, compare);
+            ids.truncate(keep);
+        }
+        ids.sort_unstable_by(compare);
+    }
+    let mut entries: Vec<TopNEntry> = ids
+        .into_iter()
+        .map(|id| TopNEntry {
+            value: match dimension {
+                Dimension::Strings(column) => column.value(id as u32).map(str::to_owned),
+                Dimension::Missing => None,
+            },
+            values: slot_values(accumulators, id),
+        })
+        .collect();
+    if ranked_by_metric.is_none() {
+        rank_topn(spec, &mut entries, keep);
+    }
+    entries
+}
+
+/// For metric orderings, the aggregator name and whether it ranks ascending (inverted).
+fn metric_rank(metric: &TopNMetric, inverted: bool) -> Option<(&str, bool)> {
+    match metric {
+        TopNMetric::Numeric(name) => Some((name, inverted)),
+        TopNMetric::Inverted(inner) => metric_rank(inner, !inverted),
+        TopNMetric::Dimension { .. } => None,
+    }
+}
+
+fn unsupported_dimension(name: &str) -> QueryError {
+    QueryError::unsupported(format!(
+        "topN on the non-string column [{name}] is not supported yet"
+    ))
+}

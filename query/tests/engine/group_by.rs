@@ -1,0 +1,155 @@
+//! GroupBy: natural ordering, limit specs, time buckets, multiple dimensions with nulls and
+//! the summary row of dimensionless queries.
+
+use henge_query::empty_result;
+use serde_json::json;
+
+use crate::common::{query, run_wiki};
+
+fn group_by(extra: serde_json::Value) -> String {
+    let mut request = json!({
+        "queryType": "groupBy",
+        "dataSource": "wiki",
+        "intervals": ["2015-09-12/2015-09-13"],
+        "granularity": "all",
+        "dimensions": ["channel"],
+        "aggregations": [
+            {"type": "count", "name": "edits"},
+            {"type": "longSum", "name": "added", "fieldName": "added"},
+        ],
+    });
+    for (key, value) in extra.as_object().unwrap() {
+        request[key] = value.clone();
+    }
+    run_wiki(request)
+}
+
+fn row(timestamp: &str, event: serde_json::Value) -> serde_json::Value {
+    json!({"version": "v1", "timestamp": timestamp, "event": event})
+}
+
+#[test]
+fn rows_are_ordered_by_dimension_values_nulls_first() {
+    let start = "2015-09-12T00:00:00.000Z";
+    assert_eq!(
+        group_by(json!({})),
+        json!([
+            row(start, json!({"channel": null, "edits": 1, "added": 1})),
+            row(start, json!({"channel": "#de", "edits": 1, "added": 7})),
+            row(start, json!({"channel": "#en", "edits": 2, "added": 30})),
+            row(start, json!({"channel": "#fr", "edits": 2, "added": 5})),
+        ])
+        .to_string()
+    );
+}
+
+#[test]
+fn limit_spec_orders_by_aggregates_and_dimensions() {
+    let start = "2015-09-12T00:00:00.000Z";
+    assert_eq!(
+        group_by(json!({"limitSpec": {
+            "type": "default",
+            "limit": 2,
+            "columns": [{"dimension": "added", "direction": "descending"}],
+        }})),
+        json!([
+            row(start, json!({"channel": "#en", "edits": 2, "added": 30})),
+            row(start, json!({"channel": "#de", "edits": 1, "added": 7})),
+        ])
+        .to_string()
+    );
+    // Ties on `edits` keep the natural (dimension) order; offset skips after sorting.
+    assert_eq!(
+        group_by(json!({"limitSpec": {
+            "type": "default",
+            "offset": 1,
+            "columns": [{"dimension": "edits", "direction": "desc"}, "channel"],
+        }})),
+        json!([
+            row(start, json!({"channel": "#fr", "edits": 2, "added": 5})),
+            row(start, json!({"channel": null, "edits": 1, "added": 1})),
+            row(start, json!({"channel": "#de", "edits": 1, "added": 7})),
+        ])
+        .to_string()
+    );
+}
+
+#[test]
+fn hourly_groups_are_ordered_by_time_first() {
+    assert_eq!(
+        group_by(json!({"granularity": "hour"})),
+        json!([
+            row(
+                "2015-09-12T00:00:00.000Z",
+                json!({"channel": "#en", "edits": 2, "added": 30})
+            ),
+            row(
+                "2015-09-12T01:00:00.000Z",
+                json!({"channel": "#fr", "edits": 2, "added": 5})
+            ),
+            row(
+                "2015-09-12T03:00:00.000Z",
+                json!({"channel": null, "edits": 1, "added": 1})
+            ),
+            row(
+                "2015-09-12T03:00:00.000Z",
+                json!({"channel": "#de", "edits": 1, "added": 7})
+            ),
+        ])
+        .to_string()
+    );
+}
+
+#[test]
+fn several_dimensions_with_nulls_and_missing_columns() {
+    let start = "2015-09-12T00:00:00.000Z";
+    let response = group_by(json!({
+        "dimensions": ["channel", {"type": "default", "dimension": "user", "outputName": "who"}, "nope"],
+        "filter": {"type": "in", "dimension": "channel", "values": ["#en", "#fr"]},
+    }));
+    assert_eq!(
+        response,
+        json!([
+            row(
+                start,
+                json!({"channel": "#en", "who": null, "nope": null, "edits": 1, "added": 20})
+            ),
+            row(
+                start,
+                json!({"channel": "#en", "who": "alice", "nope": null, "edits": 1, "added": 10})
+            ),
+            row(
+                start,
+                json!({"channel": "#fr", "who": "alice", "nope": null, "edits": 1, "added": 5})
+            ),
+            row(
+                start,
+                json!({"channel": "#fr", "who": "bob", "nope": null, "edits": 1, "added": null})
+            ),
+        ])
+        .to_string()
+    );
+}
+
+#[test]
+fn dimensionless_queries_return_a_summary_row_over_no_data() {
+    let request = json!({
+        "queryType": "groupBy",
+        "dataSource": "wiki",
+        "intervals": ["2015-09-12/2015-09-13"],
+        "granularity": "all",
+        "filter": {"type": "selector", "dimension": "page", "value": "Durian"},
+        "aggregations": [
+            {"type": "count", "name": "edits"},
+            {"type": "longSum", "name": "added", "fieldName": "added"},
+        ],
+    });
+    let expected = r#"[{"version":"v1","timestamp":"2015-09-12T00:00:00.000Z","event":{"edits":0,"added":null}}]"#;
+    assert_eq!(run_wiki(request.clone()), expected);
+    assert_eq!(empty_result(&query(request)).to_string(), expected);
+    let with_dimension = query(json!({
+        "queryType": "groupBy", "dataSource": "wiki", "intervals": ["2015-09-12/2015-09-13"],
+        "granularity": "all", "dimensions": ["page"],
+    }));
+    assert_eq!(empty_result(&with_dimension), json!([]));
+}

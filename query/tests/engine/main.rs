@@ -1,0 +1,11 @@
+//! End-to-end tests of the query engine on small segments built with `SegmentBuilder`:
+//! parse, run on each segment, ship partials as JSON, merge, finalize.
+
+mod common;
+mod filters;
+mod group_by;
+mod merging;
+mod scan;
+mod time_boundary;
+mod timeseries;
+mod topn;
