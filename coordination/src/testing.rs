@@ -3,8 +3,8 @@
 //! drop.
 //!
 //! The binary is `/usr/bin/etcd` (Debian's `etcd-server`), or `$HENGE_ETCD_BIN`. When it
-//! is missing, [`EtcdServer::start`] panics with the command that installs it: etcd tests
-//! fail loudly instead of being skipped.
+//! is missing, [`EtcdServer::start`] panics and points at `scripts/install-deps`: etcd
+//! tests fail loudly instead of being skipped.
 
 use std::fs::File;
 use std::net::TcpListener;
@@ -94,8 +94,8 @@ impl EtcdServer {
         if !Path::new(&binary).is_file() {
             panic!(
                 "etcd binary not found at {binary}: the etcd tests need a real etcd server. \
-                 Install it with scripts/ (Debian: `apt-get install -y etcd-server \
-                 protobuf-compiler`), or point ${ETCD_BIN_ENV} at an etcd 3.4+ binary"
+                 Run scripts/install-deps (it installs Debian's etcd-server and \
+                 protobuf-compiler), or point ${ETCD_BIN_ENV} at an etcd 3.4+ binary"
             );
         }
         let log = File::options()

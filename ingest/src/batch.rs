@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use self::row::{LineOutcome, RowLayout};
-use crate::error::{IngestError, Result};
+use crate::error::{IngestError, Result, SpecError};
 use crate::input::{self, InputEntity};
 use crate::rollup::RowStore;
 use crate::spec::IndexTask;
@@ -41,6 +41,12 @@ pub struct BuiltSegment {
     pub summary: WriteSummary,
     pub dimensions: Vec<String>,
     pub metrics: Vec<String>,
+}
+
+/// Checks, without reading any data, that `task`'s input resolves to readable files under
+/// `allowed_dirs` (what [`run_batch`] checks first), so a submission can be refused up front.
+pub fn check_input_allowed(task: &IndexTask, allowed_dirs: &[PathBuf]) -> Result<(), SpecError> {
+    input::resolve(&task.spec.io_config.input_source, allowed_dirs).map(drop)
 }
 
 /// Runs `task`: reads its input (local paths must lie under `allowed_dirs`), builds segments

@@ -84,7 +84,10 @@ fn read_lines(
 /// The inputs of `source`, in a deterministic order. Local paths are canonicalized and must
 /// lie under one of `allowed_dirs` (themselves canonicalized); symlinks are followed for
 /// files (and checked) but not for directories.
-pub(crate) fn resolve(source: &InputSource, allowed_dirs: &[PathBuf]) -> Result<Vec<InputEntity>> {
+pub(crate) fn resolve(
+    source: &InputSource,
+    allowed_dirs: &[PathBuf],
+) -> Result<Vec<InputEntity>, SpecError> {
     match source {
         InputSource::Inline { data } => Ok(vec![InputEntity::Inline(data.clone())]),
         InputSource::Local {
@@ -108,8 +111,7 @@ pub(crate) fn resolve(source: &InputSource, allowed_dirs: &[PathBuf]) -> Result<
                             "no file under baseDir [{}] matches filter [{filter}]",
                             base_dir.display()
                         ),
-                    }
-                    .into());
+                    });
                 }
                 found.sort();
                 resolved.extend(found);
@@ -153,14 +155,16 @@ fn list_matching(
     filter: &str,
     allowed: &[PathBuf],
     found: &mut Vec<PathBuf>,
-) -> Result<()> {
-    let entries = fs::read_dir(dir).map_err(|source| IngestError::io(dir, source))?;
+) -> Result<(), SpecError> {
+    let unreadable = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SpecError::PathUnreadable { path, source }
+    };
+    let entries = fs::read_dir(dir).map_err(unreadable(dir))?;
     for entry in entries {
-        let entry = entry.map_err(|source| IngestError::io(dir, source))?;
+        let entry = entry.map_err(unreadable(dir))?;
         let path = entry.path();
-        let file_type = entry
-            .file_type()
-            .map_err(|source| IngestError::io(&path, source))?;
+        let file_type = entry.file_type().map_err(unreadable(&path))?;
         if file_type.is_dir() {
             list_matching(&path, filter, allowed, found)?;
             continue;
@@ -286,29 +290,20 @@ mod tests {
             ]
         );
         let error = resolve(&source(outside.path()), &allowed_dirs).unwrap_err();
-        assert!(matches!(
-            error,
-            IngestError::Spec(SpecError::PathNotAllowed { .. })
-        ));
+        assert!(matches!(error, SpecError::PathNotAllowed { .. }));
         // `..` cannot escape either.
         let escape = allowed
             .path()
             .join("..")
             .join(outside.path().file_name().unwrap());
         let error = resolve(&source(&escape), &allowed_dirs).unwrap_err();
-        assert!(matches!(
-            error,
-            IngestError::Spec(SpecError::PathNotAllowed { .. })
-        ));
+        assert!(matches!(error, SpecError::PathNotAllowed { .. }));
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(outside.path().join("x.json"), root.join("link.json"))
                 .unwrap();
             let error = resolve(&source(allowed.path()), &allowed_dirs).unwrap_err();
-            assert!(matches!(
-                error,
-                IngestError::Spec(SpecError::PathNotAllowed { .. })
-            ));
+            assert!(matches!(error, SpecError::PathNotAllowed { .. }));
         }
     }
 }

@@ -24,8 +24,10 @@ mod rollup;
 pub mod spec;
 pub mod stats;
 
-pub use batch::{run_batch, BatchOutput, BuiltSegment};
+pub use batch::{check_input_allowed, run_batch, BatchOutput, BuiltSegment};
 pub use error::{IngestError, Result, SpecError};
-pub use realtime::{PushSummary, RealtimeConfig, RealtimeIndex, SinkHandoff, SinkView};
+pub use realtime::{
+    ChunkVersion, PushSummary, RealtimeConfig, RealtimeIndex, SinkHandoff, SinkView,
+};
 pub use spec::{parse_index_task, IndexSpec, IndexTask};
 pub use stats::{IngestionState, ParseErrorType, ParseExceptionReport, RowStats};

@@ -4,8 +4,9 @@
 //! Each datasource has a schema discovered from its events (`schema`: every field but
 //! `timestamp` is a dimension; no rollup) and one or more `sink`s per segment-granularity
 //! time chunk. A sink becomes full at `max_rows_per_segment` rows; later rows for its chunk go
-//! to a new sink with the next partition number and the same version (the version is asked
-//! from the caller once per chunk). [`RealtimeIndex::take_for_handoff`] removes sinks that are
+//! to a new sink with the next partition number and the same version. The version and the
+//! first partition number of a chunk are asked from the caller once, when the index first
+//! sees the chunk (after a restart the catalog may already hold partitions of that version). [`RealtimeIndex::take_for_handoff`] removes sinks that are
 //! full, whose chunk ended more than a grace period ago, or all of them; the caller merges
 //! their hydrants, publishes the segment and keeps serving the hydrants until a historical
 //! loads it.
@@ -47,6 +48,32 @@ impl Default for RealtimeConfig {
             segment_granularity: Granularity::Hour,
             max_rows_per_segment: 1_000_000,
             max_rows_in_memory: 100_000,
+        }
+    }
+}
+
+/// The version of a time chunk new to the index, and the partition number of its first sink
+/// (0 unless the catalog already holds partitions of that version, e.g. after a restart).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkVersion {
+    pub version: String,
+    pub first_partition: u32,
+}
+
+impl From<String> for ChunkVersion {
+    fn from(version: String) -> ChunkVersion {
+        ChunkVersion {
+            version,
+            first_partition: 0,
+        }
+    }
+}
+
+impl From<(String, u32)> for ChunkVersion {
+    fn from((version, first_partition): (String, u32)) -> ChunkVersion {
+        ChunkVersion {
+            version,
+            first_partition,
         }
     }
 }
@@ -106,13 +133,13 @@ impl RealtimeIndex {
     }
 
     /// Ingests a newline-delimited JSON body into `datasource`, all or nothing.
-    /// `version_for(datasource, interval)` gives the version of a time chunk seen for the
-    /// first time.
-    pub fn push(
+    /// `version_for(datasource, interval)` gives the [`ChunkVersion`] of a time chunk the
+    /// index sees for the first time: a version, or a version and a first partition number.
+    pub fn push<V: Into<ChunkVersion>>(
         &mut self,
         datasource: &str,
         body: &[u8],
-        mut version_for: impl FnMut(&str, Interval) -> String,
+        mut version_for: impl FnMut(&str, Interval) -> V,
     ) -> Result<PushSummary> {
         crate::spec::validate_datasource(datasource).map_err(|message| SpecError::Invalid {
             path: "dataSource".to_string(),
@@ -149,10 +176,14 @@ impl RealtimeIndex {
             let start = config.segment_granularity.bucket_start(event.time);
             let chunk = state.chunks.entry(start).or_insert_with(|| {
                 let interval = chunk_interval(config.segment_granularity, start);
+                let ChunkVersion {
+                    version,
+                    first_partition,
+                } = version_for(datasource, interval).into();
                 ChunkSinks {
                     interval,
-                    version: version_for(datasource, interval),
-                    next_partition: 0,
+                    version,
+                    next_partition: first_partition,
                     sinks: Vec::new(),
                 }
             });

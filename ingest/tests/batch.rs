@@ -6,7 +6,9 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use henge_ingest::{parse_index_task, run_batch, BatchOutput, IngestError, SpecError};
+use henge_ingest::{
+    check_input_allowed, parse_index_task, run_batch, BatchOutput, IngestError, SpecError,
+};
 use henge_segment::reader::ColumnRef;
 use henge_segment::{ColumnType, Granularity, Interval, Segment, ShardSpec};
 use serde_json::{json, Value};
@@ -137,12 +139,8 @@ fn read_wikiticker() -> Vec<Value> {
 fn refuses_input_outside_the_allowed_dirs() {
     let work = tempfile::tempdir().unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
-    let error = run(
-        &wikipedia_spec(),
-        &[elsewhere.path().to_path_buf()],
-        work.path(),
-    )
-    .unwrap_err();
+    let allowed = [elsewhere.path().to_path_buf()];
+    let error = run(&wikipedia_spec(), &allowed, work.path()).unwrap_err();
     assert!(
         matches!(error, IngestError::Spec(SpecError::PathNotAllowed { .. })),
         "{error}"
@@ -153,6 +151,11 @@ fn refuses_input_outside_the_allowed_dirs() {
             .contains("outside the directories allowed"),
         "{error}"
     );
+    // The same check, up front, without reading anything.
+    let task = parse_index_task(&wikipedia_spec()).unwrap();
+    let error = check_input_allowed(&task, &allowed).unwrap_err();
+    assert!(matches!(error, SpecError::PathNotAllowed { .. }), "{error}");
+    assert!(check_input_allowed(&task, &[data_dir()]).is_ok());
 }
 
 #[test]

@@ -89,7 +89,7 @@ fn discovers_column_types_and_rejects_misfits_whole() {
         "{{\"timestamp\": {T0}, \"i\": 3}}\n{{\"timestamp\": {T0}, \"i\": 2.5}}\nnot json\n\
          {{\"timestamp\": \"soon\"}}"
     );
-    match index.push("events", bad.as_bytes(), |_, _| "v1".to_string()) {
+    match index.push("events", bad.as_bytes(), |_, _| ("v1".to_string(), 0)) {
         Err(IngestError::PushRejected { errors }) => {
             assert_eq!(errors.len(), 3, "{errors:?}");
             assert!(
@@ -123,9 +123,13 @@ fn discovers_column_types_and_rejects_misfits_whole() {
     assert_eq!(merged.num_rows(), 4);
 
     // A rejected first push does not create the datasource.
-    assert!(index.push("other", b"{}", |_, _| "v".to_string()).is_err());
+    assert!(index
+        .push("other", b"{}", |_, _| ("v".to_string(), 0))
+        .is_err());
     assert!(index.schema("other").is_none());
-    assert!(index.push("bad/name", b"", |_, _| "v".to_string()).is_err());
+    assert!(index
+        .push("bad/name", b"", |_, _| ("v".to_string(), 0))
+        .is_err());
 }
 
 #[test]
@@ -136,7 +140,7 @@ fn full_sinks_roll_to_the_next_partition_and_hand_off() {
     index
         .push("events", body.as_bytes(), |_, _| {
             versions_asked += 1;
-            "v1".to_string()
+            ("v1".to_string(), 0)
         })
         .unwrap();
     assert_eq!(versions_asked, 1, "one version per time chunk");
@@ -184,7 +188,7 @@ fn sinks_hand_off_after_their_hour_and_grace() {
     index
         .push("events", events(1, T0).as_bytes(), |_, _| {
             versions_asked += 1;
-            "other".to_string()
+            ("other".to_string(), 0)
         })
         .unwrap();
     assert_eq!(versions_asked, 0);
@@ -208,4 +212,35 @@ fn many_small_pushes_keep_few_hydrants() {
     let sink = &index.sinks()[0];
     assert_eq!((sink.num_rows, rows(sink)), (300, 300));
     assert!(sink.segments.len() <= 8, "{} hydrants", sink.segments.len());
+}
+
+#[test]
+fn a_new_chunk_starts_at_the_partition_the_caller_gives() {
+    let mut index = index(2);
+    let mut asked = Vec::new();
+    index
+        .push(
+            "events",
+            events(3, T0).as_bytes(),
+            |datasource, interval| {
+                asked.push((datasource.to_string(), interval));
+                ("v2".to_string(), 3)
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        asked,
+        [("events".to_string(), Interval::new(T0, T0 + HOUR_MS))]
+    );
+    let partitions: Vec<(u32, &str)> = index
+        .sinks()
+        .iter()
+        .map(|s| {
+            (
+                s.id.partition,
+                if s.id.version == "v2" { "v2" } else { "?" },
+            )
+        })
+        .collect();
+    assert_eq!(partitions, [(3, "v2"), (4, "v2")]);
 }

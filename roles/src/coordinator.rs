@@ -46,7 +46,7 @@ impl Coordinator {
 
     async fn run_duties(&mut self) -> anyhow::Result<()> {
         let Some(guard) = self.leadership.as_ref().and_then(Leadership::guard) else {
-            self.context.readiness.set(Role::Coordinator, true, Some("standing by: another coordinator leads".into()));
+            self.context.readiness.set(Role::Coordinator, true, Some("not the leader: campaigning or standing by".into()));
             return Ok(());
         };
         let store = self.context.store.as_ref();

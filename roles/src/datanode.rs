@@ -57,10 +57,12 @@ impl SegmentRegistry {
         self.bump();
     }
 
-    pub fn remove_historical(&self, identifier: &str) {
-        if self.write().historical.remove(identifier).is_some() {
+    pub fn remove_historical(&self, identifier: &str) -> Option<Served> {
+        let removed = self.write().historical.remove(identifier);
+        if removed.is_some() {
             self.bump();
         }
+        removed
     }
 
     pub fn historical_ids(&self) -> Vec<String> {

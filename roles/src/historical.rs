@@ -72,8 +72,9 @@ impl Historical {
         for identifier in registry.historical_ids() {
             if !wanted.contains_key(&identifier) {
                 tracing::info!(segment = %identifier, "dropping unassigned segment");
-                registry.remove_historical(&identifier);
-                cache.drop_segment(&identifier).await?;
+                if let Some(served) = registry.remove_historical(&identifier) {
+                    cache.drop_segment(&served.descriptor.id()).await?;
+                }
             }
         }
         let loaded: BTreeSet<String> = registry.historical_ids().into_iter().collect();

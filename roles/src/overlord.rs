@@ -98,7 +98,7 @@ impl Overlord {
 
     async fn run_duties(&mut self) -> anyhow::Result<()> {
         let Some(guard) = self.leadership.as_ref().and_then(Leadership::guard) else {
-            self.context.readiness.set(Role::Overlord, true, Some("standing by: another overlord leads".into()));
+            self.context.readiness.set(Role::Overlord, true, Some("not the leader: campaigning or standing by".into()));
             return Ok(());
         };
         let workers: Vec<String> = self

@@ -32,6 +32,8 @@ pub struct QuickstartOptions {
 pub async fn run(mut flags: NodeFlags, options: QuickstartOptions) -> anyhow::Result<()> {
     flags.coordination = Some("embedded".into());
     let mut config = NodeConfig::resolve(&flags, Some("all"))?;
+    // The demo file is written under the data dir.
+    config.allow_dirs.push(config.data_dir.clone());
     for file in &options.load {
         let dir = file
             .canonicalize()

@@ -97,9 +97,9 @@ impl Realtime {
                 versions
                     .iter()
                     .filter(|((existing_ds, existing), _)| existing_ds == datasource && existing.overlaps(&interval))
-                    .map(|(_, (version, partition))| (version.clone(), partition + 1))
+                    .map(|(_, (version, _partition))| version.clone())
                     .max()
-                    .unwrap_or_else(|| (now.clone(), 0))
+                    .unwrap_or_else(|| now.clone())
             })
             .map_err(|err| err.to_string())?;
         self.publish_snapshot();

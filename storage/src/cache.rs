@@ -175,7 +175,12 @@ impl SegmentCache {
             .sum()
     }
 
-    async fn load_locked(&self, id: &SegmentId, record: &DataSegment, deep: &DeepStorage) -> Result<Segment> {
+    async fn load_locked(
+        &self,
+        id: &SegmentId,
+        record: &DataSegment,
+        deep: &DeepStorage,
+    ) -> Result<Segment> {
         let stale = match self.lock_opened().get(id) {
             Some(cached) if matches_record(&cached.segment, record) => {
                 return Ok(cached.segment.clone());
@@ -202,7 +207,9 @@ impl SegmentCache {
             Ok(segment) => segment,
             Err(err) => {
                 let segments_dir = self.segments_dir.clone();
-                if let Err(cleanup_err) = blocking(move || remove_with_empty_parents(&path, &segments_dir)).await {
+                if let Err(cleanup_err) =
+                    blocking(move || remove_with_empty_parents(&path, &segments_dir)).await
+                {
                     tracing::warn!(segment_id = %id, error = %cleanup_err, "failed to remove rejected segment file");
                 }
                 return Err(err);
@@ -220,16 +227,26 @@ impl SegmentCache {
     }
 
     /// Runs `work` while holding `id`'s lock.
-    async fn exclusively<T>(&self, id: &SegmentId, work: impl std::future::Future<Output = T>) -> T {
+    async fn exclusively<T>(
+        &self,
+        id: &SegmentId,
+        work: impl std::future::Future<Output = T>,
+    ) -> T {
         let lock = {
-            let mut busy = self.busy.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut busy = self
+                .busy
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             Arc::clone(busy.entry(id.clone()).or_default())
         };
         let output = {
             let _guard = lock.lock().await;
             work.await
         };
-        let mut busy = self.busy.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut busy = self
+            .busy
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         // The map and this function hold the only references: nobody else waits.
         if Arc::strong_count(&lock) <= 2 {
             busy.remove(id);
@@ -265,7 +282,9 @@ impl SegmentCache {
     }
 
     fn lock_opened(&self) -> std::sync::MutexGuard<'_, BTreeMap<SegmentId, CachedSegment>> {
-        self.opened.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.opened
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

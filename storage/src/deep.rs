@@ -208,7 +208,9 @@ impl DeepStorage {
         };
         let kind_opt = load_spec.get("type").and_then(serde_json::Value::as_str);
         if kind_opt != Some("local") {
-            return Err(invalid("only \"local\" load specs are supported so far".into()));
+            return Err(invalid(
+                "only \"local\" load specs are supported so far".into(),
+            ));
         }
         let path = load_spec
             .get("path")

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use henge_coordination::{fenced_txn, Election, Error, MetaStore, Txn};
 
-const TTL: Duration = Duration::from_secs(2);
+const TTL: Duration = Duration::from_secs(3);
 const HANDOVER: Duration = Duration::from_secs(15);
 
 pub async fn exactly_one_leader_and_handover_on_resign(store: Arc<dyn MetaStore>) {
@@ -29,7 +29,7 @@ pub async fn exactly_one_leader_and_handover_on_resign(store: Arc<dyn MetaStore>
         tokio::spawn(async move { election.campaign("coordinator", "node-2", TTL).await })
     };
     // The contender waits while the leader holds on (across several TTLs).
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_secs(7)).await;
     assert!(!contender.is_finished(), "two leaders at once");
     assert!(first.is_leader());
     assert_eq!(

@@ -41,10 +41,10 @@ pub async fn lease_expiry_deletes_only_its_keys(store: Arc<dyn MetaStore>) {
 }
 
 pub async fn keep_alive_extends_a_lease(store: Arc<dyn MetaStore>) {
-    let lease = store.grant_lease(Duration::from_secs(2)).await.unwrap();
+    let lease = store.grant_lease(Duration::from_secs(3)).await.unwrap();
     store.put("/ka", Vec::new(), Some(lease)).await.unwrap();
-    // Four seconds (past any TTL rounding of the backend), refreshed every 500 ms.
-    for _ in 0..8 {
+    // Five seconds (past the TTL and any rounding of it), refreshed every 500 ms.
+    for _ in 0..10 {
         tokio::time::sleep(Duration::from_millis(500)).await;
         store.keep_alive(lease).await.unwrap();
     }

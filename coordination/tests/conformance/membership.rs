@@ -20,7 +20,7 @@ fn node(id: &str) -> NodeInfo {
 
 pub async fn register_list_update_leave_expire(store: Arc<dyn MetaStore>) {
     let membership = Membership::new(Arc::clone(&store));
-    let ttl = Duration::from_secs(2);
+    let ttl = Duration::from_secs(3);
     let first = membership.register(&node("node-b"), ttl).await.unwrap();
     let second = membership.register(&node("node-a"), ttl).await.unwrap();
     let mut watcher = membership.watch_nodes().await.unwrap();
@@ -32,7 +32,7 @@ pub async fn register_list_update_leave_expire(store: Arc<dyn MetaStore>) {
     assert_eq!(watcher.current().len(), 2);
 
     // Records outlive several TTLs while registered.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_secs(7)).await;
     assert_eq!(membership.list_nodes().await.unwrap().len(), 2);
 
     let mut ready = node("node-b");
@@ -58,7 +58,7 @@ pub async fn register_list_update_leave_expire(store: Arc<dyn MetaStore>) {
     // A dropped registration (a crashed node) disappears one TTL later.
     drop(second);
     eventually(
-        Duration::from_secs(10),
+        Duration::from_secs(15),
         "crashed node record to expire",
         || async { watcher.current().is_empty() },
     )
@@ -69,7 +69,7 @@ pub async fn register_list_update_leave_expire(store: Arc<dyn MetaStore>) {
 pub async fn registration_comes_back_after_lease_loss(store: Arc<dyn MetaStore>) {
     let membership = Membership::new(Arc::clone(&store));
     let registration = membership
-        .register(&node("node-x"), Duration::from_secs(2))
+        .register(&node("node-x"), Duration::from_secs(3))
         .await
         .unwrap();
     let lost_lease = registration.lease().await;

@@ -74,7 +74,11 @@ pub(super) fn write(dir: &Path, segments: Vec<DataSegment>) -> Result<()> {
 /// Deletes every file under `segments_dir` that is not in `keep` (partial downloads,
 /// unrecorded or dropped segments), the manifest's own leftover temporary files in `dir`,
 /// and directories left empty. Returns how many files were removed.
-pub(super) fn remove_strays(dir: &Path, segments_dir: &Path, keep: &BTreeSet<PathBuf>) -> Result<usize> {
+pub(super) fn remove_strays(
+    dir: &Path,
+    segments_dir: &Path,
+    keep: &BTreeSet<PathBuf>,
+) -> Result<usize> {
     let mut removed = 0;
     for entry in std::fs::read_dir(dir).map_err(Error::io(dir))? {
         let entry = entry.map_err(Error::io(dir))?;
