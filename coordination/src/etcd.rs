@@ -24,8 +24,10 @@ use crate::store::{
 /// Upper bound of one request (not of a watch or a keep-alive stream).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// HTTP/2 pings that notice a dead connection under an idle watch.
-const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(5);
+/// HTTP/2 pings that notice a dead connection under a quiet watch. Only sent while a
+/// stream is open, and no more often than etcd's `--grpc-keepalive-min-time` (5 s) allows,
+/// or etcd would close the connection for pinging too much.
+const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// A [`MetaStore`] on an etcd cluster.
 #[derive(Clone)]
@@ -43,7 +45,7 @@ impl EtcdStore {
             .with_connect_timeout(CONNECT_TIMEOUT)
             .with_timeout(REQUEST_TIMEOUT)
             .with_keep_alive(KEEP_ALIVE_INTERVAL, REQUEST_TIMEOUT)
-            .with_keep_alive_while_idle(true);
+            .with_keep_alive_while_idle(false);
         let client = Client::connect(endpoints, Some(options))
             .await
             .map_err(map_err)?;
