@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/status/health", get(status::health))
         .route("/druid/v2", post(query::native))
         .route("/druid/v2/", post(query::native))
+        .route("/druid/v2/candidates", post(query::candidates))
         .route("/druid/v2/datasources", get(query::datasources))
         .route("/druid/v2/datasources/{name}", get(query::datasource))
         .route("/druid/v2/push/{datasource}", post(indexer::push))

@@ -94,12 +94,7 @@ impl Realtime {
         let summary = self
             .index
             .push(datasource, body, |datasource, interval| {
-                versions
-                    .iter()
-                    .filter(|((existing_ds, existing), _)| existing_ds == datasource && existing.overlaps(&interval))
-                    .map(|(_, (version, _partition))| version.clone())
-                    .max()
-                    .unwrap_or_else(|| now.clone())
+                chunk_version(versions, datasource, interval, &now)
             })
             .map_err(|err| err.to_string())?;
         self.publish_snapshot();
@@ -200,6 +195,26 @@ impl Realtime {
         }
         Ok(())
     }
+}
+
+/// The version and first partition of a new push chunk: rows append to the newest used
+/// version of overlapping data (after its partitions when the interval is the same), so
+/// pushed rows add to batch-ingested ones instead of overshadowing them.
+fn chunk_version(
+    versions: &BTreeMap<(String, Interval), (String, u32)>,
+    datasource: &str,
+    interval: Interval,
+    now: &str,
+) -> (String, u32) {
+    if let Some((version, partition)) = versions.get(&(datasource.to_string(), interval)) {
+        return (version.clone(), partition + 1);
+    }
+    let newest = versions
+        .iter()
+        .filter(|((existing_ds, existing), _)| existing_ds == datasource && existing.overlaps(&interval))
+        .map(|(_, (version, _))| version.clone())
+        .max();
+    (newest.unwrap_or_else(|| now.to_string()), 0)
 }
 
 fn rows_of(segments: &[Segment]) -> u64 {
@@ -307,5 +322,22 @@ impl Actor for Realtime {
         }
         self.view.shutdown();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_chunks_append_to_existing_versions() {
+        let day = Interval::new(0, 86_400_000);
+        let hour = Interval::new(0, 3_600_000);
+        let mut versions = BTreeMap::new();
+        assert_eq!(chunk_version(&versions, "ds", hour, "v9"), ("v9".to_string(), 0));
+        versions.insert(("ds".to_string(), day), ("v1".to_string(), 2));
+        assert_eq!(chunk_version(&versions, "ds", day, "v9"), ("v1".to_string(), 3));
+        assert_eq!(chunk_version(&versions, "ds", hour, "v9"), ("v1".to_string(), 0));
+        assert_eq!(chunk_version(&versions, "other", hour, "v9"), ("v9".to_string(), 0));
     }
 }

@@ -67,11 +67,26 @@ pub async fn push_and_handoff(realtime: &DruidClient, coordinator: &DruidClient,
         assert!(Instant::now() < deadline, "pushed rows were never published");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // Served by a historical now or soon; the answer never changes on the way.
-    for _ in 0..20 {
+    // Until a historical serves the segment and the realtime node lets it go, the answer
+    // never changes.
+    loop {
         assert_eq!(broker.query(&count_query(datasource)).await, before);
+        let (status, candidates) = broker.post("/druid/v2/candidates", &count_query(datasource)).await;
+        assert_eq!(status, 200, "{candidates}");
+        let kinds: Vec<&str> = candidates
+            .as_array()
+            .expect("candidates list")
+            .iter()
+            .flat_map(|segment| segment["locations"].as_array().expect("locations").iter())
+            .map(|location| location["type"].as_str().expect("location type"))
+            .collect();
+        if !kinds.is_empty() && kinds.iter().all(|kind| *kind == "historical") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "handoff never completed: {candidates}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    assert_eq!(broker.query(&count_query(datasource)).await, before);
 }
 
 /// Bad input gets Druid's error bodies, and the server keeps serving.

@@ -43,6 +43,46 @@ fn error_response(error: &QueryError, pretty: bool) -> Response {
     json_response(status, &error.to_json(None), pretty)
 }
 
+/// `POST /druid/v2/candidates`: the segments a query would read and the servers holding them
+/// (Druid's `LocatedSegmentDescriptor` list).
+pub async fn candidates(State(state): State<AppState>, body: Body) -> Response {
+    let Some(broker) = &state.broker else {
+        return role_not_here(&state, "broker");
+    };
+    let bytes = match read_body(body, state.limits.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(message) => return error_response(&QueryError::resource_limit(message), false),
+    };
+    let query = match henge_query::parse_query(&bytes, &state.limits) {
+        Ok(query) => query,
+        Err(error) => return error_response(&error, false),
+    };
+    let entries = broker.view().entries();
+    let selected = henge_broker::timeline::select(&entries, query.datasource(), query.intervals());
+    let location = |node: &String, kind: &str| {
+        json!({"name": node, "host": node, "hostAndTlsPort": null, "maxSize": 0, "type": kind, "tier": "_default_tier", "priority": 0})
+    };
+    let body: Vec<Value> = selected
+        .iter()
+        .map(|entry| {
+            let locations: Vec<Value> = entry
+                .historicals
+                .iter()
+                .map(|node| location(node, "historical"))
+                .chain(entry.realtimes.iter().map(|node| location(node, "indexer-executor")))
+                .collect();
+            json!({
+                "interval": entry.segment.interval.to_string(),
+                "version": entry.segment.version,
+                "partitionNumber": entry.segment.shard_spec.partition_num,
+                "size": entry.segment.size,
+                "locations": locations,
+            })
+        })
+        .collect();
+    json_response(StatusCode::OK, &json!(body), false)
+}
+
 /// `GET /druid/v2/datasources`: the datasources the broker can query.
 pub async fn datasources(State(state): State<AppState>) -> Response {
     let Some(broker) = &state.broker else {
