@@ -141,7 +141,10 @@ impl Broker {
             if missing.is_empty() {
                 return Ok(partials);
             }
-            tracing::debug!(missing = missing.len(), "segments moved during query, retrying");
+            tracing::debug!(
+                missing = missing.len(),
+                "segments moved during query, retrying"
+            );
             pending = Some(missing);
             let mut changes = changes;
             let _ = tokio::time::timeout(VIEW_CHANGE_WAIT, changes.changed()).await;
@@ -163,7 +166,9 @@ impl Broker {
         let usable = |nodes: &[String]| -> Vec<String> {
             nodes
                 .iter()
-                .filter(|node| !excluded.contains(&((*node).clone(), entry.segment.identifier.clone())))
+                .filter(|node| {
+                    !excluded.contains(&((*node).clone(), entry.segment.identifier.clone()))
+                })
                 .cloned()
                 .collect()
         };
@@ -187,7 +192,10 @@ impl Broker {
         remaining_ms: u64,
     ) -> Result<(Vec<PartialResult>, Vec<String>), QueryError> {
         let Some(mut client) = self.view.client(&batch.node_id) else {
-            return Ok((Vec::new(), batch.segments.iter().map(|(id, _)| id.clone()).collect()));
+            return Ok((
+                Vec::new(),
+                batch.segments.iter().map(|(id, _)| id.clone()).collect(),
+            ));
         };
         let request = QueryRequest {
             query_json: query_json.to_string(),
@@ -198,7 +206,10 @@ impl Broker {
             Ok(response) => response.into_inner(),
             Err(status) if status.code() == tonic::Code::Unavailable => {
                 tracing::debug!(node = %batch.node_id, error = %status, "data node unavailable");
-                return Ok((Vec::new(), batch.segments.iter().map(|(id, _)| id.clone()).collect()));
+                return Ok((
+                    Vec::new(),
+                    batch.segments.iter().map(|(id, _)| id.clone()).collect(),
+                ));
             }
             Err(status) => return Err(crate::status::error_from_status(&status)),
         };
@@ -219,13 +230,12 @@ impl Broker {
 }
 
 fn decode_partial(bytes: &[u8]) -> Result<PartialResult, QueryError> {
-    serde_json::from_slice(bytes)
-        .map_err(|err| {
-            QueryError::unknown(
-                format!("bad partial result from data node: {err}"),
-                "java.lang.IllegalStateException",
-            )
-        })
+    serde_json::from_slice(bytes).map_err(|err| {
+        QueryError::unknown(
+            format!("bad partial result from data node: {err}"),
+            "java.lang.IllegalStateException",
+        )
+    })
 }
 
 fn context_u64(query: &Query, key: &str) -> Option<u64> {

@@ -67,7 +67,11 @@ pub fn select(
         .map(|entry| (*entry).clone())
         .collect();
     visible.sort_by(|left, right| {
-        (left.segment.interval.start, &left.segment.version, left.segment.shard_spec.partition_num)
+        (
+            left.segment.interval.start,
+            &left.segment.version,
+            left.segment.shard_spec.partition_num,
+        )
             .cmp(&(
                 right.segment.interval.start,
                 &right.segment.version,
@@ -117,7 +121,13 @@ mod tests {
     use super::*;
     use henge_segment::id::{SegmentId, ShardSpec};
 
-    fn segment(start: i64, end: i64, version: &str, partition: u32, partitions: u32) -> DataSegment {
+    fn segment(
+        start: i64,
+        end: i64,
+        version: &str,
+        partition: u32,
+        partitions: u32,
+    ) -> DataSegment {
         let id = SegmentId {
             datasource: "ds".into(),
             interval: Interval::new(start, end),
@@ -147,7 +157,12 @@ mod tests {
     fn ids(entries: &[TimelineEntry]) -> Vec<(String, u32)> {
         entries
             .iter()
-            .map(|entry| (entry.segment.version.clone(), entry.segment.shard_spec.partition_num))
+            .map(|entry| {
+                (
+                    entry.segment.version.clone(),
+                    entry.segment.shard_spec.partition_num,
+                )
+            })
             .collect()
     }
 
@@ -157,15 +172,20 @@ mod tests {
         let new0 = segment(0, 100, "v2", 0, 2);
         let new1 = segment(0, 100, "v2", 1, 2);
         let all = Interval::new(0, 100);
-        let incomplete =
-            collect_entries([("n1", &old, false), ("n1", &new0, false)]);
-        assert_eq!(ids(&select(&incomplete, "ds", &[all])), vec![("v1".into(), 0), ("v2".into(), 0)]);
+        let incomplete = collect_entries([("n1", &old, false), ("n1", &new0, false)]);
+        assert_eq!(
+            ids(&select(&incomplete, "ds", &[all])),
+            vec![("v1".into(), 0), ("v2".into(), 0)]
+        );
         let complete = collect_entries([
             ("n1", &old, false),
             ("n1", &new0, false),
             ("n2", &new1, false),
         ]);
-        assert_eq!(ids(&select(&complete, "ds", &[all])), vec![("v2".into(), 0), ("v2".into(), 1)]);
+        assert_eq!(
+            ids(&select(&complete, "ds", &[all])),
+            vec![("v2".into(), 0), ("v2".into(), 1)]
+        );
     }
 
     #[test]

@@ -207,7 +207,11 @@ async fn poll_inventory(view: ServerView, node_id: String, channel: Channel) {
     loop {
         let request = InventoryRequest {
             since_version,
-            wait_ms: if since_version == 0 { 0 } else { INVENTORY_WAIT_MS },
+            wait_ms: if since_version == 0 {
+                0
+            } else {
+                INVENTORY_WAIT_MS
+            },
         };
         match client.inventory(request).await {
             Ok(response) => {

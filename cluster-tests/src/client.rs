@@ -13,7 +13,10 @@ pub struct DruidClient {
 impl DruidClient {
     pub fn new(base: &str) -> DruidClient {
         DruidClient {
-            http: reqwest::Client::builder().timeout(Duration::from_secs(120)).build().expect("http client"),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .expect("http client"),
             base: base.trim_end_matches('/').to_string(),
         }
     }
@@ -30,7 +33,10 @@ impl DruidClient {
             .unwrap_or_else(|err| panic!("POST {path} failed: {err}"));
         let status = response.status().as_u16();
         let text = response.text().await.expect("response body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
@@ -46,7 +52,10 @@ impl DruidClient {
             .unwrap_or_else(|err| panic!("GET {path} failed: {err}"));
         let status = response.status().as_u16();
         let text = response.text().await.expect("response body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// Runs a native query that must succeed.
@@ -63,25 +72,41 @@ impl DruidClient {
         let id = body["task"].as_str().expect("task id").to_string();
         let deadline = Instant::now() + timeout;
         loop {
-            let (_, status) = self.get(&format!("/druid/indexer/v1/task/{id}/status")).await;
-            let code = status["status"]["status"].as_str().unwrap_or("").to_string();
+            let (_, status) = self
+                .get(&format!("/druid/indexer/v1/task/{id}/status"))
+                .await;
+            let code = status["status"]["status"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             if code == "SUCCESS" || code == "FAILED" {
                 return status["status"].clone();
             }
-            assert!(Instant::now() < deadline, "task {id} still {code} after {timeout:?}");
+            assert!(
+                Instant::now() < deadline,
+                "task {id} still {code} after {timeout:?}"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
     /// Repeats `query` until `accept` holds for its result (or panics after `timeout`).
-    pub async fn query_until(&self, query: &Value, timeout: Duration, accept: impl Fn(&Value) -> bool) -> Value {
+    pub async fn query_until(
+        &self,
+        query: &Value,
+        timeout: Duration,
+        accept: impl Fn(&Value) -> bool,
+    ) -> Value {
         let deadline = Instant::now() + timeout;
         loop {
             let (status, body) = self.post("/druid/v2", query).await;
             if status == 200 && accept(&body) {
                 return body;
             }
-            assert!(Instant::now() < deadline, "query never gave the expected result; last: {status} {body}");
+            assert!(
+                Instant::now() < deadline,
+                "query never gave the expected result; last: {status} {body}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

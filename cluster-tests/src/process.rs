@@ -11,8 +11,11 @@ pub fn henge_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("HENGE_BIN") {
         return PathBuf::from(path);
     }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), PathBuf::from);
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace.join("target"), PathBuf::from);
     let binary = target.join("debug").join("henge");
     assert!(
         binary.exists(),
@@ -56,7 +59,11 @@ impl HengeProcess {
     }
 
     fn spawn(&mut self) {
-        let log = File::options().create(true).append(true).open(&self.log).expect("log file");
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log file");
         let child = Command::new(henge_binary())
             .args(&self.args)
             .args(["--http-port", &self.port.to_string()])
@@ -82,7 +89,11 @@ impl HengeProcess {
         loop {
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
-                    panic!("{} exited with {status} before it was healthy:\n{}", self.name, self.log_tail());
+                    panic!(
+                        "{} exited with {status} before it was healthy:\n{}",
+                        self.name,
+                        self.log_tail()
+                    );
                 }
             }
             let healthy = client
@@ -96,7 +107,12 @@ impl HengeProcess {
                     return;
                 }
             }
-            assert!(Instant::now() < deadline, "{} not healthy after {timeout:?}:\n{}", self.name, self.log_tail());
+            assert!(
+                Instant::now() < deadline,
+                "{} not healthy after {timeout:?}:\n{}",
+                self.name,
+                self.log_tail()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -116,7 +132,11 @@ impl HengeProcess {
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
-                panic!("{} did not stop within 60 s of SIGTERM:\n{}", self.name, self.log_tail());
+                panic!(
+                    "{} did not stop within 60 s of SIGTERM:\n{}",
+                    self.name,
+                    self.log_tail()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }

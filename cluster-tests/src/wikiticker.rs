@@ -15,14 +15,19 @@ pub const INTERVAL: &str = "2015-09-12/2015-09-13";
 /// `../shared/data` beside the project.
 pub fn shared_data_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    dir.canonicalize()
-        .unwrap_or_else(|_| panic!("{} is missing: the tests read Druid's quickstart data from ../shared/data", dir.display()))
+    dir.canonicalize().unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: the tests read Druid's quickstart data from ../shared/data",
+            dir.display()
+        )
+    })
 }
 
 /// Druid's quickstart spec with `baseDir` pointed at the shared data.
 pub fn index_spec() -> Value {
     let dir = shared_data_dir();
-    let text = std::fs::read_to_string(dir.join("wikipedia-index.json")).expect("wikipedia-index.json");
+    let text =
+        std::fs::read_to_string(dir.join("wikipedia-index.json")).expect("wikipedia-index.json");
     let mut spec: Value = serde_json::from_str(&text).expect("spec is JSON");
     spec["spec"]["ioConfig"]["inputSource"]["baseDir"] = json!(dir.display().to_string());
     spec
@@ -46,7 +51,9 @@ pub struct Expected {
 
 impl Expected {
     pub fn compute() -> Expected {
-        let file = std::fs::File::open(shared_data_dir().join("wikiticker-2015-09-12-sampled.json.gz")).expect("wikiticker data");
+        let file =
+            std::fs::File::open(shared_data_dir().join("wikiticker-2015-09-12-sampled.json.gz"))
+                .expect("wikiticker data");
         let reader = BufReader::new(flate2::read::GzDecoder::new(file));
         let mut expected = Expected::default();
         for line in reader.lines() {
@@ -66,7 +73,10 @@ impl Expected {
             let added = row["added"].as_i64().expect("added");
             expected.sum_added += added;
             expected.sum_deleted += row["deleted"].as_i64().expect("deleted");
-            *expected.page_counts.entry(row["page"].as_str().expect("page").to_string()).or_default() += 1;
+            *expected
+                .page_counts
+                .entry(row["page"].as_str().expect("page").to_string())
+                .or_default() += 1;
             let channel = row["channel"].as_str().expect("channel").to_string();
             if channel == "#en.wikipedia" {
                 expected.en_rows += 1;
@@ -81,7 +91,11 @@ impl Expected {
 
     /// Pages by count, descending.
     pub fn top_pages(&self) -> Vec<(String, u64)> {
-        let mut pages: Vec<(String, u64)> = self.page_counts.iter().map(|(page, count)| (page.clone(), *count)).collect();
+        let mut pages: Vec<(String, u64)> = self
+            .page_counts
+            .iter()
+            .map(|(page, count)| (page.clone(), *count))
+            .collect();
         pages.sort_by(|left, right| right.1.cmp(&left.1).then_with(|| left.0.cmp(&right.0)));
         pages
     }
@@ -108,7 +122,9 @@ pub async fn check(client: &DruidClient, expected: &Expected) {
         json!([{"timestamp": expected.min_time, "result": {"count": expected.rows, "added": expected.sum_added}}])
     );
 
-    let boundary = client.query(&json!({"queryType": "timeBoundary", "dataSource": DATASOURCE})).await;
+    let boundary = client
+        .query(&json!({"queryType": "timeBoundary", "dataSource": DATASOURCE}))
+        .await;
     assert_eq!(
         boundary,
         json!([{"timestamp": expected.min_time, "result": {"minTime": expected.min_time, "maxTime": expected.max_time}}])
@@ -125,11 +141,22 @@ pub async fn check(client: &DruidClient, expected: &Expected) {
     let entries = top[0]["result"].as_array().expect("topN result list");
     assert_eq!(entries.len(), 10);
     let expected_top = expected.top_pages();
-    assert_eq!(entries[0], json!({"page": expected_top[0].0, "count": expected_top[0].1}));
+    assert_eq!(
+        entries[0],
+        json!({"page": expected_top[0].0, "count": expected_top[0].1})
+    );
     for (rank, entry) in entries.iter().enumerate() {
         let page = entry["page"].as_str().expect("page");
-        assert_eq!(entry["count"], json!(expected.page_counts[page]), "count of {page}");
-        assert_eq!(entry["count"], json!(expected_top[rank].1), "count at rank {rank}");
+        assert_eq!(
+            entry["count"],
+            json!(expected.page_counts[page]),
+            "count of {page}"
+        );
+        assert_eq!(
+            entry["count"],
+            json!(expected_top[rank].1),
+            "count at rank {rank}"
+        );
     }
 
     let channels = client
@@ -168,7 +195,10 @@ pub async fn check(client: &DruidClient, expected: &Expected) {
             "aggregations": count_and_added(),
         }))
         .await;
-    assert_eq!(english[0]["result"], json!({"count": expected.en_rows, "added": expected.en_added}));
+    assert_eq!(
+        english[0]["result"],
+        json!({"count": expected.en_rows, "added": expected.en_added})
+    );
 
     let scan = client
         .query(&json!({
@@ -176,6 +206,11 @@ pub async fn check(client: &DruidClient, expected: &Expected) {
             "columns": ["__time", "page"], "limit": 3,
         }))
         .await;
-    let events: usize = scan.as_array().expect("scan batches").iter().map(|batch| batch["events"].as_array().map_or(0, Vec::len)).sum();
+    let events: usize = scan
+        .as_array()
+        .expect("scan batches")
+        .iter()
+        .map(|batch| batch["events"].as_array().map_or(0, Vec::len))
+        .sum();
     assert_eq!(events, 3);
 }

@@ -13,6 +13,5 @@ mod generated {
 pub use generated::data_node_client::DataNodeClient;
 pub use generated::data_node_server::{DataNode, DataNodeServer};
 pub use generated::{
-    InventoryRequest, InventoryResponse, QueryRequest, QueryResponse, SegmentResult,
-    ServedSegment,
+    InventoryRequest, InventoryResponse, QueryRequest, QueryResponse, SegmentResult, ServedSegment,
 };

@@ -68,7 +68,10 @@ impl<M: Send + 'static> Mailbox<M> {
     }
 
     /// Sends a message built around a reply channel and waits for the reply.
-    pub async fn ask<R>(&self, build: impl FnOnce(oneshot::Sender<R>) -> M) -> Result<R, ActorGone> {
+    pub async fn ask<R>(
+        &self,
+        build: impl FnOnce(oneshot::Sender<R>) -> M,
+    ) -> Result<R, ActorGone> {
         let (reply, response) = oneshot::channel();
         self.send(build(reply)).await?;
         response.await.map_err(|_| ActorGone(self.name))
@@ -90,7 +93,12 @@ pub struct Supervisor {
 impl Supervisor {
     /// Spawns an actor built by `factory`, which gets the actor's own mailbox (for tasks the
     /// actor starts that report back to it); the factory runs again if a handler panics.
-    pub fn spawn<A, F>(&mut self, name: &'static str, mailbox_size: usize, factory: F) -> Mailbox<A::Message>
+    pub fn spawn<A, F>(
+        &mut self,
+        name: &'static str,
+        mailbox_size: usize,
+        factory: F,
+    ) -> Mailbox<A::Message>
     where
         A: Actor,
         F: Fn(&Mailbox<A::Message>) -> A + Send + 'static,
@@ -99,7 +107,12 @@ impl Supervisor {
         let mailbox = Mailbox { name, sender };
         let stop = CancellationToken::new();
         let own = mailbox.clone();
-        let task = tokio::spawn(run_actor(name, move || factory(&own), receiver, stop.clone()));
+        let task = tokio::spawn(run_actor(
+            name,
+            move || factory(&own),
+            receiver,
+            stop.clone(),
+        ));
         self.running.push(Running { name, stop, task });
         mailbox
     }
@@ -150,7 +163,9 @@ async fn run_actor<A, F>(
         };
         match step {
             Ok(Ok(())) => {}
-            Ok(Err(err)) => tracing::warn!(actor = name, error = %format!("{err:#}"), "actor step failed"),
+            Ok(Err(err)) => {
+                tracing::warn!(actor = name, error = %format!("{err:#}"), "actor step failed")
+            }
             Err(_panic) => {
                 tracing::error!(actor = name, "actor panicked, restarting it");
                 actor = factory();

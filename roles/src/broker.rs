@@ -44,15 +44,20 @@ impl Actor for BrokerRole {
     }
 
     async fn tick(&mut self) -> anyhow::Result<()> {
-        let nodes = Membership::new(Arc::clone(&self.context.store)).list_nodes().await?;
+        let nodes = Membership::new(Arc::clone(&self.context.store))
+            .list_nodes()
+            .await?;
         let data_nodes: Vec<DataNodeAddr> = nodes
             .into_iter()
             .filter(|node| {
-                node.roles
-                    .iter()
-                    .any(|role| role == Role::Historical.as_str() || role == Role::Realtime.as_str())
+                node.roles.iter().any(|role| {
+                    role == Role::Historical.as_str() || role == Role::Realtime.as_str()
+                })
             })
-            .map(|node| DataNodeAddr { id: node.id, addr: node.http_addr })
+            .map(|node| DataNodeAddr {
+                id: node.id,
+                addr: node.http_addr,
+            })
             .collect();
         let view = self.broker.view();
         view.set_nodes(&data_nodes);
@@ -64,7 +69,9 @@ impl Actor for BrokerRole {
         } else {
             None
         };
-        self.context.readiness.set(Role::Broker, waiting.is_none(), waiting);
+        self.context
+            .readiness
+            .set(Role::Broker, waiting.is_none(), waiting);
         Ok(())
     }
 

@@ -140,13 +140,20 @@ impl NodeConfig {
         }
         Ok(NodeConfig {
             roles,
-            host: flags.host.clone().or(file.host).unwrap_or_else(|| "127.0.0.1".into()),
+            host: flags
+                .host
+                .clone()
+                .or(file.host)
+                .unwrap_or_else(|| "127.0.0.1".into()),
             http_port: flags.http_port.or(file.http_port).unwrap_or(8888),
             data_dir,
             coordination,
             deep_storage,
             allow_dirs,
-            push_max_rows: flags.push_max_rows.or(file.push_max_rows).unwrap_or(1_000_000),
+            push_max_rows: flags
+                .push_max_rows
+                .or(file.push_max_rows)
+                .unwrap_or(1_000_000),
             push_segment_granularity: flags
                 .push_segment_granularity
                 .clone()

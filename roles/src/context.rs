@@ -33,7 +33,9 @@ impl NodeContext {
 
     /// Live nodes that run `role`.
     pub async fn nodes_with_role(&self, role: &str) -> anyhow::Result<Vec<NodeInfo>> {
-        let nodes = Membership::new(Arc::clone(&self.store)).list_nodes().await?;
+        let nodes = Membership::new(Arc::clone(&self.store))
+            .list_nodes()
+            .await?;
         Ok(nodes
             .into_iter()
             .filter(|node| node.roles.iter().any(|node_role| node_role == role))

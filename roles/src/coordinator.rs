@@ -46,7 +46,11 @@ impl Coordinator {
 
     async fn run_duties(&mut self) -> anyhow::Result<()> {
         let Some(guard) = self.leadership.as_ref().and_then(Leadership::guard) else {
-            self.context.readiness.set(Role::Coordinator, true, Some("not the leader: campaigning or standing by".into()));
+            self.context.readiness.set(
+                Role::Coordinator,
+                true,
+                Some("not the leader: campaigning or standing by".into()),
+            );
             return Ok(());
         };
         let store = self.context.store.as_ref();
@@ -66,16 +70,20 @@ impl Coordinator {
             .collect();
         let (entries, _) = store.list(keys::ASSIGNMENTS).await?;
         let mut assigned: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut load: BTreeMap<String, usize> = historicals.iter().map(|node| (node.clone(), 0)).collect();
+        let mut load: BTreeMap<String, usize> =
+            historicals.iter().map(|node| (node.clone(), 0)).collect();
         let mut removals = Vec::new();
         let now = Instant::now();
-        self.missing_since.retain(|node, _| !historicals.contains(node));
+        self.missing_since
+            .retain(|node, _| !historicals.contains(node));
         for entry in &entries {
             let Some((node, segment)) = entry.key[keys::ASSIGNMENTS.len()..].split_once('/') else {
                 continue;
             };
             let alive = historicals.contains(node);
-            let expired = !alive && now.duration_since(*self.missing_since.entry(node.to_string()).or_insert(now)) > MISSING_NODE_GRACE;
+            let expired = !alive
+                && now.duration_since(*self.missing_since.entry(node.to_string()).or_insert(now))
+                    > MISSING_NODE_GRACE;
             if !used.contains_key(segment) || expired {
                 removals.push(entry.key.clone());
                 continue;
@@ -83,34 +91,51 @@ impl Coordinator {
             if alive {
                 *load.entry(node.to_string()).or_default() += 1;
             }
-            assigned.entry(segment.to_string()).or_default().push(node.to_string());
+            assigned
+                .entry(segment.to_string())
+                .or_default()
+                .push(node.to_string());
         }
         let mut puts = Vec::new();
         let mut unassignable = 0;
         for (identifier, segment) in &used {
-            let served = assigned
-                .get(identifier)
-                .is_some_and(|nodes| nodes.iter().any(|node| historicals.contains(node) || self.missing_since.contains_key(node)));
+            let served = assigned.get(identifier).is_some_and(|nodes| {
+                nodes
+                    .iter()
+                    .any(|node| historicals.contains(node) || self.missing_since.contains_key(node))
+            });
             if served {
                 continue;
             }
-            let Some(target) = load.iter().min_by_key(|(node, count)| (**count, (*node).clone())).map(|(node, _)| node.clone()) else {
+            let Some(target) = load
+                .iter()
+                .min_by_key(|(node, count)| (**count, (*node).clone()))
+                .map(|(node, _)| node.clone())
+            else {
                 unassignable += 1;
                 continue;
             };
             *load.get_mut(&target).expect("target is a known node") += 1;
             tracing::info!(segment = %identifier, historical = %target, "assigning segment");
-            puts.push((keys::assignment(&target, identifier), serde_json::to_vec(segment)?));
+            puts.push((
+                keys::assignment(&target, identifier),
+                serde_json::to_vec(segment)?,
+            ));
         }
         for chunk in removals.chunks(MAX_TXN_OPS) {
-            let txn = chunk.iter().fold(Txn::new(), |txn, key| txn.delete(key.clone()));
+            let txn = chunk
+                .iter()
+                .fold(Txn::new(), |txn, key| txn.delete(key.clone()));
             fenced_txn(&guard, txn).await?;
         }
         for chunk in puts.chunks(MAX_TXN_OPS) {
-            let txn = chunk.iter().fold(Txn::new(), |txn, (key, value)| txn.put(key.clone(), value.clone()));
+            let txn = chunk.iter().fold(Txn::new(), |txn, (key, value)| {
+                txn.put(key.clone(), value.clone())
+            });
             fenced_txn(&guard, txn).await?;
         }
-        let waiting = (unassignable > 0).then(|| format!("no historical to load {unassignable} segments"));
+        let waiting =
+            (unassignable > 0).then(|| format!("no historical to load {unassignable} segments"));
         self.context.readiness.set(Role::Coordinator, true, waiting);
         Ok(())
     }

@@ -115,7 +115,9 @@ impl SegmentRegistry {
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Entries> {
-        self.entries.write().expect("segment registry lock poisoned")
+        self.entries
+            .write()
+            .expect("segment registry lock poisoned")
     }
 }
 
@@ -138,21 +140,47 @@ impl DataNodeService {
         }
     }
 
-    async fn run_segment(&self, query: Arc<Query>, identifier: String, served: Served) -> Result<SegmentResult, QueryError> {
-        let _permit = self.cpu.acquire().await.expect("cpu semaphore never closes");
-        let partial = tokio::task::spawn_blocking(move || run_parts(&query, &identifier, &served.parts).map(|partial| (identifier, partial)))
+    async fn run_segment(
+        &self,
+        query: Arc<Query>,
+        identifier: String,
+        served: Served,
+    ) -> Result<SegmentResult, QueryError> {
+        let _permit = self
+            .cpu
+            .acquire()
             .await
-            .map_err(|err| QueryError::unknown(format!("segment scan failed: {err}"), "java.lang.RuntimeException"))??;
+            .expect("cpu semaphore never closes");
+        let partial = tokio::task::spawn_blocking(move || {
+            run_parts(&query, &identifier, &served.parts).map(|partial| (identifier, partial))
+        })
+        .await
+        .map_err(|err| {
+            QueryError::unknown(
+                format!("segment scan failed: {err}"),
+                "java.lang.RuntimeException",
+            )
+        })??;
         let (segment_id, partial) = partial;
         let partial_json = serde_json::to_vec(&partial).map_err(|err| {
-            QueryError::unknown(format!("failed to encode partial result: {err}"), "java.lang.RuntimeException")
+            QueryError::unknown(
+                format!("failed to encode partial result: {err}"),
+                "java.lang.RuntimeException",
+            )
         })?;
-        Ok(SegmentResult { segment_id, partial_json })
+        Ok(SegmentResult {
+            segment_id,
+            partial_json,
+        })
     }
 }
 
 /// Runs a query on every part of one served segment and merges the parts.
-fn run_parts(query: &Query, identifier: &str, parts: &[Segment]) -> Result<PartialResult, QueryError> {
+fn run_parts(
+    query: &Query,
+    identifier: &str,
+    parts: &[Segment],
+) -> Result<PartialResult, QueryError> {
     let partials = parts
         .iter()
         .map(|part| henge_query::run_on_segment(query, part, identifier))
@@ -162,10 +190,17 @@ fn run_parts(query: &Query, identifier: &str, parts: &[Segment]) -> Result<Parti
 
 #[tonic::async_trait]
 impl DataNode for DataNodeService {
-    async fn run_query(&self, request: Request<QueryRequest>) -> Result<Response<QueryResponse>, Status> {
+    async fn run_query(
+        &self,
+        request: Request<QueryRequest>,
+    ) -> Result<Response<QueryResponse>, Status> {
         let request = request.into_inner();
-        let to_status = |error: QueryError| henge_broker::status::status_from_error(&error, &self.node_id);
-        let query = Arc::new(henge_query::parse_query(request.query_json.as_bytes(), &self.limits).map_err(to_status)?);
+        let to_status =
+            |error: QueryError| henge_broker::status::status_from_error(&error, &self.node_id);
+        let query = Arc::new(
+            henge_query::parse_query(request.query_json.as_bytes(), &self.limits)
+                .map_err(to_status)?,
+        );
         let mut missing_segments = Vec::new();
         let mut work = Vec::new();
         for identifier in request.segment_ids {
@@ -183,10 +218,16 @@ impl DataNode for DataNodeService {
                 .unwrap_or_else(|_| Err(QueryError::timeout()))
         }
         .map_err(to_status)?;
-        Ok(Response::new(QueryResponse { results, missing_segments }))
+        Ok(Response::new(QueryResponse {
+            results,
+            missing_segments,
+        }))
     }
 
-    async fn inventory(&self, request: Request<InventoryRequest>) -> Result<Response<InventoryResponse>, Status> {
+    async fn inventory(
+        &self,
+        request: Request<InventoryRequest>,
+    ) -> Result<Response<InventoryResponse>, Status> {
         let request = request.into_inner();
         let mut changes = self.registry.version.subscribe();
         if *changes.borrow_and_update() == request.since_version && request.wait_ms > 0 {

@@ -12,7 +12,9 @@ use henge_segment::time::format_timestamp;
 pub const DATASOURCE: &str = "henge-demo";
 const START_MS: i64 = 1_704_067_200_000; // 2024-01-01T00:00:00.000Z
 const SPAN_MS: i64 = 7 * 24 * 3_600_000;
-const COUNTRIES: [&str; 12] = ["US", "DE", "FR", "GB", "JP", "BR", "IN", "CA", "AU", "ES", "IT", "NL"];
+const COUNTRIES: [&str; 12] = [
+    "US", "DE", "FR", "GB", "JP", "BR", "IN", "CA", "AU", "ES", "IT", "NL",
+];
 const DEVICES: [&str; 5] = ["mobile", "desktop", "tablet", "tv", "console"];
 const BROWSERS: [&str; 6] = ["chrome", "safari", "firefox", "edge", "opera", "other"];
 
@@ -112,7 +114,8 @@ mod tests {
         let mut out = Vec::new();
         write_json(3, &mut out).unwrap();
         assert_eq!(out.iter().filter(|byte| **byte == b'\n').count(), 3);
-        let first: serde_json::Value = serde_json::from_slice(out.split(|byte| *byte == b'\n').next().unwrap()).unwrap();
+        let first: serde_json::Value =
+            serde_json::from_slice(out.split(|byte| *byte == b'\n').next().unwrap()).unwrap();
         assert_eq!(first["timestamp"], "2024-01-01T00:00:00.000Z");
     }
 }

@@ -100,7 +100,8 @@ impl Historical {
                 }
             }
         }
-        let waiting = (failures > 0).then(|| format!("{failures} assigned segments failed to load"));
+        let waiting =
+            (failures > 0).then(|| format!("{failures} assigned segments failed to load"));
         self.context.readiness.set(Role::Historical, true, waiting);
         Ok(())
     }

@@ -53,7 +53,10 @@ pub fn router(state: AppState) -> Router {
         .route("/druid/indexer/v1/task/{id}", get(indexer::payload))
         .route("/druid/indexer/v1/task/{id}/status", get(indexer::status))
         .route("/druid/indexer/v1/task/{id}/reports", get(indexer::reports))
-        .route("/druid/coordinator/v1/datasources", get(indexer::used_datasources))
+        .route(
+            "/druid/coordinator/v1/datasources",
+            get(indexer::used_datasources),
+        )
         .with_state(state)
 }
 
@@ -65,7 +68,12 @@ pub fn json_response(status: StatusCode, body: &Value, pretty: bool) -> Response
         serde_json::to_string(body)
     }
     .expect("json values serialize");
-    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], text).into_response()
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        text,
+    )
+        .into_response()
 }
 
 /// Druid's newer error body (`DruidException`), used by the indexer and coordinator APIs.
@@ -94,10 +102,19 @@ pub fn druid_error(status: StatusCode, message: impl Into<String>) -> Response {
 
 /// 404 for an endpoint whose role this node does not run.
 pub fn role_not_here(state: &AppState, role: &str) -> Response {
-    let roles: Vec<&str> = state.context.config.roles.iter().map(|role| role.as_str()).collect();
+    let roles: Vec<&str> = state
+        .context
+        .config
+        .roles
+        .iter()
+        .map(|role| role.as_str())
+        .collect();
     druid_error(
         StatusCode::NOT_FOUND,
-        format!("this node does not run the {role} role (roles: {})", roles.join(",")),
+        format!(
+            "this node does not run the {role} role (roles: {})",
+            roles.join(",")
+        ),
     )
 }
 

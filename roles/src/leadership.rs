@@ -17,16 +17,36 @@ pub struct Leadership {
 }
 
 impl Leadership {
-    pub fn start(store: Arc<dyn MetaStore>, role: &'static str, node_id: String, ttl: Duration) -> Leadership {
+    pub fn start(
+        store: Arc<dyn MetaStore>,
+        role: &'static str,
+        node_id: String,
+        ttl: Duration,
+    ) -> Leadership {
         let current: Arc<Mutex<Option<Arc<LeaderGuard>>>> = Arc::default();
         let stop = CancellationToken::new();
-        let campaign = tokio::spawn(campaign_loop(store, role, node_id, ttl, Arc::clone(&current), stop.clone()));
-        Leadership { current, campaign, stop }
+        let campaign = tokio::spawn(campaign_loop(
+            store,
+            role,
+            node_id,
+            ttl,
+            Arc::clone(&current),
+            stop.clone(),
+        ));
+        Leadership {
+            current,
+            campaign,
+            stop,
+        }
     }
 
     /// The guard while this node leads.
     pub fn guard(&self) -> Option<Arc<LeaderGuard>> {
-        let guard = self.current.lock().expect("leadership lock poisoned").clone();
+        let guard = self
+            .current
+            .lock()
+            .expect("leadership lock poisoned")
+            .clone();
         guard.filter(|guard| guard.is_leader())
     }
 

@@ -51,11 +51,22 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Quickstart { flags, load, time_column, demo_rows } => {
-                let options = QuickstartOptions { load, time_column, demo_rows };
+            Command::Quickstart {
+                flags,
+                load,
+                time_column,
+                demo_rows,
+            } => {
+                let options = QuickstartOptions {
+                    load,
+                    time_column,
+                    demo_rows,
+                };
                 quickstart::run(flags, options).await
             }
             Command::Server { roles, flags } => {

@@ -53,7 +53,12 @@ impl Node {
     pub async fn start(mut config: NodeConfig) -> anyhow::Result<Node> {
         let store = henge_coordination::connect(&config.coordination, &config.data_dir)
             .await
-            .with_context(|| format!("failed to connect to coordination backend {}", config.coordination))?;
+            .with_context(|| {
+                format!(
+                    "failed to connect to coordination backend {}",
+                    config.coordination
+                )
+            })?;
         let deep = DeepStorage::from_url(&config.deep_storage)
             .with_context(|| format!("failed to open deep storage {}", config.deep_storage))?;
         let listener = TcpListener::bind((config.host.as_str(), config.http_port))
@@ -90,33 +95,46 @@ impl Node {
             let shared = Arc::clone(&context);
             match role {
                 Role::Coordinator => {
-                    supervisor.spawn("coordinator", MAILBOX_SIZE, move |_| Coordinator::new(Arc::clone(&shared)));
+                    supervisor.spawn("coordinator", MAILBOX_SIZE, move |_| {
+                        Coordinator::new(Arc::clone(&shared))
+                    });
                 }
                 Role::Overlord => {
-                    state.overlord = Some(supervisor.spawn("overlord", MAILBOX_SIZE, move |_| Overlord::new(Arc::clone(&shared))));
+                    state.overlord = Some(supervisor.spawn("overlord", MAILBOX_SIZE, move |_| {
+                        Overlord::new(Arc::clone(&shared))
+                    }));
                 }
                 Role::Historical => {
-                    supervisor.spawn("historical", MAILBOX_SIZE, move |own| Historical::new(Arc::clone(&shared), own.clone()));
+                    supervisor.spawn("historical", MAILBOX_SIZE, move |own| {
+                        Historical::new(Arc::clone(&shared), own.clone())
+                    });
                 }
                 Role::Realtime => {
                     // Validate the realtime settings before spawning, so a bad flag fails start.
                     Realtime::new(Arc::clone(&context))?;
                     state.realtime = Some(supervisor.spawn("realtime", MAILBOX_SIZE, move |_| {
-                        Realtime::new(Arc::clone(&shared)).expect("realtime settings validated at start")
+                        Realtime::new(Arc::clone(&shared))
+                            .expect("realtime settings validated at start")
                     }));
                 }
                 Role::Broker => {
                     let broker = Arc::new(Broker::new(ServerView::new(), CACHE_BYTES));
                     state.broker = Some(Arc::clone(&broker));
-                    supervisor.spawn("broker", MAILBOX_SIZE, move |_| BrokerRole::new(Arc::clone(&shared), Arc::clone(&broker)));
+                    supervisor.spawn("broker", MAILBOX_SIZE, move |_| {
+                        BrokerRole::new(Arc::clone(&shared), Arc::clone(&broker))
+                    });
                 }
             }
         }
         let overlord = state.overlord.clone();
-        let grpc = DataNodeServer::new(DataNodeService::new(node_id.clone(), Arc::clone(&context.registry)))
-            .max_decoding_message_size(henge_broker::view::MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(henge_broker::view::MAX_MESSAGE_BYTES);
-        let router = http::router(state).merge(tonic::service::Routes::new(grpc).into_axum_router());
+        let grpc = DataNodeServer::new(DataNodeService::new(
+            node_id.clone(),
+            Arc::clone(&context.registry),
+        ))
+        .max_decoding_message_size(henge_broker::view::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(henge_broker::view::MAX_MESSAGE_BYTES);
+        let router =
+            http::router(state).merge(tonic::service::Routes::new(grpc).into_axum_router());
         let server_stop = CancellationToken::new();
         let stop = server_stop.clone();
         let server = tokio::spawn(async move {
@@ -124,7 +142,10 @@ impl Node {
                 .with_graceful_shutdown(async move { stop.cancelled().await })
                 .await
         });
-        let reporter = tokio::spawn(report_readiness(Arc::clone(&context), Arc::clone(&registration)));
+        let reporter = tokio::spawn(report_readiness(
+            Arc::clone(&context),
+            Arc::clone(&registration),
+        ));
         tracing::info!(node = %node_id, roles = ?context.config.roles, "node started");
         Ok(Node {
             context,
@@ -162,7 +183,10 @@ impl Node {
             Ok(Ok(())) => {}
         }
         match Arc::try_unwrap(self.registration) {
-            Ok(registration) => registration.leave().await.context("failed to leave membership")?,
+            Ok(registration) => registration
+                .leave()
+                .await
+                .context("failed to leave membership")?,
             Err(_) => tracing::warn!("membership registration still shared; its lease will expire"),
         }
         tracing::info!(node = %self.context.node_id, "stopped");
@@ -173,7 +197,12 @@ impl Node {
 fn node_info(context: &NodeContext) -> NodeInfo {
     NodeInfo {
         id: context.node_id.clone(),
-        roles: context.config.roles.iter().map(|role| role.as_str().to_string()).collect(),
+        roles: context
+            .config
+            .roles
+            .iter()
+            .map(|role| role.as_str().to_string())
+            .collect(),
         http_addr: context.node_id.clone(),
         ready: context.readiness.all_ready(),
         waiting_for: context.readiness.waiting_for(),

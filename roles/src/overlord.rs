@@ -56,11 +56,16 @@ impl Overlord {
 
     async fn submit(&self, payload: Value) -> Result<String, Rejection> {
         let reject = |status, message: String| Rejection { status, message };
-        let task = henge_ingest::parse_index_task(&payload).map_err(|err| reject(400, err.to_string()))?;
+        let task =
+            henge_ingest::parse_index_task(&payload).map_err(|err| reject(400, err.to_string()))?;
         henge_ingest::check_input_allowed(&task, &self.context.config.allow_dirs)
             .map_err(|err| reject(400, err.to_string()))?;
         let now = henge_segment::time::format_timestamp(now_ms());
-        let task_type = payload.get("type").and_then(Value::as_str).unwrap_or("index_parallel").to_string();
+        let task_type = payload
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("index_parallel")
+            .to_string();
         let id = match payload.get("id").and_then(Value::as_str) {
             Some(id) => id.to_string(),
             None => format!("{task_type}_{}_{}_{now}", task.datasource, random_suffix()),
@@ -86,7 +91,11 @@ impl Overlord {
         let created = self
             .context
             .store
-            .txn(Txn::new().when(Compare::Absent(keys::task(&id))).put(keys::task(&id), value))
+            .txn(
+                Txn::new()
+                    .when(Compare::Absent(keys::task(&id)))
+                    .put(keys::task(&id), value),
+            )
             .await
             .map_err(|err| reject(503, format!("failed to store task: {err}")))?;
         if !created {
@@ -98,7 +107,11 @@ impl Overlord {
 
     async fn run_duties(&mut self) -> anyhow::Result<()> {
         let Some(guard) = self.leadership.as_ref().and_then(Leadership::guard) else {
-            self.context.readiness.set(Role::Overlord, true, Some("not the leader: campaigning or standing by".into()));
+            self.context.readiness.set(
+                Role::Overlord,
+                true,
+                Some("not the leader: campaigning or standing by".into()),
+            );
             return Ok(());
         };
         let workers: Vec<String> = self
@@ -109,14 +122,16 @@ impl Overlord {
             .map(|node| node.id)
             .collect();
         let all = tasks::list(self.context.store.as_ref()).await?;
-        let mut running: HashMap<String, usize> = workers.iter().map(|worker| (worker.clone(), 0)).collect();
+        let mut running: HashMap<String, usize> =
+            workers.iter().map(|worker| (worker.clone(), 0)).collect();
         for (task, _) in &all {
             if let (Some(worker), false) = (&task.worker, task.state.is_complete()) {
                 *running.entry(worker.clone()).or_default() += 1;
             }
         }
         let now = Instant::now();
-        self.worker_missing_since.retain(|worker, _| !workers.contains(worker));
+        self.worker_missing_since
+            .retain(|worker, _| !workers.contains(worker));
         let mut waiting = 0;
         for (mut task, revision) in all {
             if task.state.is_complete() {
@@ -125,18 +140,27 @@ impl Overlord {
             let key = keys::task(&task.id);
             match task.worker.clone() {
                 Some(worker) if !workers.contains(&worker) => {
-                    let since = *self.worker_missing_since.entry(worker.clone()).or_insert(now);
+                    let since = *self
+                        .worker_missing_since
+                        .entry(worker.clone())
+                        .or_insert(now);
                     if now.duration_since(since) < LOST_WORKER_GRACE {
                         continue;
                     }
                     task.state = TaskState::Failed;
                     task.runner_state = RunnerState::None;
-                    task.error_msg = Some(format!("worker {worker} disappeared while running the task"));
+                    task.error_msg = Some(format!(
+                        "worker {worker} disappeared while running the task"
+                    ));
                     tracing::warn!(task = %task.id, worker = %worker, "failing task of a lost worker");
                 }
                 Some(_) => continue,
                 None => {
-                    let Some(worker) = running.iter().min_by_key(|(worker, count)| (**count, (*worker).clone())).map(|(worker, _)| worker.clone()) else {
+                    let Some(worker) = running
+                        .iter()
+                        .min_by_key(|(worker, count)| (**count, (*worker).clone()))
+                        .map(|(worker, _)| worker.clone())
+                    else {
                         waiting += 1;
                         continue;
                     };
@@ -196,7 +220,9 @@ impl Actor for Overlord {
 
 fn random_suffix() -> String {
     let mut rng = rand::rng();
-    (0..8).map(|_| char::from(b'a' + rng.random_range(0..26u8))).collect()
+    (0..8)
+        .map(|_| char::from(b'a' + rng.random_range(0..26u8)))
+        .collect()
 }
 
 pub fn now_ms() -> i64 {

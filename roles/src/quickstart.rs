@@ -21,7 +21,17 @@ use crate::tasks::{self, TaskState};
 /// Rows of the demo datasource unless `--demo-rows` says otherwise.
 pub const DEFAULT_DEMO_ROWS: usize = 300_000;
 /// Column names tried, in order, when a file's timestamp column is not given.
-const TIME_COLUMNS: [&str; 9] = ["__time", "timestamp", "time", "ts", "@timestamp", "event_time", "eventTime", "datetime", "date"];
+const TIME_COLUMNS: [&str; 9] = [
+    "__time",
+    "timestamp",
+    "time",
+    "ts",
+    "@timestamp",
+    "event_time",
+    "eventTime",
+    "datetime",
+    "date",
+];
 
 pub struct QuickstartOptions {
     pub load: Vec<PathBuf>,
@@ -73,10 +83,17 @@ async fn load_all(node: &Node, options: &QuickstartOptions) -> anyhow::Result<()
         let rows = options.demo_rows;
         let write_to = file.clone();
         tokio::task::spawn_blocking(move || {
-            henge_common::fsutil::write_atomic_with(&write_to, |out| demo::write_json(rows, std::io::BufWriter::new(out)))
+            henge_common::fsutil::write_atomic_with(&write_to, |out| {
+                demo::write_json(rows, std::io::BufWriter::new(out))
+            })
         })
         .await??;
-        let spec = index_spec(demo::DATASOURCE, &file, "timestamp", demo::dimensions_spec());
+        let spec = index_spec(
+            demo::DATASOURCE,
+            &file,
+            "timestamp",
+            demo::dimensions_spec(),
+        );
         submitted.push((demo::DATASOURCE.to_string(), submit(node, spec).await?));
     }
     for file in &options.load {
@@ -89,7 +106,12 @@ async fn load_all(node: &Node, options: &QuickstartOptions) -> anyhow::Result<()
             Some(column) => column.clone(),
             None => detect_time_column(file)?,
         };
-        let spec = index_spec(&datasource, &file.canonicalize()?, &column, json!({"dimensions": [], "useSchemaDiscovery": true}));
+        let spec = index_spec(
+            &datasource,
+            &file.canonicalize()?,
+            &column,
+            json!({"dimensions": [], "useSchemaDiscovery": true}),
+        );
         submitted.push((datasource, submit(node, spec).await?));
     }
     for (datasource, task_id) in submitted {
@@ -98,7 +120,10 @@ async fn load_all(node: &Node, options: &QuickstartOptions) -> anyhow::Result<()
             match tasks::load(node.context.store.as_ref(), &task_id).await? {
                 Some(task) if task.state == TaskState::Success => break,
                 Some(task) if task.state == TaskState::Failed => {
-                    bail!("loading {datasource} failed: {}", task.error_msg.unwrap_or_default())
+                    bail!(
+                        "loading {datasource} failed: {}",
+                        task.error_msg.unwrap_or_default()
+                    )
                 }
                 _ => tokio::time::sleep(Duration::from_millis(200)).await,
             }
@@ -118,7 +143,10 @@ async fn submit(node: &Node, payload: Value) -> anyhow::Result<String> {
 
 /// A datasource name from a file name: the name without `.gz` and `.json`-like extensions.
 fn datasource_name(file: &Path) -> String {
-    let mut name = file.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut name = file
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
     for extension in [".gz", ".json", ".ndjson", ".jsonl"] {
         if let Some(stripped) = name.strip_suffix(extension) {
             name = stripped.to_string();
@@ -154,7 +182,8 @@ fn index_spec(datasource: &str, file: &Path, time_column: &str, dimensions: Valu
 
 /// Finds the timestamp column from the file's first row.
 fn detect_time_column(file: &Path) -> anyhow::Result<String> {
-    let raw = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let raw =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let reader: Box<dyn Read> = if file.extension().is_some_and(|extension| extension == "gz") {
         Box::new(flate2::read::MultiGzDecoder::new(raw))
     } else {
@@ -162,15 +191,28 @@ fn detect_time_column(file: &Path) -> anyhow::Result<String> {
     };
     let mut first = String::new();
     BufReader::new(reader).read_line(&mut first)?;
-    let row: serde_json::Map<String, Value> =
-        serde_json::from_str(&first).with_context(|| format!("first line of {} is not a JSON object", file.display()))?;
-    if let Some(column) = TIME_COLUMNS.iter().find(|column| row.contains_key(**column)) {
+    let row: serde_json::Map<String, Value> = serde_json::from_str(&first)
+        .with_context(|| format!("first line of {} is not a JSON object", file.display()))?;
+    if let Some(column) = TIME_COLUMNS
+        .iter()
+        .find(|column| row.contains_key(**column))
+    {
         return Ok(column.to_string());
     }
     row.iter()
-        .find(|(_, value)| value.as_str().and_then(henge_segment::time::parse_timestamp).is_some())
+        .find(|(_, value)| {
+            value
+                .as_str()
+                .and_then(henge_segment::time::parse_timestamp)
+                .is_some()
+        })
         .map(|(name, _)| name.clone())
-        .with_context(|| format!("no timestamp column found in {}; pass --time-column", file.display()))
+        .with_context(|| {
+            format!(
+                "no timestamp column found in {}; pass --time-column",
+                file.display()
+            )
+        })
 }
 
 #[cfg(test)]
@@ -179,7 +221,10 @@ mod tests {
 
     #[test]
     fn names_and_time_columns() {
-        assert_eq!(datasource_name(Path::new("/x/wikiticker-2015-09-12-sampled.json.gz")), "wikiticker-2015-09-12-sampled");
+        assert_eq!(
+            datasource_name(Path::new("/x/wikiticker-2015-09-12-sampled.json.gz")),
+            "wikiticker-2015-09-12-sampled"
+        );
         assert_eq!(datasource_name(Path::new("events.ndjson")), "events");
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a.json");

@@ -48,7 +48,9 @@ impl Readiness {
         let previous = roles.insert(role, status.clone());
         if previous.as_ref() != Some(&status) {
             match &status.waiting_for {
-                Some(reason) => tracing::info!(role = %role, ready, waiting_for = %reason, "role waiting"),
+                Some(reason) => {
+                    tracing::info!(role = %role, ready, waiting_for = %reason, "role waiting")
+                }
                 None => tracing::info!(role = %role, ready, "role ready"),
             }
         }
@@ -67,7 +69,9 @@ impl Readiness {
     pub fn waiting_for(&self) -> Vec<String> {
         self.snapshot()
             .into_iter()
-            .filter_map(|(role, status)| status.waiting_for.map(|reason| format!("{role}: {reason}")))
+            .filter_map(|(role, status)| {
+                status.waiting_for.map(|reason| format!("{role}: {reason}"))
+            })
             .collect()
     }
 }

@@ -65,8 +65,10 @@ pub struct Realtime {
 
 impl Realtime {
     pub fn new(context: Arc<NodeContext>) -> anyhow::Result<Realtime> {
-        let granularity = Granularity::from_json(&serde_json::Value::String(context.config.push_segment_granularity.clone()))
-            .map_err(anyhow::Error::msg)?;
+        let granularity = Granularity::from_json(&serde_json::Value::String(
+            context.config.push_segment_granularity.clone(),
+        ))
+        .map_err(anyhow::Error::msg)?;
         let index = RealtimeIndex::new(RealtimeConfig {
             segment_granularity: granularity,
             max_rows_per_segment: context.config.push_max_rows,
@@ -84,7 +86,10 @@ impl Realtime {
     }
 
     async fn push(&mut self, datasource: &str, body: &[u8]) -> Result<PushSummary, String> {
-        if self.versions_refreshed.is_none_or(|at| at.elapsed() > Duration::from_secs(1)) {
+        if self
+            .versions_refreshed
+            .is_none_or(|at| at.elapsed() > Duration::from_secs(1))
+        {
             if let Err(err) = self.refresh_versions().await {
                 return Err(format!("coordination store unavailable: {err:#}"));
             }
@@ -129,10 +134,9 @@ impl Realtime {
             })
             .collect();
         served.extend(self.handing_off.iter().map(|handoff| Served {
-            descriptor: handoff
-                .descriptor
-                .clone()
-                .unwrap_or_else(|| sink_descriptor(&handoff.sink.id, rows_of(&handoff.sink.hydrants))),
+            descriptor: handoff.descriptor.clone().unwrap_or_else(|| {
+                sink_descriptor(&handoff.sink.id, rows_of(&handoff.sink.hydrants))
+            }),
             parts: handoff.sink.hydrants.clone(),
         }));
         self.context.registry.set_realtime(served);
@@ -141,7 +145,11 @@ impl Realtime {
     async fn hand_off(&mut self, force: bool) -> anyhow::Result<()> {
         let grace = self.context.config.push_handoff_grace.as_millis() as i64;
         let taken = self.index.take_for_handoff(now_ms(), grace, force);
-        self.handing_off.extend(taken.into_iter().map(|sink| HandingOff { descriptor: None, sink }));
+        self.handing_off
+            .extend(taken.into_iter().map(|sink| HandingOff {
+                descriptor: None,
+                sink,
+            }));
         let mut first_error = None;
         for handoff in &mut self.handing_off {
             if handoff.descriptor.is_some() {
@@ -159,25 +167,32 @@ impl Realtime {
             }
         }
         let view = &self.view;
-        self.handing_off.retain(|handoff| match &handoff.descriptor {
-            Some(descriptor) => {
-                let loaded = view.is_loaded_on_historical(&descriptor.identifier);
-                if loaded {
-                    tracing::info!(segment = %descriptor.identifier, "handoff complete");
+        self.handing_off
+            .retain(|handoff| match &handoff.descriptor {
+                Some(descriptor) => {
+                    let loaded = view.is_loaded_on_historical(&descriptor.identifier);
+                    if loaded {
+                        tracing::info!(segment = %descriptor.identifier, "handoff complete");
+                    }
+                    !loaded
                 }
-                !loaded
-            }
-            None => true,
-        });
+                None => true,
+            });
         self.publish_snapshot();
         first_error.map_or(Ok(()), Err)
     }
 
     async fn refresh_view(&self) -> anyhow::Result<()> {
-        let historicals = self.context.nodes_with_role(Role::Historical.as_str()).await?;
+        let historicals = self
+            .context
+            .nodes_with_role(Role::Historical.as_str())
+            .await?;
         let nodes: Vec<DataNodeAddr> = historicals
             .into_iter()
-            .map(|node| DataNodeAddr { id: node.id, addr: node.http_addr })
+            .map(|node| DataNodeAddr {
+                id: node.id,
+                addr: node.http_addr,
+            })
             .collect();
         self.view.set_nodes(&nodes);
         Ok(())
@@ -190,7 +205,10 @@ impl Realtime {
             let active = !record.state.is_complete() && record.runner_state != RunnerState::Waiting;
             if mine && active && !self.tasks.contains_key(&record.id) {
                 let id = record.id.clone();
-                self.tasks.insert(id, tokio::spawn(batch::run(Arc::clone(&self.context), record)));
+                self.tasks.insert(
+                    id,
+                    tokio::spawn(batch::run(Arc::clone(&self.context), record)),
+                );
             }
         }
         Ok(())
@@ -211,14 +229,19 @@ fn chunk_version(
     }
     let newest = versions
         .iter()
-        .filter(|((existing_ds, existing), _)| existing_ds == datasource && existing.overlaps(&interval))
+        .filter(|((existing_ds, existing), _)| {
+            existing_ds == datasource && existing.overlaps(&interval)
+        })
         .map(|(_, (version, _))| version.clone())
         .max();
     (newest.unwrap_or_else(|| now.to_string()), 0)
 }
 
 fn rows_of(segments: &[Segment]) -> u64 {
-    segments.iter().map(|segment| segment.num_rows() as u64).sum()
+    segments
+        .iter()
+        .map(|segment| segment.num_rows() as u64)
+        .sum()
 }
 
 /// The descriptor a broker sees for a sink that is not published yet.
@@ -244,7 +267,10 @@ fn sink_descriptor(id: &henge_segment::id::SegmentId, num_rows: u64) -> DataSegm
 }
 
 /// Merges a sink's hydrants into one segment file, pushes and publishes it.
-async fn persist_and_publish(context: &NodeContext, sink: &SinkHandoff) -> anyhow::Result<DataSegment> {
+async fn persist_and_publish(
+    context: &NodeContext,
+    sink: &SinkHandoff,
+) -> anyhow::Result<DataSegment> {
     let dir = context.config.data_dir.join("handoff");
     let path = dir.join(format!("{}.seg", sink.id));
     let hydrants = sink.hydrants.clone();
@@ -283,7 +309,11 @@ impl Actor for Realtime {
 
     async fn handle(&mut self, message: RealtimeMessage) -> anyhow::Result<()> {
         match message {
-            RealtimeMessage::Push { datasource, body, reply } => {
+            RealtimeMessage::Push {
+                datasource,
+                body,
+                reply,
+            } => {
                 let _ = reply.send(self.push(&datasource, &body).await);
             }
         }
@@ -311,7 +341,10 @@ impl Actor for Realtime {
         loop {
             let result = self.hand_off(!forced).await;
             forced = true;
-            let unpublished = self.handing_off.iter().any(|handoff| handoff.descriptor.is_none());
+            let unpublished = self
+                .handing_off
+                .iter()
+                .any(|handoff| handoff.descriptor.is_none());
             if self.handing_off.is_empty() || (!unpublished && Instant::now() > deadline) {
                 break;
             }
@@ -334,10 +367,22 @@ mod tests {
         let day = Interval::new(0, 86_400_000);
         let hour = Interval::new(0, 3_600_000);
         let mut versions = BTreeMap::new();
-        assert_eq!(chunk_version(&versions, "ds", hour, "v9"), ("v9".to_string(), 0));
+        assert_eq!(
+            chunk_version(&versions, "ds", hour, "v9"),
+            ("v9".to_string(), 0)
+        );
         versions.insert(("ds".to_string(), day), ("v1".to_string(), 2));
-        assert_eq!(chunk_version(&versions, "ds", day, "v9"), ("v1".to_string(), 3));
-        assert_eq!(chunk_version(&versions, "ds", hour, "v9"), ("v1".to_string(), 0));
-        assert_eq!(chunk_version(&versions, "other", hour, "v9"), ("v9".to_string(), 0));
+        assert_eq!(
+            chunk_version(&versions, "ds", day, "v9"),
+            ("v1".to_string(), 3)
+        );
+        assert_eq!(
+            chunk_version(&versions, "ds", hour, "v9"),
+            ("v1".to_string(), 0)
+        );
+        assert_eq!(
+            chunk_version(&versions, "other", hour, "v9"),
+            ("v9".to_string(), 0)
+        );
     }
 }

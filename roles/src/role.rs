@@ -37,7 +37,11 @@ impl Role {
     /// Parses a comma-separated list (`all` allowed); the result is in start order.
     pub fn parse_list(list: &str) -> Result<Vec<Role>, String> {
         let mut roles = Vec::new();
-        for item in list.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+        for item in list
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+        {
             if item.eq_ignore_ascii_case("all") {
                 roles.extend(Role::ALL);
             } else {

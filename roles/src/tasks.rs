@@ -57,7 +57,11 @@ impl TaskRecord {
     pub fn status_json(&self) -> Value {
         let code = serde_json::to_value(self.state).expect("task state serializes");
         let runner = serde_json::to_value(self.runner_state).expect("runner state serializes");
-        let location = match self.worker.as_deref().and_then(|worker| worker.rsplit_once(':')) {
+        let location = match self
+            .worker
+            .as_deref()
+            .and_then(|worker| worker.rsplit_once(':'))
+        {
             Some((host, port)) => json!({
                 "host": host,
                 "port": port.parse::<i64>().unwrap_or(-1),

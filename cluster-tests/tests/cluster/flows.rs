@@ -10,10 +10,17 @@ pub const LOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Ingests wikiticker through the task API and waits until the broker serves all of it.
 pub async fn ingest_wikiticker(overlord: &DruidClient, broker: &DruidClient, expected: &Expected) {
-    let status = overlord.run_task(&wikiticker::index_spec(), LOAD_TIMEOUT).await;
-    assert_eq!(status["status"], "SUCCESS", "wikiticker task failed: {status}");
+    let status = overlord
+        .run_task(&wikiticker::index_spec(), LOAD_TIMEOUT)
+        .await;
+    assert_eq!(
+        status["status"], "SUCCESS",
+        "wikiticker task failed: {status}"
+    );
     let id = status["id"].as_str().expect("task id");
-    let (code, report) = overlord.get(&format!("/druid/indexer/v1/task/{id}/reports")).await;
+    let (code, report) = overlord
+        .get(&format!("/druid/indexer/v1/task/{id}/reports"))
+        .await;
     assert_eq!(code, 200);
     let stats = &report["ingestionStatsAndErrors"]["payload"]["rowStats"]["buildSegments"];
     assert_eq!(stats["processed"], json!(expected.rows), "report: {report}");
@@ -24,7 +31,9 @@ pub async fn ingest_wikiticker(overlord: &DruidClient, broker: &DruidClient, exp
 pub async fn wait_for_rows(broker: &DruidClient, datasource: &str, rows: u64) -> Value {
     let query = count_query(datasource);
     broker
-        .query_until(&query, LOAD_TIMEOUT, |result| result[0]["result"]["count"] == json!(rows))
+        .query_until(&query, LOAD_TIMEOUT, |result| {
+            result[0]["result"]["count"] == json!(rows)
+        })
         .await
 }
 
@@ -37,7 +46,11 @@ pub fn count_query(datasource: &str) -> Value {
 }
 
 /// Push rows, see them within a second, hand them off, and see the same answer after.
-pub async fn push_and_handoff(realtime: &DruidClient, coordinator: &DruidClient, broker: &DruidClient) {
+pub async fn push_and_handoff(
+    realtime: &DruidClient,
+    coordinator: &DruidClient,
+    broker: &DruidClient,
+) {
     let datasource = "pushed";
     let body: String = (0..100)
         .map(|index| {
@@ -49,29 +62,45 @@ pub async fn push_and_handoff(realtime: &DruidClient, coordinator: &DruidClient,
         })
         .collect();
     let pushed_at = Instant::now();
-    let (status, answer) = realtime.post_raw(&format!("/druid/v2/push/{datasource}"), body).await;
+    let (status, answer) = realtime
+        .post_raw(&format!("/druid/v2/push/{datasource}"), body)
+        .await;
     assert_eq!(status, 200, "push failed: {answer}");
     let before = broker
-        .query_until(&count_query(datasource), Duration::from_secs(1), |result| result[0]["result"]["count"] == json!(100))
+        .query_until(&count_query(datasource), Duration::from_secs(1), |result| {
+            result[0]["result"]["count"] == json!(100)
+        })
         .await;
-    assert!(pushed_at.elapsed() < Duration::from_secs(1), "pushed rows took {:?} to be queryable", pushed_at.elapsed());
+    assert!(
+        pushed_at.elapsed() < Duration::from_secs(1),
+        "pushed rows took {:?} to be queryable",
+        pushed_at.elapsed()
+    );
     assert_eq!(before[0]["result"]["value"], json!(4950));
     // The rows are from 2020, so the sink's interval has ended: it is handed off once the
     // grace period passes, published to the catalog, and loaded by a historical.
     let deadline = Instant::now() + LOAD_TIMEOUT;
     loop {
         let (_, names) = coordinator.get("/druid/coordinator/v1/datasources").await;
-        if names.as_array().is_some_and(|names| names.contains(&json!(datasource))) {
+        if names
+            .as_array()
+            .is_some_and(|names| names.contains(&json!(datasource)))
+        {
             break;
         }
-        assert!(Instant::now() < deadline, "pushed rows were never published");
+        assert!(
+            Instant::now() < deadline,
+            "pushed rows were never published"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Until a historical serves the segment and the realtime node lets it go, the answer
     // never changes.
     loop {
         assert_eq!(broker.query(&count_query(datasource)).await, before);
-        let (status, candidates) = broker.post("/druid/v2/candidates", &count_query(datasource)).await;
+        let (status, candidates) = broker
+            .post("/druid/v2/candidates", &count_query(datasource))
+            .await;
         assert_eq!(status, 200, "{candidates}");
         let kinds: Vec<&str> = candidates
             .as_array()
@@ -83,7 +112,10 @@ pub async fn push_and_handoff(realtime: &DruidClient, coordinator: &DruidClient,
         if !kinds.is_empty() && kinds.iter().all(|kind| *kind == "historical") {
             break;
         }
-        assert!(Instant::now() < deadline, "handoff never completed: {candidates}");
+        assert!(
+            Instant::now() < deadline,
+            "handoff never completed: {candidates}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(broker.query(&count_query(datasource)).await, before);
@@ -94,28 +126,49 @@ pub async fn bad_input(broker: &DruidClient, overlord: &DruidClient) {
     let (status, body) = broker.post_raw("/druid/v2", "{not json").await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "Json parse failed");
-    assert!(body["errorClass"].is_string() && body["errorMessage"].is_string() && body.get("host").is_some());
+    assert!(
+        body["errorClass"].is_string()
+            && body["errorMessage"].is_string()
+            && body.get("host").is_some()
+    );
 
-    let (status, body) = broker.post("/druid/v2", &json!({"queryType": "nope", "dataSource": "x"})).await;
+    let (status, body) = broker
+        .post(
+            "/druid/v2",
+            &json!({"queryType": "nope", "dataSource": "x"}),
+        )
+        .await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["errorMessage"].as_str().unwrap().contains("nope"), "{body}");
+    assert!(
+        body["errorMessage"].as_str().unwrap().contains("nope"),
+        "{body}"
+    );
 
     let mut query = count_query(wikiticker::DATASOURCE);
     query["aggregations"] = json!([{"type": "fancySum", "name": "x", "fieldName": "added"}]);
     let (status, body) = broker.post("/druid/v2", &query).await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["errorMessage"].as_str().unwrap().contains("fancySum"), "{body}");
+    assert!(
+        body["errorMessage"].as_str().unwrap().contains("fancySum"),
+        "{body}"
+    );
 
     let mut query = count_query(wikiticker::DATASOURCE);
     query["filter"] = json!({"type": "sometimes", "dimension": "page"});
     let (status, body) = broker.post("/druid/v2", &query).await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["errorMessage"].as_str().unwrap().contains("sometimes"), "{body}");
+    assert!(
+        body["errorMessage"].as_str().unwrap().contains("sometimes"),
+        "{body}"
+    );
 
     // As Druid: a timeseries with granularity all answers one row of empty aggregates
     // (TimeseriesQueryQueryToolChest), the other query types an empty list.
     let missing = broker.query(&count_query("no-such-datasource")).await;
-    assert_eq!(missing, json!([{"timestamp": "1000-01-01T00:00:00.000Z", "result": {"count": 0, "value": null}}]));
+    assert_eq!(
+        missing,
+        json!([{"timestamp": "1000-01-01T00:00:00.000Z", "result": {"count": 0, "value": null}}])
+    );
     let missing = broker
         .query(&json!({
             "queryType": "groupBy", "dataSource": "no-such-datasource", "intervals": ["1000/3000"],
@@ -128,9 +181,17 @@ pub async fn bad_input(broker: &DruidClient, overlord: &DruidClient) {
     spec["spec"]["ioConfig"]["inputSource"]["baseDir"] = json!("/etc");
     let (status, body) = overlord.post("/druid/indexer/v1/task", &spec).await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["errorMessage"].as_str().unwrap_or_default().contains("/etc"), "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/etc"),
+        "{body}"
+    );
 
-    let (status, body) = overlord.get("/druid/indexer/v1/task/no-such-task/status").await;
+    let (status, body) = overlord
+        .get("/druid/indexer/v1/task/no-such-task/status")
+        .await;
     assert_eq!(status, 404, "{body}");
 
     // Still serving.
@@ -140,7 +201,11 @@ pub async fn bad_input(broker: &DruidClient, overlord: &DruidClient) {
 
 /// A task whose input has a row with a bad timestamp and a malformed line succeeds and
 /// counts both as parse exceptions.
-pub async fn parse_exceptions(overlord: &DruidClient, broker: &DruidClient, input_dir: &std::path::Path) {
+pub async fn parse_exceptions(
+    overlord: &DruidClient,
+    broker: &DruidClient,
+    input_dir: &std::path::Path,
+) {
     let file = input_dir.join("bad-rows.json");
     std::fs::write(
         &file,
@@ -166,7 +231,9 @@ pub async fn parse_exceptions(overlord: &DruidClient, broker: &DruidClient, inpu
     let status = overlord.run_task(&spec, LOAD_TIMEOUT).await;
     assert_eq!(status["status"], "SUCCESS", "{status}");
     let id = status["id"].as_str().expect("task id");
-    let (_, report) = overlord.get(&format!("/druid/indexer/v1/task/{id}/reports")).await;
+    let (_, report) = overlord
+        .get(&format!("/druid/indexer/v1/task/{id}/reports"))
+        .await;
     let stats = &report["ingestionStatsAndErrors"]["payload"]["rowStats"]["buildSegments"];
     assert_eq!(stats["processed"], json!(2), "{report}");
     assert_eq!(stats["unparseable"], json!(2), "{report}");

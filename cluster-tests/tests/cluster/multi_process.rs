@@ -44,12 +44,43 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
         .collect()
     };
     // Reverse dependency order: every role waits for its peers.
-    let mut broker = HengeProcess::start("broker", &node_args("broker", "broker"), free_port(), work.path());
-    let mut historical_a = HengeProcess::start("historical-a", &node_args("historical", "historical-a"), free_port(), work.path());
-    let mut historical_b = HengeProcess::start("historical-b", &node_args("historical", "historical-b"), free_port(), work.path());
-    let mut realtime = HengeProcess::start("realtime", &node_args("realtime", "realtime"), free_port(), work.path());
-    let mut master = HengeProcess::start("master", &node_args("coordinator,overlord", "master"), free_port(), work.path());
-    for process in [&mut broker, &mut historical_a, &mut historical_b, &mut realtime, &mut master] {
+    let mut broker = HengeProcess::start(
+        "broker",
+        &node_args("broker", "broker"),
+        free_port(),
+        work.path(),
+    );
+    let mut historical_a = HengeProcess::start(
+        "historical-a",
+        &node_args("historical", "historical-a"),
+        free_port(),
+        work.path(),
+    );
+    let mut historical_b = HengeProcess::start(
+        "historical-b",
+        &node_args("historical", "historical-b"),
+        free_port(),
+        work.path(),
+    );
+    let mut realtime = HengeProcess::start(
+        "realtime",
+        &node_args("realtime", "realtime"),
+        free_port(),
+        work.path(),
+    );
+    let mut master = HengeProcess::start(
+        "master",
+        &node_args("coordinator,overlord", "master"),
+        free_port(),
+        work.path(),
+    );
+    for process in [
+        &mut broker,
+        &mut historical_a,
+        &mut historical_b,
+        &mut realtime,
+        &mut master,
+    ] {
         process.wait_healthy(HEALTHY).await;
     }
     let broker_client = DruidClient::new(&broker.url);
@@ -67,7 +98,12 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
     let mut all = [master, realtime, historical_b, historical_a, broker];
     for process in all.iter_mut() {
         let status = process.terminate();
-        assert!(status.success(), "{} exited with {status}:\n{}", process.name, process.log_tail());
+        assert!(
+            status.success(),
+            "{} exited with {status}:\n{}",
+            process.name,
+            process.log_tail()
+        );
     }
     for process in all.iter_mut().rev() {
         process.restart();
@@ -77,5 +113,8 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
     }
     flows::wait_for_rows(&broker_client, wikiticker::DATASOURCE, expected.rows).await;
     wikiticker::check(&broker_client, &expected).await;
-    assert_eq!(broker_client.query(&flows::count_query("pushed")).await, pushed);
+    assert_eq!(
+        broker_client.query(&flows::count_query("pushed")).await,
+        pushed
+    );
 }

@@ -47,7 +47,11 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
     let pushed = client.query(&flows::count_query("pushed")).await;
 
     let status = node.terminate();
-    assert!(status.success(), "quickstart exited with {status}:\n{}", node.log_tail());
+    assert!(
+        status.success(),
+        "quickstart exited with {status}:\n{}",
+        node.log_tail()
+    );
     node.restart();
     node.wait_healthy(Duration::from_secs(60)).await;
     flows::wait_for_rows(&client, wikiticker::DATASOURCE, expected.rows).await;

@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{druid_error, json_response, read_body, role_not_here, AppState, MAX_PUSH_BYTES, MAX_TASK_BYTES};
+use super::{
+    druid_error, json_response, read_body, role_not_here, AppState, MAX_PUSH_BYTES, MAX_TASK_BYTES,
+};
 use crate::overlord::OverlordMessage;
 use crate::realtime::RealtimeMessage;
 use crate::tasks;
@@ -24,9 +26,17 @@ pub async fn submit(State(state): State<AppState>, body: Body) -> Response {
     };
     let payload: Value = match serde_json::from_slice(&bytes) {
         Ok(payload) => payload,
-        Err(err) => return druid_error(StatusCode::BAD_REQUEST, format!("malformed task JSON: {err}")),
+        Err(err) => {
+            return druid_error(
+                StatusCode::BAD_REQUEST,
+                format!("malformed task JSON: {err}"),
+            )
+        }
     };
-    match overlord.ask(|reply| OverlordMessage::Submit { payload, reply }).await {
+    match overlord
+        .ask(|reply| OverlordMessage::Submit { payload, reply })
+        .await
+    {
         Ok(Ok(id)) => json_response(StatusCode::OK, &json!({ "task": id }), false),
         Ok(Err(rejection)) => {
             let status = StatusCode::from_u16(rejection.status).unwrap_or(StatusCode::BAD_REQUEST);
@@ -48,8 +58,16 @@ async fn load_task(state: &AppState, id: &str) -> Result<Option<tasks::TaskRecor
 /// `GET /druid/indexer/v1/task/{id}/status`.
 pub async fn status(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match load_task(&state, &id).await {
-        Ok(Some(task)) => json_response(StatusCode::OK, &json!({"task": id, "status": task.status_json()}), false),
-        Ok(None) => json_response(StatusCode::NOT_FOUND, &json!({"task": id, "status": null}), false),
+        Ok(Some(task)) => json_response(
+            StatusCode::OK,
+            &json!({"task": id, "status": task.status_json()}),
+            false,
+        ),
+        Ok(None) => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({"task": id, "status": null}),
+            false,
+        ),
         Err(response) => response,
     }
 }
@@ -57,8 +75,15 @@ pub async fn status(State(state): State<AppState>, Path(id): Path<String>) -> Re
 /// `GET /druid/indexer/v1/task/{id}`: the submitted payload.
 pub async fn payload(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match load_task(&state, &id).await {
-        Ok(Some(task)) => json_response(StatusCode::OK, &json!({"task": id, "payload": task.payload}), false),
-        Ok(None) => druid_error(StatusCode::NOT_FOUND, format!("Cannot find any task with id: [{id}]")),
+        Ok(Some(task)) => json_response(
+            StatusCode::OK,
+            &json!({"task": id, "payload": task.payload}),
+            false,
+        ),
+        Ok(None) => druid_error(
+            StatusCode::NOT_FOUND,
+            format!("Cannot find any task with id: [{id}]"),
+        ),
         Err(response) => response,
     }
 }
@@ -91,7 +116,10 @@ pub async fn list(State(state): State<AppState>) -> Response {
 pub async fn used_datasources(State(state): State<AppState>) -> Response {
     match state.context.used_segments().await {
         Ok(segments) => {
-            let names: BTreeSet<String> = segments.into_iter().map(|segment| segment.data_source).collect();
+            let names: BTreeSet<String> = segments
+                .into_iter()
+                .map(|segment| segment.data_source)
+                .collect();
             json_response(StatusCode::OK, &json!(names), false)
         }
         Err(err) => druid_error(StatusCode::SERVICE_UNAVAILABLE, format!("{err:#}")),
@@ -99,19 +127,37 @@ pub async fn used_datasources(State(state): State<AppState>) -> Response {
 }
 
 /// `POST /druid/v2/push/{datasource}`: newline-JSON events into the realtime index.
-pub async fn push(State(state): State<AppState>, Path(datasource): Path<String>, body: Body) -> Response {
+pub async fn push(
+    State(state): State<AppState>,
+    Path(datasource): Path<String>,
+    body: Body,
+) -> Response {
     let Some(realtime) = &state.realtime else {
         return role_not_here(&state, "realtime");
     };
     if datasource.is_empty() || datasource.contains('/') || datasource.starts_with('.') {
-        return druid_error(StatusCode::BAD_REQUEST, format!("invalid datasource name [{datasource}]"));
+        return druid_error(
+            StatusCode::BAD_REQUEST,
+            format!("invalid datasource name [{datasource}]"),
+        );
     }
     let body = match read_body(body, MAX_PUSH_BYTES).await {
         Ok(body) => body,
         Err(message) => return druid_error(StatusCode::PAYLOAD_TOO_LARGE, message),
     };
-    match realtime.ask(|reply| RealtimeMessage::Push { datasource, body, reply }).await {
-        Ok(Ok(summary)) => json_response(StatusCode::OK, &json!({"accepted": summary.accepted}), false),
+    match realtime
+        .ask(|reply| RealtimeMessage::Push {
+            datasource,
+            body,
+            reply,
+        })
+        .await
+    {
+        Ok(Ok(summary)) => json_response(
+            StatusCode::OK,
+            &json!({"accepted": summary.accepted}),
+            false,
+        ),
         Ok(Err(message)) => druid_error(StatusCode::BAD_REQUEST, message),
         Err(gone) => druid_error(StatusCode::SERVICE_UNAVAILABLE, gone.to_string()),
     }

@@ -11,7 +11,11 @@ use serde_json::{json, Value};
 
 use super::{json_response, read_body, role_not_here, AppState};
 
-pub async fn native(State(state): State<AppState>, Query(params): Query<HashMap<String, String>>, body: Body) -> Response {
+pub async fn native(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+    body: Body,
+) -> Response {
     let Some(broker) = state.broker.clone() else {
         return role_not_here(&state, "broker");
     };
@@ -59,9 +63,7 @@ pub async fn candidates(State(state): State<AppState>, body: Body) -> Response {
     };
     let entries = broker.view().entries();
     let selected = henge_broker::timeline::select(&entries, query.datasource(), query.intervals());
-    let location = |node: &String, kind: &str| {
-        json!({"name": node, "host": node, "hostAndTlsPort": null, "maxSize": 0, "type": kind, "tier": "_default_tier", "priority": 0})
-    };
+    let location = |node: &String, kind: &str| json!({"name": node, "host": node, "hostAndTlsPort": null, "maxSize": 0, "type": kind, "tier": "_default_tier", "priority": 0});
     let body: Vec<Value> = selected
         .iter()
         .map(|entry| {
@@ -69,7 +71,12 @@ pub async fn candidates(State(state): State<AppState>, body: Body) -> Response {
                 .historicals
                 .iter()
                 .map(|node| location(node, "historical"))
-                .chain(entry.realtimes.iter().map(|node| location(node, "indexer-executor")))
+                .chain(
+                    entry
+                        .realtimes
+                        .iter()
+                        .map(|node| location(node, "indexer-executor")),
+                )
                 .collect();
             json!({
                 "interval": entry.segment.interval.to_string(),
@@ -110,7 +117,12 @@ pub async fn datasource(State(state): State<AppState>, Path(name): Path<String>)
             continue;
         }
         found = true;
-        let split = |text: &str| text.split(',').filter(|item| !item.is_empty()).map(str::to_string).collect::<Vec<_>>();
+        let split = |text: &str| {
+            text.split(',')
+                .filter(|item| !item.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
         for dimension in split(&entry.segment.dimensions) {
             dimensions.insert(dimension, ());
         }

@@ -28,13 +28,15 @@ pub async fn run(context: Arc<NodeContext>, mut record: TaskRecord) {
         Ok(stats) => {
             tracing::info!(task = %record.id, rows = stats.processed, "task succeeded");
             record.state = TaskState::Success;
-            record.report = Some(stats.to_druid_report(&record.id, IngestionState::Completed, None));
+            record.report =
+                Some(stats.to_druid_report(&record.id, IngestionState::Completed, None));
         }
         Err((err, stats)) => {
             let message = format!("{err:#}");
             tracing::error!(task = %record.id, error = %message, "task failed");
             record.state = TaskState::Failed;
-            record.report = Some(stats.to_druid_report(&record.id, IngestionState::Completed, Some(&message)));
+            record.report =
+                Some(stats.to_druid_report(&record.id, IngestionState::Completed, Some(&message)));
             record.error_msg = Some(message);
         }
     }
@@ -50,16 +52,21 @@ pub async fn run(context: Arc<NodeContext>, mut record: TaskRecord) {
     }
 }
 
-async fn execute(context: &NodeContext, record: &TaskRecord) -> Result<RowStats, (anyhow::Error, RowStats)> {
+async fn execute(
+    context: &NodeContext,
+    record: &TaskRecord,
+) -> Result<RowStats, (anyhow::Error, RowStats)> {
     let fail = |err: anyhow::Error| (err, RowStats::default());
     let task = henge_ingest::parse_index_task(&record.payload).map_err(|err| fail(err.into()))?;
     let work_dir = context.config.data_dir.join("tasks").join(&record.id);
     let version = format_timestamp(now_ms());
     let allowed = context.config.allow_dirs.clone();
     let build_dir = work_dir.clone();
-    let output = tokio::task::spawn_blocking(move || henge_ingest::run_batch(&task, &allowed, &build_dir, &version))
-        .await
-        .map_err(|err| fail(err.into()))?;
+    let output = tokio::task::spawn_blocking(move || {
+        henge_ingest::run_batch(&task, &allowed, &build_dir, &version)
+    })
+    .await
+    .map_err(|err| fail(err.into()))?;
     let output = match output {
         Ok(output) => output,
         Err(err) => {
@@ -69,7 +76,13 @@ async fn execute(context: &NodeContext, record: &TaskRecord) -> Result<RowStats,
     };
     let stats = output.report;
     let result = async {
-        let partitions_of = |interval| output.segments.iter().filter(|built| built.id.interval == interval).count() as u32;
+        let partitions_of = |interval| {
+            output
+                .segments
+                .iter()
+                .filter(|built| built.id.interval == interval)
+                .count() as u32
+        };
         let mut descriptors = Vec::with_capacity(output.segments.len());
         for built in &output.segments {
             let file = BuiltFile {

@@ -51,7 +51,11 @@ pub async fn publish(store: &dyn MetaStore, segments: &[DataSegment]) -> anyhow:
         .iter()
         .map(|segment| {
             let payload = serde_json::to_value(segment)?;
-            Ok(SegmentRecord::new_used(&segment.data_source, &segment.identifier, payload))
+            Ok(SegmentRecord::new_used(
+                &segment.data_source,
+                &segment.identifier,
+                payload,
+            ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     catalog::publish_segments(store, &records).await?;
