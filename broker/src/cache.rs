@@ -42,7 +42,9 @@ impl ResultCache {
         }
     }
 
-    pub fn entry_count(&self) -> u64 {
+    /// Number of cached entries, after pending inserts are applied.
+    pub async fn entry_count(&self) -> u64 {
+        self.entries.run_pending_tasks().await;
         self.entries.entry_count()
     }
 }

@@ -1,9 +1,11 @@
 //! Segment selection for a query: the newest complete version of every time chunk.
 //!
-//! A segment is overshadowed when another segment of the same datasource with a greater
-//! version covers its whole interval and that segment's partition set is complete (all of
-//! its `partitions` core partitions are served somewhere; appendable sets with
-//! `partitions == 0` are always complete). Pure logic over the server view's snapshot.
+//! A partition set (segments of one interval and version) is complete when all of its
+//! `partitions` core partitions are served somewhere; appendable sets with `partitions == 0`
+//! are always complete. Only complete sets are visible, and a segment is overshadowed when a
+//! complete set of the same datasource with a greater version covers its whole interval.
+//! So a query never sees half of a newly published version. Pure logic over the server
+//! view's snapshot.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -61,7 +63,9 @@ pub fn select(
         .iter()
         .filter(|entry| {
             let interval = entry.segment.interval;
+            let set = (interval, entry.segment.version.clone());
             intervals.iter().any(|query| query.overlaps(&interval))
+                && complete.get(&set).copied().unwrap_or(false)
                 && !is_overshadowed(entry, &candidates, &complete)
         })
         .map(|entry| (*entry).clone())
@@ -173,10 +177,7 @@ mod tests {
         let new1 = segment(0, 100, "v2", 1, 2);
         let all = Interval::new(0, 100);
         let incomplete = collect_entries([("n1", &old, false), ("n1", &new0, false)]);
-        assert_eq!(
-            ids(&select(&incomplete, "ds", &[all])),
-            vec![("v1".into(), 0), ("v2".into(), 0)]
-        );
+        assert_eq!(ids(&select(&incomplete, "ds", &[all])), vec![("v1".into(), 0)]);
         let complete = collect_entries([
             ("n1", &old, false),
             ("n1", &new0, false),

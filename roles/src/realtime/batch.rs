@@ -71,7 +71,11 @@ async fn execute(
         Ok(output) => output,
         Err(err) => {
             let _ = std::fs::remove_dir_all(&work_dir);
-            return Err(fail(err.into()));
+            let stats = match &err {
+                henge_ingest::IngestError::MaxParseExceptions { stats, .. } => (**stats).clone(),
+                _ => RowStats::default(),
+            };
+            return Err((err.into(), stats));
         }
     };
     let stats = output.report;

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use henge_coordination::{catalog, MetaStore, SegmentRecord};
+use henge_coordination::{catalog, MetaStore, SegmentRecord, MAX_TXN_OPS};
 use henge_segment::id::{DataSegment, SegmentId, ShardSpec};
 use henge_segment::FORMAT_VERSION;
 use henge_storage::DeepStorage;
@@ -45,7 +45,10 @@ pub async fn push(deep: &DeepStorage, file: BuiltFile<'_>) -> anyhow::Result<Dat
     })
 }
 
-/// Publishes descriptors to the catalog, all or none.
+/// Publishes descriptors to the catalog, in transactions of at most [`MAX_TXN_OPS`]
+/// segments. A set larger than one transaction becomes visible chunk by chunk, which readers
+/// never observe half-done: a version overshadows older data only once all of its core
+/// partitions are present (see `henge_broker::timeline`).
 pub async fn publish(store: &dyn MetaStore, segments: &[DataSegment]) -> anyhow::Result<()> {
     let records = segments
         .iter()
@@ -58,6 +61,8 @@ pub async fn publish(store: &dyn MetaStore, segments: &[DataSegment]) -> anyhow:
             ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    catalog::publish_segments(store, &records).await?;
+    for chunk in records.chunks(MAX_TXN_OPS) {
+        catalog::publish_segments(store, chunk).await?;
+    }
     Ok(())
 }
