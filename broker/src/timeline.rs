@@ -177,7 +177,10 @@ mod tests {
         let new1 = segment(0, 100, "v2", 1, 2);
         let all = Interval::new(0, 100);
         let incomplete = collect_entries([("n1", &old, false), ("n1", &new0, false)]);
-        assert_eq!(ids(&select(&incomplete, "ds", &[all])), vec![("v1".into(), 0)]);
+        assert_eq!(
+            ids(&select(&incomplete, "ds", &[all])),
+            vec![("v1".into(), 0)]
+        );
         let complete = collect_entries([
             ("n1", &old, false),
             ("n1", &new0, false),

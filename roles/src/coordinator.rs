@@ -31,21 +31,21 @@ pub enum CoordinatorMessage {}
 
 pub struct Coordinator {
     context: Arc<NodeContext>,
-    leadership: Option<Leadership>,
+    leadership: Leadership,
     missing_since: HashMap<String, Instant>,
 }
 
 impl Coordinator {
     pub fn new(context: Arc<NodeContext>) -> Coordinator {
         Coordinator {
+            leadership: Leadership::start(&context, Role::Coordinator),
             context,
-            leadership: None,
             missing_since: HashMap::new(),
         }
     }
 
     async fn run_duties(&mut self) -> anyhow::Result<()> {
-        let Some(guard) = self.leadership.as_ref().and_then(Leadership::guard) else {
+        let Some(guard) = self.leadership.guard() else {
             self.context.readiness.set(
                 Role::Coordinator,
                 true,
@@ -154,21 +154,11 @@ impl Actor for Coordinator {
     }
 
     async fn tick(&mut self) -> anyhow::Result<()> {
-        if self.leadership.is_none() {
-            self.leadership = Some(Leadership::start(
-                Arc::clone(&self.context.store),
-                Role::Coordinator.as_str(),
-                self.context.node_id.clone(),
-                self.context.config.lease_ttl,
-            ));
-        }
         self.run_duties().await
     }
 
     async fn finalize(&mut self) -> anyhow::Result<()> {
-        if let Some(leadership) = self.leadership.take() {
-            leadership.stop().await;
-        }
+        self.leadership.stop().await;
         Ok(())
     }
 }

@@ -10,6 +10,9 @@ use henge_coordination::{Election, LeaderGuard, MetaStore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::context::NodeContext;
+use crate::role::Role;
+
 pub struct Leadership {
     current: Arc<Mutex<Option<Arc<LeaderGuard>>>>,
     campaign: JoinHandle<()>,
@@ -17,12 +20,12 @@ pub struct Leadership {
 }
 
 impl Leadership {
-    pub fn start(
-        store: Arc<dyn MetaStore>,
-        role: &'static str,
-        node_id: String,
-        ttl: Duration,
-    ) -> Leadership {
+    /// Starts campaigning for `role` on behalf of this node.
+    pub fn start(context: &NodeContext, role: Role) -> Leadership {
+        let store = Arc::clone(&context.store);
+        let node_id = context.node_id.clone();
+        let ttl = context.config.lease_ttl;
+        let role = role.as_str();
         let current: Arc<Mutex<Option<Arc<LeaderGuard>>>> = Arc::default();
         let stop = CancellationToken::new();
         let campaign = tokio::spawn(campaign_loop(
@@ -51,9 +54,16 @@ impl Leadership {
     }
 
     /// Stops campaigning and resigns if leading.
-    pub async fn stop(self) {
+    pub async fn stop(&mut self) {
         self.stop.cancel();
-        let _ = self.campaign.await;
+        let _ = (&mut self.campaign).await;
+    }
+}
+
+impl Drop for Leadership {
+    /// An actor rebuilt after a panic drops its old campaign: make it resign.
+    fn drop(&mut self) {
+        self.stop.cancel();
     }
 }
 

@@ -41,15 +41,15 @@ pub enum OverlordMessage {
 
 pub struct Overlord {
     context: Arc<NodeContext>,
-    leadership: Option<Leadership>,
+    leadership: Leadership,
     worker_missing_since: HashMap<String, Instant>,
 }
 
 impl Overlord {
     pub fn new(context: Arc<NodeContext>) -> Overlord {
         Overlord {
+            leadership: Leadership::start(&context, Role::Overlord),
             context,
-            leadership: None,
             worker_missing_since: HashMap::new(),
         }
     }
@@ -106,7 +106,7 @@ impl Overlord {
     }
 
     async fn run_duties(&mut self) -> anyhow::Result<()> {
-        let Some(guard) = self.leadership.as_ref().and_then(Leadership::guard) else {
+        let Some(guard) = self.leadership.guard() else {
             self.context.readiness.set(
                 Role::Overlord,
                 true,
@@ -199,21 +199,11 @@ impl Actor for Overlord {
     }
 
     async fn tick(&mut self) -> anyhow::Result<()> {
-        if self.leadership.is_none() {
-            self.leadership = Some(Leadership::start(
-                Arc::clone(&self.context.store),
-                Role::Overlord.as_str(),
-                self.context.node_id.clone(),
-                self.context.config.lease_ttl,
-            ));
-        }
         self.run_duties().await
     }
 
     async fn finalize(&mut self) -> anyhow::Result<()> {
-        if let Some(leadership) = self.leadership.take() {
-            leadership.stop().await;
-        }
+        self.leadership.stop().await;
         Ok(())
     }
 }
