@@ -109,12 +109,7 @@ impl<W: Write> SegmentWriter<W> {
         let ids_len = (ids.len() * usize::from(num_bits)).div_ceil(8);
         let bitmaps_offset = align8(ids_offset + ids_len);
 
-        let mut bitmaps = vec![RoaringBitmap::new(); cardinality];
-        for (row, &id) in ids.iter().enumerate() {
-            bitmaps[id as usize]
-                .try_push(row as u32)
-                .expect("rows ascend");
-        }
+        let mut bitmaps = rows_by_id(ids, cardinality);
         for bitmap in &mut bitmaps {
             bitmap.optimize();
         }
@@ -191,4 +186,29 @@ fn row_count(len: usize) -> io::Result<u32> {
 
 fn invalid_input(message: &'static str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+/// One bitmap per dictionary id: a counting sort groups the (ascending) row numbers by id,
+/// then each group is bulk-loaded. Cheaper than pushing rows into bitmaps one at a time.
+fn rows_by_id(ids: &[u32], cardinality: usize) -> Vec<RoaringBitmap> {
+    let mut starts = vec![0usize; cardinality + 1];
+    for &id in ids {
+        starts[id as usize + 1] += 1;
+    }
+    for id in 0..cardinality {
+        starts[id + 1] += starts[id];
+    }
+    let mut cursor = starts.clone();
+    let mut rows = vec![0u32; ids.len()];
+    for (row, &id) in ids.iter().enumerate() {
+        rows[cursor[id as usize]] = row as u32;
+        cursor[id as usize] += 1;
+    }
+    starts
+        .windows(2)
+        .map(|range| {
+            RoaringBitmap::from_sorted_iter(rows[range[0]..range[1]].iter().copied())
+                .expect("rows ascend within an id")
+        })
+        .collect()
 }
