@@ -192,7 +192,10 @@ pub async fn bad_input(broker: &DruidClient, overlord: &DruidClient) {
     let (status, body) = overlord
         .get("/druid/indexer/v1/task/no-such-task/status")
         .await;
-    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        (status, body),
+        (404, json!({"task": "no-such-task", "status": null}))
+    );
 
     // Still serving.
     let (status, _) = broker.get("/status/health").await;
