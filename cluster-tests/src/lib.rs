@@ -2,12 +2,14 @@
 //! multi-process clusters on a real etcd, driven over Henge's HTTP API.
 //!
 //! Owns: process lifecycle ([`process`]), an HTTP client for Druid's APIs ([`client`]),
-//! and the independent expectations for Druid's wikiticker quickstart data ([`wikiticker`]),
-//! computed from the raw file rather than from Henge.
+//! the independent expectations for Druid's wikiticker quickstart data ([`wikiticker`]),
+//! computed from the raw file rather than from Henge, and the golden query case files with
+//! their comparison rules ([`golden`]).
 //!
 //! The `henge` binary must be built first (`cargo build -p henge-roles`, which
 //! `scripts/test` does); set `HENGE_BIN` to use another one.
 
 pub mod client;
+pub mod golden;
 pub mod process;
 pub mod wikiticker;

@@ -1,122 +1,30 @@
 //! Per-segment aggregation into dense, slot-indexed state arrays.
 //!
 //! An [`Accumulator`] holds one aggregator's state for many slots (timeseries buckets, topN
-//! dictionary ids, groupBy groups) as plain vectors, and reads its input column in place:
+//! dictionary ids, groupBy groups) as plain vectors, and reads its input column in place
+//! (`input`):
 //! - [`Accumulator::add_range`] for contiguous rows (no filter): slice loops the compiler can
 //!   vectorize, the hot path of unfiltered timeseries;
 //! - [`Accumulator::add_rows`] for the rows of a filter bitmap;
 //! - [`Accumulator::add_grouped`] for rows spread over slots (topN, groupBy).
 //!
 //! Sums, minimums and maximums of no non-null input are null (SQL-compatible mode); `count`
-//! counts rows.
+//! counts rows. First/last/any aggregators keep the time and row number of the picked row per
+//! slot and read its value only when asked. A `filtered` aggregator evaluates its filter once
+//! per segment into a dense bit set and skips the rows outside it.
+
+mod input;
 
 use std::ops::Range;
 
-use henge_segment::reader::Segment;
-use henge_segment::{ColumnRef, StringColumn};
-
-use crate::model::aggregator::{AggregatorSpec, NumericOp};
-use crate::model::spec::TIME_COLUMN;
-use crate::order::parse_decimal;
+use self::input::{chop, dense_bits, is_set, Input};
+use crate::engine::SegmentView;
+use crate::filter::{evaluate, Universe};
+use crate::model::aggregator::{AggKind, AggregatorSpec, NumType, NumericOp, Pick, PickType};
 use crate::value::{java_max, java_min, AggValue};
 
-/// Where an aggregator reads its values.
-enum Input<'a> {
-    /// A long column (or `__time`) and its null rows as a dense bit set.
-    Longs(&'a [i64], Option<Vec<u64>>),
-    Doubles(&'a [f64], Option<Vec<u64>>),
-    /// A string column: each dictionary value parsed as a number once (`None`: not a number).
-    Strings(StringColumn<'a>, Vec<Option<f64>>),
-    /// A column the segment does not have: every row is null.
-    Missing,
-}
-
-fn dense_nulls(nulls: Option<&roaring::RoaringBitmap>, num_rows: usize) -> Option<Vec<u64>> {
-    let nulls = nulls.filter(|nulls| !nulls.is_empty())?;
-    let mut bits = vec![0u64; num_rows.div_ceil(64)];
-    for row in nulls {
-        bits[row as usize / 64] |= 1 << (row % 64);
-    }
-    Some(bits)
-}
-
-fn is_null(bits: &Option<Vec<u64>>, row: usize) -> bool {
-    bits.as_ref()
-        .is_some_and(|bits| bits[row / 64] & (1 << (row % 64)) != 0)
-}
-
-impl<'a> Input<'a> {
-    fn open(segment: &'a Segment, field: &str) -> Input<'a> {
-        if field == TIME_COLUMN {
-            return Input::Longs(segment.times(), None);
-        }
-        match segment.column(field) {
-            None => Input::Missing,
-            Some(ColumnRef::Long(column)) => Input::Longs(
-                column.values(),
-                dense_nulls(column.null_bitmap_ref(), segment.num_rows()),
-            ),
-            Some(ColumnRef::Double(column)) => Input::Doubles(
-                column.values(),
-                dense_nulls(column.null_bitmap_ref(), segment.num_rows()),
-            ),
-            Some(ColumnRef::String(column)) => {
-                let parsed = (0..column.cardinality() as u32)
-                    .map(|id| column.value(id).and_then(|text| parse_decimal(text.trim())))
-                    .collect();
-                Input::Strings(column, parsed)
-            }
-        }
-    }
-
-    fn long_at(&self, row: usize) -> Option<i64> {
-        match self {
-            Input::Longs(values, nulls) => (!is_null(nulls, row)).then(|| values[row]),
-            // Java's (long) cast: truncation, saturating, NaN to 0.
-            Input::Doubles(values, nulls) => (!is_null(nulls, row)).then(|| values[row] as i64),
-            Input::Strings(column, parsed) => parsed[column.row_id(row) as usize].map(|v| v as i64),
-            Input::Missing => None,
-        }
-    }
-
-    fn double_at(&self, row: usize) -> Option<f64> {
-        match self {
-            Input::Longs(values, nulls) => (!is_null(nulls, row)).then(|| values[row] as f64),
-            Input::Doubles(values, nulls) => (!is_null(nulls, row)).then(|| values[row]),
-            Input::Strings(column, parsed) => parsed[column.row_id(row) as usize],
-            Input::Missing => None,
-        }
-    }
-
-    /// Non-null rows in `rows` of a numeric input.
-    fn non_null_count(&self, rows: &Range<usize>) -> usize {
-        match self {
-            Input::Longs(_, Some(bits)) | Input::Doubles(_, Some(bits)) => {
-                rows.len() - count_bits(bits, rows)
-            }
-            _ => rows.len(),
-        }
-    }
-}
-
-/// Set bits of `bits` at positions `range`.
-fn count_bits(bits: &[u64], range: &Range<usize>) -> usize {
-    let mut count = 0;
-    let mut position = range.start;
-    while position < range.end {
-        let word = position / 64;
-        let offset = position % 64;
-        let width = (64 - offset).min(range.end - position);
-        let mask = if width == 64 {
-            u64::MAX
-        } else {
-            ((1u64 << width) - 1) << offset
-        };
-        count += (bits[word] & mask).count_ones() as usize;
-        position += width;
-    }
-    count
-}
+/// No row picked yet.
+const NO_ROW: u32 = u32::MAX;
 
 /// State of one aggregator for every slot.
 enum State {
@@ -131,62 +39,126 @@ enum State {
         values: Vec<f64>,
         seen: Vec<bool>,
     },
+    Float {
+        op: NumericOp,
+        values: Vec<f32>,
+        seen: Vec<bool>,
+    },
+    Mean {
+        sums: Vec<f64>,
+        counts: Vec<i64>,
+    },
+    Pick {
+        pick: Pick,
+        times: Vec<i64>,
+        rows: Vec<u32>,
+    },
 }
 
 /// One aggregator bound to its input column of one segment.
 pub(crate) struct Accumulator<'a> {
     input: Input<'a>,
+    /// The time column of first/last aggregators.
+    time: Option<Input<'a>>,
+    /// The rows a `filtered` aggregator reads (`Some(None)`: none of them).
+    filter: Option<Option<Vec<u64>>>,
+    kind: AggKind,
+    max_string_bytes: usize,
     state: State,
 }
 
 impl<'a> Accumulator<'a> {
-    pub(crate) fn new(spec: &AggregatorSpec, segment: &'a Segment) -> Accumulator<'a> {
+    pub(crate) fn new(spec: &AggregatorSpec, view: &SegmentView<'a>) -> Accumulator<'a> {
+        let segment = view.segment;
         let input = match &spec.field {
             Some(field) => Input::open(segment, field),
             None => Input::Missing,
         };
-        let state = match spec.kind.numeric() {
-            None => State::Count(Vec::new()),
-            Some((true, op)) => State::Long {
+        let filter = spec.filter.as_ref().map(|filter| {
+            let ranges: Vec<Range<usize>> = view.pieces.iter().map(|p| p.rows.clone()).collect();
+            let rows = evaluate(filter, segment, &Universe::new(&ranges));
+            dense_bits(Some(&rows), segment.num_rows())
+        });
+        let state = match spec.kind {
+            AggKind::Count => State::Count(Vec::new()),
+            AggKind::Numeric(NumType::Long, op) => State::Long {
                 op,
                 values: Vec::new(),
                 seen: Vec::new(),
             },
-            Some((false, op)) => State::Double {
+            AggKind::Numeric(NumType::Double, op) => State::Double {
                 op,
                 values: Vec::new(),
                 seen: Vec::new(),
+            },
+            AggKind::Numeric(NumType::Float, op) => State::Float {
+                op,
+                values: Vec::new(),
+                seen: Vec::new(),
+            },
+            AggKind::DoubleMean => State::Mean {
+                sums: Vec::new(),
+                counts: Vec::new(),
+            },
+            AggKind::Pick(pick, _) => State::Pick {
+                pick,
+                times: Vec::new(),
+                rows: Vec::new(),
             },
         };
-        Accumulator { input, state }
+        let time = matches!(spec.kind, AggKind::Pick(Pick::First | Pick::Last, _))
+            .then(|| Input::open(segment, &spec.time_column));
+        Accumulator {
+            input,
+            time,
+            filter,
+            kind: spec.kind,
+            max_string_bytes: spec.max_string_bytes,
+            state,
+        }
     }
 
     /// Builds one accumulator per aggregator.
-    pub(crate) fn for_all(specs: &[AggregatorSpec], segment: &'a Segment) -> Vec<Accumulator<'a>> {
+    pub(crate) fn for_all(
+        specs: &[AggregatorSpec],
+        view: &SegmentView<'a>,
+    ) -> Vec<Accumulator<'a>> {
         specs
             .iter()
-            .map(|spec| Accumulator::new(spec, segment))
+            .map(|spec| Accumulator::new(spec, view))
             .collect()
     }
 
     /// Makes room for `slots` slots, all empty (existing slots are reset).
     pub(crate) fn reset(&mut self, slots: usize) {
+        self.clear();
+        for _ in 0..slots {
+            self.push_slot();
+        }
+    }
+
+    fn clear(&mut self) {
         match &mut self.state {
-            State::Count(counts) => {
+            State::Count(counts) => counts.clear(),
+            State::Long { values, seen, .. } => {
+                values.clear();
+                seen.clear();
+            }
+            State::Double { values, seen, .. } => {
+                values.clear();
+                seen.clear();
+            }
+            State::Float { values, seen, .. } => {
+                values.clear();
+                seen.clear();
+            }
+            State::Mean { sums, counts } => {
+                sums.clear();
                 counts.clear();
-                counts.resize(slots, 0);
             }
-            State::Long { op, values, seen } => {
-                values.clear();
-                values.resize(slots, identity_long(*op));
-                seen.clear();
-                seen.resize(slots, false);
-            }
-            State::Double { op, values, seen } => {
-                values.clear();
-                values.resize(slots, identity_double(*op));
-                seen.clear();
-                seen.resize(slots, false);
+            State::Pick { times, rows, .. } => {
+                times.clear();
+                rows.clear();
             }
         }
     }
@@ -203,38 +175,81 @@ impl<'a> Accumulator<'a> {
                 values.push(identity_double(*op));
                 seen.push(false);
             }
+            State::Float { op, values, seen } => {
+                values.push(identity_double(*op) as f32);
+                seen.push(false);
+            }
+            State::Mean { sums, counts } => {
+                sums.push(0.0);
+                counts.push(0);
+            }
+            State::Pick { times, rows, .. } => {
+                times.push(0);
+                rows.push(NO_ROW);
+            }
         }
     }
 
-    /// The value of a slot.
+    /// The (intermediate) value of a slot.
     pub(crate) fn value(&self, slot: usize) -> AggValue {
         match &self.state {
             State::Count(counts) => AggValue::Long(counts[slot]),
-            State::Long { values, seen, .. } => {
-                if seen[slot] {
-                    AggValue::Long(values[slot])
-                } else {
-                    AggValue::Null
-                }
+            State::Long { values, seen, .. } if seen[slot] => AggValue::Long(values[slot]),
+            State::Double { values, seen, .. } if seen[slot] => AggValue::Double(values[slot]),
+            State::Float { values, seen, .. } if seen[slot] => {
+                AggValue::Double(f64::from(values[slot]))
             }
-            State::Double { values, seen, .. } => {
-                if seen[slot] {
-                    AggValue::Double(values[slot])
-                } else {
-                    AggValue::Null
+            State::Long { .. } | State::Double { .. } | State::Float { .. } => AggValue::Null,
+            State::Mean { sums, counts } => AggValue::Mean {
+                sum: sums[slot],
+                count: counts[slot],
+            },
+            State::Pick { rows, .. } if rows[slot] == NO_ROW => AggValue::Null,
+            State::Pick { pick, times, rows } => {
+                let value = self.picked_value(rows[slot] as usize);
+                match pick {
+                    Pick::Any => value,
+                    Pick::First | Pick::Last => AggValue::Timed(times[slot], Box::new(value)),
                 }
             }
         }
     }
 
-    /// Whether adding rows cannot change the state: a sum, min or max of a missing column.
+    /// The value of a picked row, in the aggregator's type.
+    fn picked_value(&self, row: usize) -> AggValue {
+        let AggKind::Pick(_, pick_type) = self.kind else {
+            return AggValue::Null;
+        };
+        let value = match pick_type {
+            PickType::Long => self.input.long_at(row).map(AggValue::Long),
+            PickType::Double => self.input.double_at(row).map(AggValue::Double),
+            PickType::Float => self
+                .input
+                .double_at(row)
+                .map(|value| AggValue::Double(f64::from(value as f32))),
+            PickType::String => self
+                .input
+                .string_at(row)
+                .map(|text| AggValue::Str(chop(text, self.max_string_bytes))),
+        };
+        value.unwrap_or(AggValue::Null)
+    }
+
+    /// Whether adding rows cannot change the state: a sum, min, max or mean of a missing column.
     fn reads_nothing(&self) -> bool {
-        matches!(self.input, Input::Missing) && !matches!(self.state, State::Count(_))
+        matches!(self.input, Input::Missing)
+            && !matches!(self.state, State::Count(_) | State::Pick { .. })
     }
 
     /// Aggregates the contiguous rows `rows` into `slot`.
     pub(crate) fn add_range(&mut self, slot: usize, rows: Range<usize>) {
         if rows.is_empty() || self.reads_nothing() {
+            return;
+        }
+        if self.filter.is_some() {
+            for row in rows {
+                self.add_one(slot, row);
+            }
             return;
         }
         match (&mut self.state, &self.input) {
@@ -293,7 +308,7 @@ impl<'a> Accumulator<'a> {
             return;
         }
         match (&mut self.state, &self.input) {
-            (State::Count(counts), _) => counts[slot] += rows.len() as i64,
+            (State::Count(counts), _) if self.filter.is_none() => counts[slot] += rows.len() as i64,
             (
                 State::Long {
                     op: NumericOp::Sum,
@@ -301,7 +316,7 @@ impl<'a> Accumulator<'a> {
                     seen,
                 },
                 Input::Longs(column, None),
-            ) => {
+            ) if self.filter.is_none() => {
                 let sum = rows
                     .iter()
                     .fold(0i64, |sum, &row| sum.wrapping_add(column[row as usize]));
@@ -322,7 +337,7 @@ impl<'a> Accumulator<'a> {
             return;
         }
         match &mut self.state {
-            State::Count(counts) => {
+            State::Count(counts) if self.filter.is_none() => {
                 for &slot in slots {
                     counts[slot as usize] += 1;
                 }
@@ -336,6 +351,11 @@ impl<'a> Accumulator<'a> {
     }
 
     fn add_one(&mut self, slot: usize, row: usize) {
+        if let Some(filter) = &self.filter {
+            if !is_set(filter, row) {
+                return;
+            }
+        }
         match &mut self.state {
             State::Count(counts) => counts[slot] += 1,
             State::Long { op, values, seen } => {
@@ -348,6 +368,38 @@ impl<'a> Accumulator<'a> {
                 if let Some(value) = self.input.double_at(row) {
                     values[slot] = apply_double(*op, values[slot], value);
                     seen[slot] = true;
+                }
+            }
+            State::Float { op, values, seen } => {
+                if let Some(value) = self.input.double_at(row) {
+                    values[slot] = apply_float(*op, values[slot], value as f32);
+                    seen[slot] = true;
+                }
+            }
+            State::Mean { sums, counts } => {
+                if let Some(value) = self.input.mean_input_at(row) {
+                    sums[slot] += value;
+                    counts[slot] += 1;
+                }
+            }
+            State::Pick { pick, times, rows } => {
+                let time = match &self.time {
+                    Some(time) => match time.long_at(row) {
+                        Some(time) => time,
+                        // Rows without a time are skipped, as Druid's first/last aggregators do.
+                        None => return,
+                    },
+                    None => 0,
+                };
+                let empty = rows[slot] == NO_ROW;
+                let take = match pick {
+                    Pick::First => empty || time < times[slot],
+                    Pick::Last => empty || time >= times[slot],
+                    Pick::Any => empty,
+                };
+                if take {
+                    times[slot] = time;
+                    rows[slot] = row as u32;
                 }
             }
         }
@@ -386,21 +438,15 @@ fn apply_double(op: NumericOp, state: f64, value: f64) -> f64 {
     }
 }
 
+fn apply_float(op: NumericOp, state: f32, value: f32) -> f32 {
+    match op {
+        NumericOp::Sum => state + value,
+        NumericOp::Min => java_min(f64::from(state), f64::from(value)) as f32,
+        NumericOp::Max => java_max(f64::from(state), f64::from(value)) as f32,
+    }
+}
+
 /// The value list of one slot across accumulators.
 pub(crate) fn slot_values(accumulators: &[Accumulator<'_>], slot: usize) -> Vec<AggValue> {
     accumulators.iter().map(|acc| acc.value(slot)).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_bits_in_ranges() {
-        let bits = vec![u64::MAX, 0b1010, 1];
-        assert_eq!(count_bits(&bits, &(0..64)), 64);
-        assert_eq!(count_bits(&bits, &(60..70)), 4 + 2);
-        assert_eq!(count_bits(&bits, &(64..129)), 3);
-        assert_eq!(count_bits(&bits, &(5..5)), 0);
-    }
 }

@@ -16,16 +16,18 @@ use serde_json::{json, Map, Value};
 use crate::error::QueryError;
 use crate::merge::{combine_values, merge};
 use crate::model::aggregator::AggregatorSpec;
+use crate::model::post_aggregator::PostAggSpec;
 use crate::model::spec::{
     Bound, GroupBySpec, QueryKind, ResultFormat, ScanOrder, ScanSpec, TimeBoundarySpec,
     TimeseriesSpec, TopNSpec,
 };
 use crate::model::Query;
-use crate::order::{rank_topn, sort_group_rows};
+use crate::order::{rank_topn, sort_group_rows, FinalGroupRow};
 use crate::partial::{
     GroupByPartial, GroupRow, PartialResult, ScanPartial, TimeBoundaryPartial, TimeseriesPartial,
     TimeseriesRow, TopNPartial,
 };
+use crate::postagg::{compute_all, post_json};
 use crate::value::AggValue;
 
 /// Turns a merged partial result into Druid's response body (always a JSON array).
@@ -66,9 +68,30 @@ pub fn empty_result(query: &Query) -> Value {
         .unwrap_or_else(|_| Value::Array(Vec::new()))
 }
 
-fn aggregates(specs: &[AggregatorSpec], values: &[AggValue], into: &mut Map<String, Value>) {
+/// Writes the finalized aggregator values, then the post-aggregators computed over the
+/// intermediate values.
+fn metrics(
+    specs: &[AggregatorSpec],
+    posts: &[PostAggSpec],
+    values: &[AggValue],
+    into: &mut Map<String, Value>,
+) {
+    let computed = compute_all(posts, specs, values);
+    write_metrics(specs, posts, values, &computed, into);
+}
+
+fn write_metrics(
+    specs: &[AggregatorSpec],
+    posts: &[PostAggSpec],
+    values: &[AggValue],
+    computed: &[AggValue],
+    into: &mut Map<String, Value>,
+) {
     for (spec, value) in specs.iter().zip(values) {
-        into.insert(spec.name.clone(), value.to_json());
+        into.insert(spec.name.clone(), value.finalized().to_json_as(spec.kind));
+    }
+    for (post, value) in posts.iter().zip(computed) {
+        into.insert(post.name.clone(), post_json(value));
     }
 }
 
@@ -100,14 +123,24 @@ fn finalize_timeseries(spec: &TimeseriesSpec, part: TimeseriesPartial, first_sta
             combine_values(&spec.aggregations, &mut totals, &row.values);
         }
         let mut result = Map::new();
-        aggregates(&spec.aggregations, &totals, &mut result);
+        metrics(
+            &spec.aggregations,
+            &spec.post_aggregations,
+            &totals,
+            &mut result,
+        );
         json!({"timestamp": null, "result": result})
     });
     let mut output: Vec<Value> = rows
         .into_iter()
         .map(|row| {
             let mut result = Map::new();
-            aggregates(&spec.aggregations, &row.values, &mut result);
+            metrics(
+                &spec.aggregations,
+                &spec.post_aggregations,
+                &row.values,
+                &mut result,
+            );
             json!({"timestamp": format_timestamp(row.timestamp), "result": result})
         })
         .collect();
@@ -130,7 +163,12 @@ fn finalize_topn(spec: &TopNSpec, part: TopNPartial) -> Value {
                             spec.dimension.output_name.clone(),
                             entry.value.map_or(Value::Null, Value::String),
                         );
-                        aggregates(&spec.aggregations, &entry.values, &mut object);
+                        metrics(
+                            &spec.aggregations,
+                            &spec.post_aggregations,
+                            &entry.values,
+                            &mut object,
+                        );
                         Value::Object(object)
                     })
                     .collect();
@@ -152,6 +190,13 @@ fn finalize_group_by(spec: &GroupBySpec, part: GroupByPartial, first_start: i64)
             values: empty_values(&spec.aggregations),
         });
     }
+    let mut rows: Vec<FinalGroupRow> = rows
+        .into_iter()
+        .map(|row| FinalGroupRow {
+            posts: compute_all(&spec.post_aggregations, &spec.aggregations, &row.values),
+            row,
+        })
+        .collect();
     sort_group_rows(spec, &mut rows);
     let offset = usize::try_from(spec.limit_spec.offset).unwrap_or(usize::MAX);
     let limit = spec
@@ -163,7 +208,7 @@ fn finalize_group_by(spec: &GroupBySpec, part: GroupByPartial, first_start: i64)
         rows.into_iter()
             .skip(offset)
             .take(limit)
-            .map(|row| {
+            .map(|FinalGroupRow { row, posts }| {
                 let mut event = Map::new();
                 for (dimension, value) in spec.dimensions.iter().zip(row.dims) {
                     event.insert(
@@ -171,7 +216,13 @@ fn finalize_group_by(spec: &GroupBySpec, part: GroupByPartial, first_start: i64)
                         value.map_or(Value::Null, Value::String),
                     );
                 }
-                aggregates(&spec.aggregations, &row.values, &mut event);
+                write_metrics(
+                    &spec.aggregations,
+                    &spec.post_aggregations,
+                    &row.values,
+                    &posts,
+                    &mut event,
+                );
                 json!({
                     "version": "v1",
                     "timestamp": format_timestamp(row.timestamp),

@@ -13,7 +13,8 @@
 //! Layout: `parse` and `model/` (query model and validation), `error` ([`QueryError`] and
 //! Druid's error bodies), `filter` (filters to roaring bitmaps with three-valued logic),
 //! `aggregate` (dense per-slot aggregators), `engine/` (one module per query type),
-//! `partial`, `merge`, `order` (Druid's orderings) and `finalize`.
+//! `partial`, `merge`, `order` (Druid's orderings), `postagg` (post-aggregator evaluation) and
+//! `finalize`.
 //!
 //! The crate is pure: no tokio, no network, no files. It depends only on `henge-segment` for
 //! data and on serde/roaring/hashbrown; keep it that way, so it can be tested, fuzzed and
@@ -29,6 +30,7 @@ mod model;
 mod order;
 mod parse;
 mod partial;
+mod postagg;
 mod value;
 
 pub use engine::run_on_segment;

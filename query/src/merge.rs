@@ -84,7 +84,8 @@ fn unwrap_all<T>(
 /// Combines two value lists aggregator by aggregator.
 pub(crate) fn combine_values(specs: &[AggregatorSpec], into: &mut [AggValue], from: &[AggValue]) {
     for ((slot, value), spec) in into.iter_mut().zip(from).zip(specs) {
-        *slot = slot.combine(*value, spec.kind);
+        let current = std::mem::replace(slot, AggValue::Null);
+        *slot = current.combine(value.clone(), spec.kind);
     }
 }
 

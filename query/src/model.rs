@@ -6,6 +6,7 @@ pub(crate) mod aggregator;
 pub(crate) mod dimension;
 pub(crate) mod filter;
 mod json;
+pub(crate) mod post_aggregator;
 pub(crate) mod spec;
 
 use std::fmt::Write as _;

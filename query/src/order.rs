@@ -3,11 +3,14 @@
 
 use std::cmp::Ordering;
 
+use crate::model::aggregator::AggregatorSpec;
 use crate::model::dimension::{OrderByColumn, TopNMetric};
 use crate::model::filter::StringOrdering;
+use crate::model::post_aggregator::{PostAggSpec, PostAggregator};
 use crate::model::spec::{GroupBySpec, TopNSpec};
 use crate::partial::{GroupRow, TopNEntry};
-use crate::value::AggValue;
+use crate::postagg::{compare_post, compute_all};
+use crate::value::{compare_values, AggValue};
 
 /// Compares two strings with a Druid string comparator.
 pub(crate) fn compare_strings(ordering: StringOrdering, left: &str, right: &str) -> Ordering {
@@ -72,30 +75,83 @@ pub(crate) fn compare_nullable_strings(
     }
 }
 
-/// Compares aggregator values with nulls first (SQL-compatible mode).
-pub(crate) fn compare_values(left: AggValue, right: AggValue) -> Ordering {
-    match (left, right) {
-        (AggValue::Null, AggValue::Null) => Ordering::Equal,
-        (AggValue::Null, _) => Ordering::Less,
-        (_, AggValue::Null) => Ordering::Greater,
-        (AggValue::Long(left), AggValue::Long(right)) => left.cmp(&right),
-        (AggValue::Double(left), AggValue::Double(right)) => left.total_cmp(&right),
-        (AggValue::Long(left), AggValue::Double(right)) => (left as f64).total_cmp(&right),
-        (AggValue::Double(left), AggValue::Long(right)) => left.total_cmp(&(right as f64)),
-    }
-}
-
 /// Ranks topN entries best first: by the metric spec, ties by dimension value ascending
 /// (nulls first), as Druid's `TopNNumericResultBuilder` and `TopNLexicographicResultBuilder` do.
-/// Entries before `previousStop` of a dimension ordering are dropped.
+/// Entries before `previousStop` of a dimension ordering are dropped. A metric naming a
+/// post-aggregator is computed per entry and compared with the post-aggregator's comparator.
 pub(crate) fn rank_topn(spec: &TopNSpec, entries: &mut Vec<TopNEntry>, keep: usize) {
-    let metric_index = spec
+    retain_after_previous_stop(&spec.metric, entries);
+    let metric = spec
         .metric
         .metric_name()
-        .and_then(|name| spec.aggregations.iter().position(|agg| agg.name == name));
-    retain_after_previous_stop(&spec.metric, entries);
-    entries.sort_by(|left, right| compare_topn(&spec.metric, metric_index, false, left, right));
-    entries.truncate(keep);
+        .map(|name| MetricColumn::find(spec, name));
+    let mut keyed: Vec<(AggValue, TopNEntry)> = entries
+        .drain(..)
+        .map(|entry| {
+            let key = match &metric {
+                Some(metric) => metric.value(spec, &entry.values),
+                None => AggValue::Null,
+            };
+            (key, entry)
+        })
+        .collect();
+    keyed.sort_by(|(left_key, left), (right_key, right)| {
+        compare_topn(
+            &spec.metric,
+            metric.as_ref(),
+            false,
+            (left_key, left),
+            (right_key, right),
+        )
+    });
+    keyed.truncate(keep);
+    entries.extend(keyed.into_iter().map(|(_, entry)| entry));
+}
+
+/// Where a topN metric or an order-by column reads its value.
+enum MetricColumn<'s> {
+    Aggregator(usize),
+    /// A post-aggregator: its index and expression.
+    Post(usize, &'s PostAggregator),
+}
+
+impl<'s> MetricColumn<'s> {
+    fn find(spec: &'s TopNSpec, name: &str) -> MetricColumn<'s> {
+        MetricColumn::of(&spec.aggregations, &spec.post_aggregations, name)
+            .expect("topN metrics are validated at parse time")
+    }
+
+    fn of(
+        aggregations: &[AggregatorSpec],
+        posts: &'s [PostAggSpec],
+        name: &str,
+    ) -> Option<MetricColumn<'s>> {
+        if let Some(at) = aggregations.iter().position(|agg| agg.name == name) {
+            return Some(MetricColumn::Aggregator(at));
+        }
+        posts
+            .iter()
+            .position(|post| post.name == name)
+            .map(|at| MetricColumn::Post(at, &posts[at].post))
+    }
+
+    fn value(&self, spec: &TopNSpec, values: &[AggValue]) -> AggValue {
+        match self {
+            MetricColumn::Aggregator(at) => values[*at].clone(),
+            MetricColumn::Post(at, _) => {
+                compute_all(&spec.post_aggregations[..=*at], &spec.aggregations, values)
+                    .pop()
+                    .unwrap_or(AggValue::Null)
+            }
+        }
+    }
+
+    fn compare(&self, left: &AggValue, right: &AggValue) -> Ordering {
+        match self {
+            MetricColumn::Aggregator(_) => compare_values(left, right),
+            MetricColumn::Post(_, post) => compare_post(post, left, right),
+        }
+    }
 }
 
 fn retain_after_previous_stop(metric: &TopNMetric, entries: &mut Vec<TopNEntry>) {
@@ -128,11 +184,12 @@ fn retain_after_previous_stop(metric: &TopNMetric, entries: &mut Vec<TopNEntry>)
 
 fn compare_topn(
     metric: &TopNMetric,
-    metric_index: Option<usize>,
+    column: Option<&MetricColumn<'_>>,
     inverted: bool,
-    left: &TopNEntry,
-    right: &TopNEntry,
+    left: (&AggValue, &TopNEntry),
+    right: (&AggValue, &TopNEntry),
 ) -> Ordering {
+    let ((left_key, left), (right_key, right)) = (left, right);
     let by_dimension = |ordering| {
         compare_nullable_strings(ordering, left.value.as_deref(), right.value.as_deref())
     };
@@ -140,12 +197,18 @@ fn compare_topn(
     match metric {
         // Largest first; inverting flips the metric but ties stay ascending by value.
         TopNMetric::Numeric(_) => {
-            let index = metric_index.expect("numeric topN metrics name an aggregator");
-            orient(compare_values(right.values[index], left.values[index]))
+            let column = column.expect("numeric topN metrics name a column");
+            orient(column.compare(right_key, left_key))
                 .then_with(|| by_dimension(StringOrdering::Lexicographic))
         }
         TopNMetric::Dimension { ordering, .. } => orient(by_dimension(*ordering)),
-        TopNMetric::Inverted(inner) => compare_topn(inner, metric_index, !inverted, left, right),
+        TopNMetric::Inverted(inner) => compare_topn(
+            inner,
+            column,
+            !inverted,
+            (left_key, left),
+            (right_key, right),
+        ),
     }
 }
 
@@ -156,15 +219,21 @@ pub(crate) fn compare_group_rows_natural(left: &GroupRow, right: &GroupRow) -> O
         .then_with(|| left.dims.cmp(&right.dims))
 }
 
+/// A merged groupBy row and its post-aggregator values, as the broker sorts and filters it.
+pub(crate) struct FinalGroupRow {
+    pub(crate) row: GroupRow,
+    pub(crate) posts: Vec<AggValue>,
+}
+
 /// Sorts rows by the limit spec's columns (stably, over the natural order), after the
 /// timestamp when the granularity is not `all`, as Druid's `DefaultLimitSpec` does.
-pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut [GroupRow]) {
-    rows.sort_by(compare_group_rows_natural);
+pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut [FinalGroupRow]) {
+    rows.sort_by(|left, right| compare_group_rows_natural(&left.row, &right.row));
     if spec.limit_spec.columns.is_empty() {
         return;
     }
     let has_timestamp = spec.granularity != henge_segment::granularity::Granularity::All;
-    let keys: Vec<(OrderByColumn, SortKey)> = spec
+    let keys: Vec<(&OrderByColumn, SortKey<'_>)> = spec
         .limit_spec
         .columns
         .iter()
@@ -175,19 +244,17 @@ pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut [GroupRow]) {
                 .position(|dim| dim.output_name == column.column)
             {
                 Some(index) => SortKey::Dimension(index),
-                None => SortKey::Aggregator(
-                    spec.aggregations
-                        .iter()
-                        .position(|agg| agg.name == column.column)
+                None => SortKey::Metric(
+                    MetricColumn::of(&spec.aggregations, &spec.post_aggregations, &column.column)
                         .expect("order-by columns are validated at parse time"),
                 ),
             };
-            (column.clone(), key)
+            (column, key)
         })
         .collect();
     rows.sort_by(|left, right| {
         let time = if has_timestamp {
-            left.timestamp.cmp(&right.timestamp)
+            left.row.timestamp.cmp(&right.row.timestamp)
         } else {
             Ordering::Equal
         };
@@ -196,11 +263,14 @@ pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut [GroupRow]) {
                 let by_column = match key {
                     SortKey::Dimension(index) => compare_nullable_strings(
                         column.ordering,
-                        left.dims[*index].as_deref(),
-                        right.dims[*index].as_deref(),
+                        left.row.dims[*index].as_deref(),
+                        right.row.dims[*index].as_deref(),
                     ),
-                    SortKey::Aggregator(index) => {
-                        compare_values(left.values[*index], right.values[*index])
+                    SortKey::Metric(metric @ MetricColumn::Aggregator(index)) => {
+                        metric.compare(&left.row.values[*index], &right.row.values[*index])
+                    }
+                    SortKey::Metric(metric @ MetricColumn::Post(index, _)) => {
+                        metric.compare(&left.posts[*index], &right.posts[*index])
                     }
                 };
                 if column.descending {
@@ -213,10 +283,10 @@ pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut [GroupRow]) {
     });
 }
 
-/// Where an order-by column's value lives in a [`GroupRow`].
-enum SortKey {
+/// Where an order-by column's value lives in a [`FinalGroupRow`].
+enum SortKey<'s> {
     Dimension(usize),
-    Aggregator(usize),
+    Metric(MetricColumn<'s>),
 }
 
 #[cfg(test)]
@@ -237,11 +307,11 @@ mod tests {
     #[test]
     fn values_sort_nulls_first() {
         assert_eq!(
-            compare_values(AggValue::Null, AggValue::Long(-5)),
+            compare_values(&AggValue::Null, &AggValue::Long(-5)),
             Ordering::Less
         );
         assert_eq!(
-            compare_values(AggValue::Double(2.0), AggValue::Double(1.0)),
+            compare_values(&AggValue::Double(2.0), &AggValue::Double(1.0)),
             Ordering::Greater
         );
     }

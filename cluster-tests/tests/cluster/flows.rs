@@ -1,9 +1,11 @@
 //! Checks shared by every topology.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use henge_cluster_tests::client::DruidClient;
 use henge_cluster_tests::wikiticker::{self, Expected};
+use henge_roles::demo;
 use serde_json::{json, Value};
 
 pub const LOAD_TIMEOUT: Duration = Duration::from_secs(120);
@@ -207,7 +209,7 @@ pub async fn bad_input(broker: &DruidClient, overlord: &DruidClient) {
 pub async fn parse_exceptions(
     overlord: &DruidClient,
     broker: &DruidClient,
-    input_dir: &std::path::Path,
+    input_dir: &Path,
 ) {
     let file = input_dir.join("bad-rows.json");
     std::fs::write(
@@ -242,4 +244,41 @@ pub async fn parse_exceptions(
     assert_eq!(stats["unparseable"], json!(2), "{report}");
     let result = wait_for_rows(broker, "badrows", 2).await;
     assert_eq!(result[0]["result"]["value"], json!(4));
+}
+
+/// Rows of the generated `henge-demo` datasource on every topology (the golden cases'
+/// expectations depend on it: the generator spreads the rows over seven days).
+pub const DEMO_ROWS: usize = 5000;
+
+/// Loads the same `henge-demo` datasource `henge quickstart --demo-rows DEMO_ROWS` loads:
+/// the same generator, dimensions and granularity spec, through the task API.
+pub async fn ingest_demo(overlord: &DruidClient, broker: &DruidClient, input_dir: &Path) {
+    let file = input_dir.join(format!("{}-{DEMO_ROWS}.json", demo::DATASOURCE));
+    let out = std::io::BufWriter::new(std::fs::File::create(&file).expect("demo file"));
+    demo::write_json(DEMO_ROWS, out).expect("write demo rows");
+    let spec = json!({
+        "type": "index_parallel",
+        "spec": {
+            "dataSchema": {
+                "dataSource": demo::DATASOURCE,
+                "timestampSpec": {"column": "timestamp", "format": "auto"},
+                "dimensionsSpec": demo::dimensions_spec(),
+                "metricsSpec": [],
+                "granularitySpec": {"segmentGranularity": "day", "queryGranularity": "none", "rollup": false},
+            },
+            "ioConfig": {
+                "type": "index_parallel",
+                "inputSource": {
+                    "type": "local",
+                    "baseDir": input_dir.display().to_string(),
+                    "filter": file.file_name().expect("file name").to_string_lossy(),
+                },
+                "inputFormat": {"type": "json"},
+            },
+            "tuningConfig": {"type": "index_parallel"},
+        }
+    });
+    let status = overlord.run_task(&spec, LOAD_TIMEOUT).await;
+    assert_eq!(status["status"], "SUCCESS", "demo task failed: {status}");
+    wait_for_rows(broker, demo::DATASOURCE, DEMO_ROWS as u64).await;
 }

@@ -2,5 +2,7 @@
 //! multi-process cluster on a real etcd, each running the same checks.
 
 mod flows;
+mod golden;
 mod multi_process;
+mod pydruid;
 mod quickstart;

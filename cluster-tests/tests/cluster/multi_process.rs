@@ -10,6 +10,7 @@ use henge_cluster_tests::wikiticker::{self, shared_data_dir, Expected};
 use henge_coordination::testing::EtcdServer;
 
 use crate::flows;
+use crate::golden::{self, Topology};
 
 const HEALTHY: Duration = Duration::from_secs(60);
 
@@ -89,6 +90,8 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
 
     flows::ingest_wikiticker(&master_client, &broker_client, &expected).await;
     wikiticker::check(&broker_client, &expected).await;
+    flows::ingest_demo(&master_client, &broker_client, &inputs).await;
+    golden::run(&broker_client, Topology::Cluster).await;
     flows::bad_input(&broker_client, &master_client).await;
     flows::parse_exceptions(&master_client, &broker_client, &inputs).await;
     flows::push_and_handoff(&realtime_client, &master_client, &broker_client).await;

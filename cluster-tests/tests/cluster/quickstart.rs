@@ -8,6 +8,8 @@ use henge_cluster_tests::wikiticker::{self, shared_data_dir, Expected};
 use serde_json::json;
 
 use crate::flows;
+use crate::golden::{self, Topology};
+use crate::pydruid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quickstart_serves_wikiticker_push_and_survives_restart() {
@@ -21,7 +23,7 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
         "--data-dir",
         &data_dir.display().to_string(),
         "--demo-rows",
-        "5000",
+        &flows::DEMO_ROWS.to_string(),
         "--allow-dir",
         &shared_data_dir().display().to_string(),
         "--allow-dir",
@@ -37,10 +39,12 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
     let client = DruidClient::new(&node.url);
 
     // The generated demo datasource is loaded at start.
-    flows::wait_for_rows(&client, "henge-demo", 5000).await;
+    flows::wait_for_rows(&client, "henge-demo", flows::DEMO_ROWS as u64).await;
 
     flows::ingest_wikiticker(&client, &client, &expected).await;
     wikiticker::check(&client, &expected).await;
+    golden::run(&client, Topology::Quickstart).await;
+    pydruid::run(&node.url);
     flows::bad_input(&client, &client).await;
     flows::parse_exceptions(&client, &client, &inputs).await;
     flows::push_and_handoff(&client, &client, &client).await;

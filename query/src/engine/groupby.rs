@@ -181,7 +181,7 @@ pub(crate) fn run(
         shifts,
         keys: KeyMap::for_bits(total_bits),
         group_ids: Vec::new(),
-        accumulators: Accumulator::for_all(&spec.aggregations, view.segment),
+        accumulators: Accumulator::for_all(&spec.aggregations, view),
         dim_ids: vec![vec![0u32; BATCH_ROWS]; dimensions.len()],
         slots: vec![0u32; BATCH_ROWS],
         rows: Vec::new(),

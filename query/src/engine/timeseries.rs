@@ -17,7 +17,7 @@ pub(crate) fn run(
     spec: &TimeseriesSpec,
     view: &SegmentView<'_>,
 ) -> Result<TimeseriesPartial, QueryError> {
-    let mut accumulators = Accumulator::for_all(&spec.aggregations, view.segment);
+    let mut accumulators = Accumulator::for_all(&spec.aggregations, view);
     let all = spec.granularity == Granularity::All;
     // Bucket timestamp -> slot (with `all`, key 0 holds the single bucket).
     let mut slots: BTreeMap<i64, (i64, usize)> = BTreeMap::new();

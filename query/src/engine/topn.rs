@@ -10,8 +10,9 @@ use crate::error::QueryError;
 use crate::merge::merge_topn;
 use crate::model::dimension::TopNMetric;
 use crate::model::spec::{TopNSpec, TIME_COLUMN};
-use crate::order::{compare_values, rank_topn};
+use crate::order::rank_topn;
 use crate::partial::{TopNBucket, TopNEntry, TopNPartial};
+use crate::value::compare_values;
 
 /// How the topN dimension reads on this segment.
 enum Dimension<'a> {
@@ -32,7 +33,7 @@ pub(crate) fn run(spec: &TopNSpec, view: &SegmentView<'_>) -> Result<TopNPartial
         Dimension::Strings(column) => column.cardinality(),
         Dimension::Missing => 1,
     };
-    let mut accumulators = Accumulator::for_all(&spec.aggregations, view.segment);
+    let mut accumulators = Accumulator::for_all(&spec.aggregations, view);
     let mut rows_per_id = vec![0u32; cardinality];
     let mut ids = vec![0u32; BATCH_ROWS];
     let mut buckets = Vec::new();
@@ -91,7 +92,7 @@ fn collect_entries(
     });
     if let Some((accumulator, ascending)) = ranked_by_metric {
         let compare = |left: &usize, right: &usize| {
-            let by_metric = compare_values(accumulator.value(*left), accumulator.value(*right));
+            let by_metric = compare_values(&accumulator.value(*left), &accumulator.value(*right));
             let by_metric = if ascending {
                 by_metric
             } else {

@@ -1,10 +1,14 @@
-//! Aggregator specs (`docs/querying/aggregations.md`): `count` and the long/double
-//! sum/min/max family. Other Druid aggregator types are recognised and rejected as unsupported.
+//! Aggregator specs (`docs/querying/aggregations.md`): `count`; long/double/float sum, min
+//! and max; `doubleMean`; first/last and any for long, double, float and string; `filtered`.
+//! Other Druid aggregator types are recognised and rejected as unsupported.
 
 use serde_json::Value;
 
+use super::filter::FilterSpec;
 use super::json::{type_id, Fields};
+use super::spec::TIME_COLUMN;
 use crate::error::QueryError;
+use crate::parse::Limits;
 
 const AGGREGATOR_CLASS: &str = "org.apache.druid.query.aggregation.AggregatorFactory";
 
@@ -53,16 +57,45 @@ const KNOWN_AGGREGATOR_TYPES: &[&str] = &[
     "variance",
 ];
 
+/// Druid's default `maxStringBytes` of string first/last/any aggregators.
+const DEFAULT_MAX_STRING_BYTES: usize = 1024;
+
+/// The value type of a numeric aggregator. Floats are computed in `f32`, as Druid does, and
+/// carried as the `f64` of that `f32`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NumType {
+    Long,
+    Double,
+    Float,
+}
+
+/// The value type of a first/last/any aggregator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PickType {
+    Long,
+    Double,
+    Float,
+    String,
+}
+
+/// Which row's value a picking aggregator keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pick {
+    /// The row with the smallest time (the first one scanned among equal times).
+    First,
+    /// The row with the largest time (the last one scanned among equal times).
+    Last,
+    /// The first row scanned.
+    Any,
+}
+
 /// What an aggregator computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum AggKind {
     Count,
-    LongSum,
-    LongMin,
-    LongMax,
-    DoubleSum,
-    DoubleMin,
-    DoubleMax,
+    Numeric(NumType, NumericOp),
+    DoubleMean,
+    Pick(Pick, PickType),
 }
 
 /// The combining operation of a numeric aggregator.
@@ -74,17 +107,19 @@ pub(crate) enum NumericOp {
 }
 
 impl AggKind {
-    /// `Some((is_long, op))` for numeric aggregators, `None` for `count`.
-    pub(crate) fn numeric(self) -> Option<(bool, NumericOp)> {
+    /// Whether the intermediate value is a plain number (so `fieldAccess` can feed
+    /// arithmetic): false for `doubleMean` holders, (time, value) pairs and strings.
+    pub(crate) fn intermediate_is_number(self) -> bool {
         match self {
-            AggKind::Count => None,
-            AggKind::LongSum => Some((true, NumericOp::Sum)),
-            AggKind::LongMin => Some((true, NumericOp::Min)),
-            AggKind::LongMax => Some((true, NumericOp::Max)),
-            AggKind::DoubleSum => Some((false, NumericOp::Sum)),
-            AggKind::DoubleMin => Some((false, NumericOp::Min)),
-            AggKind::DoubleMax => Some((false, NumericOp::Max)),
+            AggKind::Count | AggKind::Numeric(..) => true,
+            AggKind::Pick(Pick::Any, kind) => kind != PickType::String,
+            AggKind::DoubleMean | AggKind::Pick(..) => false,
         }
+    }
+
+    /// Whether the finalized value is a number.
+    pub(crate) fn finalized_is_number(self) -> bool {
+        !matches!(self, AggKind::Pick(_, PickType::String))
     }
 }
 
@@ -95,22 +130,47 @@ pub(crate) struct AggregatorSpec {
     pub(crate) kind: AggKind,
     /// The input column; `None` only for `count`.
     pub(crate) field: Option<String>,
+    /// The time column of first/last aggregators (`__time` unless `timeColumn` says otherwise).
+    pub(crate) time_column: String,
+    /// `maxStringBytes` of string first/last/any aggregators.
+    pub(crate) max_string_bytes: usize,
+    /// The filter of a `filtered` aggregator (nested ones are and-ed).
+    pub(crate) filter: Option<FilterSpec>,
 }
 
 impl AggregatorSpec {
-    pub(crate) fn parse(value: &Value) -> Result<AggregatorSpec, QueryError> {
+    pub(crate) fn parse(value: &Value, limits: &Limits) -> Result<AggregatorSpec, QueryError> {
         let fields = Fields::of(value, AGGREGATOR_CLASS)?;
         let Some(kind_name) = type_id(value, "type") else {
             return Err(QueryError::missing_type("type", AGGREGATOR_CLASS));
         };
+        if kind_name == "filtered" {
+            return parse_filtered(&fields, limits);
+        }
         let kind = match kind_name {
             "count" => AggKind::Count,
-            "longSum" => AggKind::LongSum,
-            "longMin" => AggKind::LongMin,
-            "longMax" => AggKind::LongMax,
-            "doubleSum" => AggKind::DoubleSum,
-            "doubleMin" => AggKind::DoubleMin,
-            "doubleMax" => AggKind::DoubleMax,
+            "longSum" => AggKind::Numeric(NumType::Long, NumericOp::Sum),
+            "longMin" => AggKind::Numeric(NumType::Long, NumericOp::Min),
+            "longMax" => AggKind::Numeric(NumType::Long, NumericOp::Max),
+            "doubleSum" => AggKind::Numeric(NumType::Double, NumericOp::Sum),
+            "doubleMin" => AggKind::Numeric(NumType::Double, NumericOp::Min),
+            "doubleMax" => AggKind::Numeric(NumType::Double, NumericOp::Max),
+            "floatSum" => AggKind::Numeric(NumType::Float, NumericOp::Sum),
+            "floatMin" => AggKind::Numeric(NumType::Float, NumericOp::Min),
+            "floatMax" => AggKind::Numeric(NumType::Float, NumericOp::Max),
+            "doubleMean" => AggKind::DoubleMean,
+            "longFirst" => AggKind::Pick(Pick::First, PickType::Long),
+            "doubleFirst" => AggKind::Pick(Pick::First, PickType::Double),
+            "floatFirst" => AggKind::Pick(Pick::First, PickType::Float),
+            "stringFirst" => AggKind::Pick(Pick::First, PickType::String),
+            "longLast" => AggKind::Pick(Pick::Last, PickType::Long),
+            "doubleLast" => AggKind::Pick(Pick::Last, PickType::Double),
+            "floatLast" => AggKind::Pick(Pick::Last, PickType::Float),
+            "stringLast" => AggKind::Pick(Pick::Last, PickType::String),
+            "longAny" => AggKind::Pick(Pick::Any, PickType::Long),
+            "doubleAny" => AggKind::Pick(Pick::Any, PickType::Double),
+            "floatAny" => AggKind::Pick(Pick::Any, PickType::Float),
+            "stringAny" => AggKind::Pick(Pick::Any, PickType::String),
             known if KNOWN_AGGREGATOR_TYPES.contains(&known) => {
                 return Err(QueryError::unsupported(format!(
                     "aggregator type [{known}] is not supported yet"
@@ -137,8 +197,44 @@ impl AggregatorSpec {
                 "Must have a valid, non-null fieldName or expression",
             )?),
         };
-        Ok(AggregatorSpec { name, kind, field })
+        let time_column = match kind {
+            AggKind::Pick(Pick::First | Pick::Last, _) => fields.string("timeColumn")?,
+            _ => None,
+        };
+        let max_string_bytes = match fields.u64("maxStringBytes")? {
+            None => DEFAULT_MAX_STRING_BYTES,
+            Some(bytes) => usize::try_from(bytes).unwrap_or(usize::MAX),
+        };
+        Ok(AggregatorSpec {
+            name,
+            kind,
+            field,
+            time_column: time_column.unwrap_or_else(|| TIME_COLUMN.to_owned()),
+            max_string_bytes,
+            filter: None,
+        })
     }
+}
+
+/// `filtered`: the delegate aggregator over the rows matching `filter`, named `name` (the
+/// delegate's name when absent), as Druid's `FilteredAggregatorFactory`.
+fn parse_filtered(fields: &Fields<'_>, limits: &Limits) -> Result<AggregatorSpec, QueryError> {
+    let delegate = fields
+        .get("aggregator")
+        .ok_or_else(|| QueryError::invalid_query("aggregator must not be null"))?;
+    let filter = fields
+        .get("filter")
+        .ok_or_else(|| QueryError::invalid_query("filter must not be null"))?;
+    let filter = FilterSpec::parse(filter, limits)?;
+    let mut spec = AggregatorSpec::parse(delegate, limits)?;
+    if let Some(name) = fields.string("name")? {
+        spec.name = name;
+    }
+    spec.filter = Some(match spec.filter.take() {
+        None => filter,
+        Some(inner) => FilterSpec::And(vec![filter, inner]),
+    });
+    Ok(spec)
 }
 
 #[cfg(test)]
@@ -147,28 +243,36 @@ mod tests {
 
     use super::*;
 
+    impl AggregatorSpec {
+        fn parse_default(value: &Value) -> Result<AggregatorSpec, QueryError> {
+            AggregatorSpec::parse(value, &Limits::default())
+        }
+    }
+
     #[test]
     fn parses_supported_aggregators() {
-        let spec = AggregatorSpec::parse(
+        let spec = AggregatorSpec::parse_default(
             &json!({"type": "doubleSum", "name": "added", "fieldName": "added"}),
         )
         .unwrap();
-        assert_eq!(spec.kind, AggKind::DoubleSum);
+        assert_eq!(spec.kind, AggKind::Numeric(NumType::Double, NumericOp::Sum));
         assert_eq!(spec.field.as_deref(), Some("added"));
-        let count = AggregatorSpec::parse(&json!({"type": "count", "name": "rows"})).unwrap();
+        let count =
+            AggregatorSpec::parse_default(&json!({"type": "count", "name": "rows"})).unwrap();
         assert_eq!(count.field, None);
     }
 
     #[test]
     fn rejects_bad_aggregators() {
-        let unknown = AggregatorSpec::parse(&json!({"type": "sum", "name": "x"})).unwrap_err();
+        let unknown =
+            AggregatorSpec::parse_default(&json!({"type": "sum", "name": "x"})).unwrap_err();
         assert_eq!(
             (unknown.status, unknown.error.as_str()),
             (400, "Json parse failed")
         );
-        let sketch = AggregatorSpec::parse(&json!({"type": "thetaSketch", "name": "x"}));
+        let sketch = AggregatorSpec::parse_default(&json!({"type": "thetaSketch", "name": "x"}));
         assert_eq!(sketch.unwrap_err().status, 501);
-        let no_field = AggregatorSpec::parse(&json!({"type": "longSum", "name": "x"}));
+        let no_field = AggregatorSpec::parse_default(&json!({"type": "longSum", "name": "x"}));
         assert!(no_field
             .unwrap_err()
             .error_message

@@ -7,6 +7,7 @@ use super::aggregator::AggregatorSpec;
 use super::dimension::{DimensionSpec, LimitSpec, TopNMetric};
 use super::filter::FilterSpec;
 use super::json::Fields;
+use super::post_aggregator::{parse_post_aggregators, PostAggSpec};
 use crate::error::QueryError;
 use crate::parse::Limits;
 
@@ -32,6 +33,7 @@ pub(crate) struct TimeseriesSpec {
     pub(crate) granularity: Granularity,
     pub(crate) filter: Option<FilterSpec>,
     pub(crate) aggregations: Vec<AggregatorSpec>,
+    pub(crate) post_aggregations: Vec<PostAggSpec>,
     pub(crate) descending: bool,
     pub(crate) skip_empty_buckets: bool,
     /// Context `grandTotal`: append a row totalling every returned bucket.
@@ -44,6 +46,7 @@ pub(crate) struct TopNSpec {
     pub(crate) granularity: Granularity,
     pub(crate) filter: Option<FilterSpec>,
     pub(crate) aggregations: Vec<AggregatorSpec>,
+    pub(crate) post_aggregations: Vec<PostAggSpec>,
     pub(crate) dimension: DimensionSpec,
     pub(crate) metric: TopNMetric,
     pub(crate) threshold: usize,
@@ -61,6 +64,7 @@ pub(crate) struct GroupBySpec {
     pub(crate) granularity: Granularity,
     pub(crate) filter: Option<FilterSpec>,
     pub(crate) aggregations: Vec<AggregatorSpec>,
+    pub(crate) post_aggregations: Vec<PostAggSpec>,
     pub(crate) dimensions: Vec<DimensionSpec>,
     pub(crate) limit_spec: LimitSpec,
 }
@@ -118,6 +122,17 @@ struct Common {
     granularity: Granularity,
     filter: Option<FilterSpec>,
     aggregations: Vec<AggregatorSpec>,
+    post_aggregations: Vec<PostAggSpec>,
+}
+
+impl Common {
+    /// Aggregator then post-aggregator output names.
+    fn metric_names(&self) -> impl Iterator<Item = &str> {
+        self.aggregations
+            .iter()
+            .map(|agg| agg.name.as_str())
+            .chain(self.post_aggregations.iter().map(|post| post.name.as_str()))
+    }
 }
 
 fn parse_filter(fields: &Fields<'_>, limits: &Limits) -> Result<Option<FilterSpec>, QueryError> {
@@ -148,17 +163,15 @@ fn parse_common(fields: &Fields<'_>, limits: &Limits) -> Result<Common, QueryErr
     }
     let aggregations = specs
         .iter()
-        .map(AggregatorSpec::parse)
+        .map(|spec| AggregatorSpec::parse(spec, limits))
         .collect::<Result<Vec<_>, _>>()?;
-    if !fields.array("postAggregations")?.is_empty() {
-        return Err(QueryError::unsupported(
-            "postAggregations are not supported yet",
-        ));
-    }
+    let post_aggregations =
+        parse_post_aggregators(fields.array("postAggregations")?, &aggregations)?;
     Ok(Common {
         granularity,
         filter: parse_filter(fields, limits)?,
         aggregations,
+        post_aggregations,
     })
 }
 
@@ -181,7 +194,7 @@ pub(crate) fn parse_timeseries(
     context: &serde_json::Map<String, Value>,
 ) -> Result<TimeseriesSpec, QueryError> {
     let common = parse_common(fields, limits)?;
-    check_output_names(common.aggregations.iter().map(|agg| agg.name.as_str()))?;
+    check_output_names(common.metric_names())?;
     let skip_empty_buckets = context_flag(context, "skipEmptyBuckets")?;
     let grand_total = context_flag(context, "grandTotal")?;
     // Druid treats a zero limit as no limit.
@@ -190,6 +203,7 @@ pub(crate) fn parse_timeseries(
         granularity: common.granularity,
         filter: common.filter,
         aggregations: common.aggregations,
+        post_aggregations: common.post_aggregations,
         descending: fields.bool("descending")?.unwrap_or(false),
         skip_empty_buckets,
         grand_total,
@@ -225,21 +239,22 @@ pub(crate) fn parse_topn(fields: &Fields<'_>, limits: &Limits) -> Result<TopNSpe
         return Err(QueryError::invalid_query("Threshold cannot be equal to 0."));
     }
     if let Some(name) = metric.metric_name() {
-        if !common.aggregations.iter().any(|agg| agg.name == name) {
+        if !common.metric_names().any(|known| known == name) {
             return Err(QueryError::invalid_query(format!(
-                "Must have an AggregatorFactory or PostAggregator for metric[{name}], gave[{:?}] and [[]]",
-                common.aggregations.iter().map(|agg| agg.name.as_str()).collect::<Vec<_>>()
+                "Must have an AggregatorFactory or PostAggregator for metric[{name}], gave[{:?}] and [{:?}]",
+                common.aggregations.iter().map(|agg| agg.name.as_str()).collect::<Vec<_>>(),
+                common.post_aggregations.iter().map(|post| post.name.as_str()).collect::<Vec<_>>()
             )));
         }
     }
     check_output_names(
-        std::iter::once(dimension.output_name.as_str())
-            .chain(common.aggregations.iter().map(|agg| agg.name.as_str())),
+        std::iter::once(dimension.output_name.as_str()).chain(common.metric_names()),
     )?;
     Ok(TopNSpec {
         granularity: common.granularity,
         filter: common.filter,
         aggregations: common.aggregations,
+        post_aggregations: common.post_aggregations,
         dimension,
         metric,
         threshold: usize::try_from(threshold).unwrap_or(usize::MAX),
@@ -270,7 +285,7 @@ pub(crate) fn parse_group_by(
         dimensions
             .iter()
             .map(|dim| dim.output_name.as_str())
-            .chain(common.aggregations.iter().map(|agg| agg.name.as_str())),
+            .chain(common.metric_names()),
     )?;
     let limit_spec = fields
         .get("limitSpec")
@@ -281,10 +296,7 @@ pub(crate) fn parse_group_by(
         let known = dimensions
             .iter()
             .any(|dim| dim.output_name == order_by.column)
-            || common
-                .aggregations
-                .iter()
-                .any(|agg| agg.name == order_by.column);
+            || common.metric_names().any(|name| name == order_by.column);
         if !known {
             return Err(QueryError::invalid_query(format!(
                 "Unknown column in order clause[{}]",
@@ -296,6 +308,7 @@ pub(crate) fn parse_group_by(
         granularity: common.granularity,
         filter: common.filter,
         aggregations: common.aggregations,
+        post_aggregations: common.post_aggregations,
         dimensions,
         limit_spec,
     })

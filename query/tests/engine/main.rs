@@ -1,10 +1,12 @@
 //! End-to-end tests of the query engine on small segments built with `SegmentBuilder`:
 //! parse, run on each segment, ship partials as JSON, merge, finalize.
 
+mod aggregators;
 mod common;
 mod filters;
 mod group_by;
 mod merging;
+mod post_aggregators;
 mod scan;
 mod time_boundary;
 mod timeseries;

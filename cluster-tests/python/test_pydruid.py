@@ -1,0 +1,138 @@
+"""pydruid against Henge: timeseries, topN, groupBy and a filtered query through
+pydruid.client.PyDruid, checked against numbers computed here from the raw wikiticker file
+(stdlib only, never from Henge).
+
+Needs a Henge broker with Druid's wikiticker quickstart data loaded as `wikipedia`, at the
+URL in the HENGE_URL environment variable. Run it with the venv that scripts/venv creates:
+
+    HENGE_URL=http://127.0.0.1:8888 .venv/bin/python cluster-tests/python/test_pydruid.py
+
+The Rust quickstart test (cluster-tests/tests/cluster/quickstart.rs) runs it this way. It
+also works under pytest: every test_* function takes no arguments.
+"""
+
+import collections
+import gzip
+import json
+import os
+import pathlib
+import sys
+import urllib.error  # noqa: F401  pydruid 0.6.9 uses urllib.request/urllib.error
+import urllib.request  # noqa: F401  without importing them
+
+from pydruid.client import PyDruid
+from pydruid.utils.aggregators import count, doublesum, longsum
+from pydruid.utils.filters import Dimension
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DATA = ROOT.parent / "shared" / "data" / "wikiticker-2015-09-12-sampled.json.gz"
+DATASOURCE = "wikipedia"
+INTERVAL = "2015-09-12/2015-09-13"
+# The first event of the file: granularity-all timeseries and topN results carry it as their
+# timestamp (Druid clips the query interval to the segment's data).
+FIRST_EVENT = "2015-09-12T00:46:58.771Z"
+
+
+def raw_rows():
+    with gzip.open(DATA, "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+ROWS = raw_rows()
+
+
+def client():
+    url = os.environ.get("HENGE_URL")
+    assert url, "set HENGE_URL to a Henge broker, e.g. http://127.0.0.1:8888"
+    return PyDruid(url.rstrip("/"), "druid/v2")
+
+
+def test_timeseries_totals():
+    query = client().timeseries(
+        datasource=DATASOURCE,
+        granularity="all",
+        intervals=INTERVAL,
+        aggregations={"edits": count("added"), "added": longsum("added"),
+                      "deleted": doublesum("deleted")},
+    )
+    assert len(query.result) == 1, query.result
+    row = query.result[0]
+    assert row["timestamp"] == FIRST_EVENT, row
+    assert row["result"]["edits"] == len(ROWS) == 39244, row
+    assert row["result"]["added"] == sum(r["added"] for r in ROWS), row
+    assert row["result"]["deleted"] == float(sum(r["deleted"] for r in ROWS)), row
+
+
+def test_topn_channels_by_edits():
+    query = client().topn(
+        datasource=DATASOURCE,
+        granularity="all",
+        intervals=INTERVAL,
+        aggregations={"edits": count("added")},
+        dimension="channel",
+        metric="edits",
+        threshold=5,
+    )
+    counts = collections.Counter(r["channel"] for r in ROWS)
+    # Highest count first, ties by channel name.
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:5]
+    assert query.result[0]["timestamp"] == FIRST_EVENT, query.result
+    got = [(entry["channel"], entry["edits"]) for entry in query.result[0]["result"]]
+    assert got == top, (got, top)
+
+
+def test_groupby_is_robot_daily():
+    query = client().groupby(
+        datasource=DATASOURCE,
+        granularity="day",
+        intervals=INTERVAL,
+        dimensions=["isRobot"],
+        aggregations={"added": longsum("added"), "edits": count("added")},
+    )
+    sums = collections.defaultdict(lambda: [0, 0])
+    for r in ROWS:
+        # JSON booleans are ingested into a string dimension as "true"/"false".
+        key = "true" if r["isRobot"] else "false"
+        sums[key][0] += r["added"]
+        sums[key][1] += 1
+    got = {row["event"]["isRobot"]: [row["event"]["added"], row["event"]["edits"]]
+           for row in query.result}
+    assert got == dict(sums), (got, dict(sums))
+    assert {row["timestamp"] for row in query.result} == {"2015-09-12T00:00:00.000Z"}
+
+
+def test_filtered_timeseries():
+    query = client().timeseries(
+        datasource=DATASOURCE,
+        granularity="hour",
+        intervals=INTERVAL,
+        filter=(Dimension("channel") == "#en.wikipedia") & (Dimension("isNew") == "true"),
+        aggregations={"edits": count("added"), "added": longsum("added")},
+    )
+    hourly = collections.defaultdict(lambda: [0, 0])
+    for r in ROWS:
+        if r["channel"] == "#en.wikipedia" and r["isNew"]:
+            hour = r["time"][:13] + ":00:00.000Z"
+            hourly[hour][0] += 1
+            hourly[hour][1] += r["added"]
+    got = {row["timestamp"]: [row["result"]["edits"], row["result"]["added"]]
+           for row in query.result if row["result"]["edits"]}
+    assert got == dict(hourly), (got, dict(hourly))
+
+
+def main():
+    tests = [value for name, value in sorted(globals().items()) if name.startswith("test_")]
+    failed = 0
+    for test in tests:
+        try:
+            test()
+            print(f"ok     {test.__name__}")
+        except Exception as err:  # report every test, then fail
+            failed += 1
+            print(f"FAILED {test.__name__}: {err!r}")
+    print(f"{len(tests) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+//! Runs the golden native-query cases (`cluster-tests/cases/native/*.json`, see
+//! `henge_cluster_tests::golden`) against a broker: the same files on every topology, so the
+//! quickstart and the multi-process cluster must give the same answers.
+//!
+//! `HENGE_GOLDEN_COMPLETE=1` records Henge's answers as `expected` of the cases whose
+//! `source` is not `"independent"` (only from the topology that is allowed to write, the
+//! quickstart); independent cases are always compared, never rewritten.
+
+use henge_cluster_tests::client::DruidClient;
+use henge_cluster_tests::golden::{
+    cases_dir, first_difference, load_cases, normalize_segment_ids, COMPLETE_VAR,
+};
+use serde_json::Value;
+
+/// Which topology runs the cases; only the quickstart rewrites expectations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topology {
+    Quickstart,
+    Cluster,
+}
+
+/// Posts every case's query to `broker` and compares; panics listing every failure.
+pub async fn run(broker: &DruidClient, topology: Topology) {
+    let complete = std::env::var(COMPLETE_VAR).is_ok_and(|value| value == "1")
+        && topology == Topology::Quickstart;
+    let cases = load_cases(&cases_dir());
+    assert!(
+        !cases.is_empty(),
+        "no golden cases in {}",
+        cases_dir().display()
+    );
+    let (mut passed, mut known, mut rewritten) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for mut case in cases {
+        let name = case.name();
+        let dataset = case.dataset().to_string();
+        assert!(
+            matches!(dataset.as_str(), "wikipedia" | "henge-demo"),
+            "{name}: unknown dataset {dataset:?}"
+        );
+        let (status, mut actual) = broker.post("/druid/v2", case.query()).await;
+        normalize_segment_ids(&mut actual, &dataset);
+        if complete && !case.is_independent() && status == 200 {
+            if first_difference(case.expected(), &actual).is_some() {
+                case.rewrite_expected(actual);
+                rewritten += 1;
+                println!("golden [{topology:?}] rewrote {name}");
+            }
+            passed += 1;
+            continue;
+        }
+        let difference = if status == 200 {
+            first_difference(case.expected(), &actual)
+        } else {
+            Some(format!("HTTP {status}"))
+        };
+        match (difference, case.known_failure()) {
+            (None, None) => passed += 1,
+            (None, Some(reason)) => {
+                passed += 1;
+                println!(
+                    "golden [{topology:?}] WARNING {name} is marked known_failure ({reason}) but passes: remove the mark"
+                );
+            }
+            (Some(_), Some(reason)) => {
+                known += 1;
+                println!("golden [{topology:?}] WARNING skipping known failure {name}: {reason}");
+            }
+            (Some(difference), None) => {
+                failures.push(report(&name, &case.document, difference, status, &actual))
+            }
+        }
+    }
+    println!(
+        "golden [{topology:?}]: {passed} passed, {} failed, {known} known failures, {rewritten} rewritten",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} golden case(s) failed on {topology:?}:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+fn report(name: &str, document: &Value, difference: String, status: u16, actual: &Value) -> String {
+    let pretty = |value: &Value| serde_json::to_string_pretty(value).unwrap_or_default();
+    format!(
+        "=== {name}: {}\nfirst difference: {difference}\nquery:\n{}\nexpected:\n{}\nactual (HTTP {status}):\n{}",
+        document["description"].as_str().unwrap_or_default(),
+        pretty(&document["query"]),
+        pretty(&document["expected"]),
+        pretty(actual),
+    )
+}

@@ -1,0 +1,172 @@
+//! Where an aggregator reads its values: a column of one segment, read in place, with null
+//! rows (and filtered-aggregator rows) as dense bit sets for cheap per-row tests.
+
+use std::ops::Range;
+
+use henge_segment::reader::Segment;
+use henge_segment::{ColumnRef, StringColumn};
+use roaring::RoaringBitmap;
+
+use crate::filter::java_double_string;
+use crate::model::spec::TIME_COLUMN;
+use crate::order::parse_decimal;
+
+/// A column of one segment as an aggregator input.
+pub(super) enum Input<'a> {
+    /// A long column (or `__time`) and its null rows as a dense bit set.
+    Longs(&'a [i64], Option<Vec<u64>>),
+    Doubles(&'a [f64], Option<Vec<u64>>),
+    /// A string column: each dictionary value parsed as a number once (`None`: not a number).
+    Strings(StringColumn<'a>, Vec<Option<f64>>),
+    /// A column the segment does not have: every row is null.
+    Missing,
+}
+
+/// A bitmap as a dense bit set over `num_rows` rows; `None` when it is empty.
+pub(super) fn dense_bits(rows: Option<&RoaringBitmap>, num_rows: usize) -> Option<Vec<u64>> {
+    let rows = rows.filter(|rows| !rows.is_empty())?;
+    let mut bits = vec![0u64; num_rows.div_ceil(64)];
+    for row in rows {
+        if (row as usize) < num_rows {
+            bits[row as usize / 64] |= 1 << (row % 64);
+        }
+    }
+    Some(bits)
+}
+
+/// Whether `row` is set in a dense bit set (`None` is the empty set).
+pub(super) fn is_set(bits: &Option<Vec<u64>>, row: usize) -> bool {
+    bits.as_ref()
+        .is_some_and(|bits| bits[row / 64] & (1 << (row % 64)) != 0)
+}
+
+impl<'a> Input<'a> {
+    pub(super) fn open(segment: &'a Segment, field: &str) -> Input<'a> {
+        if field == TIME_COLUMN {
+            return Input::Longs(segment.times(), None);
+        }
+        match segment.column(field) {
+            None => Input::Missing,
+            Some(ColumnRef::Long(column)) => Input::Longs(
+                column.values(),
+                dense_bits(column.null_bitmap_ref(), segment.num_rows()),
+            ),
+            Some(ColumnRef::Double(column)) => Input::Doubles(
+                column.values(),
+                dense_bits(column.null_bitmap_ref(), segment.num_rows()),
+            ),
+            Some(ColumnRef::String(column)) => {
+                let parsed = (0..column.cardinality() as u32)
+                    .map(|id| column.value(id).and_then(|text| parse_decimal(text.trim())))
+                    .collect();
+                Input::Strings(column, parsed)
+            }
+        }
+    }
+
+    pub(super) fn long_at(&self, row: usize) -> Option<i64> {
+        match self {
+            Input::Longs(values, nulls) => (!is_set(nulls, row)).then(|| values[row]),
+            // Java's (long) cast: truncation, saturating, NaN to 0.
+            Input::Doubles(values, nulls) => (!is_set(nulls, row)).then(|| values[row] as i64),
+            Input::Strings(column, parsed) => parsed[column.row_id(row) as usize].map(|v| v as i64),
+            Input::Missing => None,
+        }
+    }
+
+    pub(super) fn double_at(&self, row: usize) -> Option<f64> {
+        match self {
+            Input::Longs(values, nulls) => (!is_set(nulls, row)).then(|| values[row] as f64),
+            Input::Doubles(values, nulls) => (!is_set(nulls, row)).then(|| values[row]),
+            Input::Strings(column, parsed) => parsed[column.row_id(row) as usize],
+            Input::Missing => None,
+        }
+    }
+
+    /// The value `doubleMean` adds for a row: nulls are skipped, strings that are not numbers
+    /// count as 0 (`Numbers.tryParseDouble(value, 0)`).
+    pub(super) fn mean_input_at(&self, row: usize) -> Option<f64> {
+        match self {
+            Input::Strings(column, parsed) => {
+                let id = column.row_id(row);
+                column.value(id).map(|_| parsed[id as usize].unwrap_or(0.0))
+            }
+            other => other.double_at(row),
+        }
+    }
+
+    /// A row's value as text (Java's `String.valueOf` for numbers).
+    pub(super) fn string_at(&self, row: usize) -> Option<String> {
+        match self {
+            Input::Longs(values, nulls) => (!is_set(nulls, row)).then(|| values[row].to_string()),
+            Input::Doubles(values, nulls) => {
+                (!is_set(nulls, row)).then(|| java_double_string(values[row]))
+            }
+            Input::Strings(column, _) => column.value(column.row_id(row)).map(str::to_owned),
+            Input::Missing => None,
+        }
+    }
+
+    /// Non-null rows in `rows` of a numeric input.
+    pub(super) fn non_null_count(&self, rows: &Range<usize>) -> usize {
+        match self {
+            Input::Longs(_, Some(bits)) | Input::Doubles(_, Some(bits)) => {
+                rows.len() - count_bits(bits, rows)
+            }
+            _ => rows.len(),
+        }
+    }
+}
+
+/// Set bits of `bits` at positions `range`.
+pub(super) fn count_bits(bits: &[u64], range: &Range<usize>) -> usize {
+    let mut count = 0;
+    let mut position = range.start;
+    while position < range.end {
+        let word = position / 64;
+        let offset = position % 64;
+        let width = (64 - offset).min(range.end - position);
+        let mask = if width == 64 {
+            u64::MAX
+        } else {
+            ((1u64 << width) - 1) << offset
+        };
+        count += (bits[word] & mask).count_ones() as usize;
+        position += width;
+    }
+    count
+}
+
+/// Cuts `text` to at most `max_bytes` bytes of UTF-8, on a character boundary (Druid's
+/// `StringUtils.chop`).
+pub(super) fn chop(mut text: String, max_bytes: usize) -> String {
+    if text.len() > max_bytes {
+        let mut end = max_bytes;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_bits_in_ranges() {
+        let bits = vec![u64::MAX, 0b1010, 1];
+        assert_eq!(count_bits(&bits, &(0..64)), 64);
+        assert_eq!(count_bits(&bits, &(60..70)), 4 + 2);
+        assert_eq!(count_bits(&bits, &(64..129)), 3);
+        assert_eq!(count_bits(&bits, &(5..5)), 0);
+    }
+
+    #[test]
+    fn chops_on_character_boundaries() {
+        assert_eq!(chop("héllo".into(), 2), "h");
+        assert_eq!(chop("héllo".into(), 3), "hé");
+        assert_eq!(chop("abc".into(), 10), "abc");
+    }
+}
