@@ -206,11 +206,7 @@ pub async fn bad_input(broker: &DruidClient, overlord: &DruidClient) {
 
 /// A task whose input has a row with a bad timestamp and a malformed line succeeds and
 /// counts both as parse exceptions.
-pub async fn parse_exceptions(
-    overlord: &DruidClient,
-    broker: &DruidClient,
-    input_dir: &Path,
-) {
+pub async fn parse_exceptions(overlord: &DruidClient, broker: &DruidClient, input_dir: &Path) {
     let file = input_dir.join("bad-rows.json");
     std::fs::write(
         &file,
@@ -281,4 +277,28 @@ pub async fn ingest_demo(overlord: &DruidClient, broker: &DruidClient, input_dir
     let status = overlord.run_task(&spec, LOAD_TIMEOUT).await;
     assert_eq!(status["status"], "SUCCESS", "demo task failed: {status}");
     wait_for_rows(broker, demo::DATASOURCE, DEMO_ROWS as u64).await;
+}
+
+/// Datasource of rows pushed with the current time, which no handoff rule has published
+/// yet when the node is stopped.
+pub const LIVE: &str = "live";
+
+/// Pushes ten rows stamped now; they stay in realtime memory (their hour is not over).
+pub async fn push_live(realtime: &DruidClient, broker: &DruidClient) {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis();
+    let body: String = (0..10)
+        .map(|index| format!("{{\"timestamp\":{now_ms},\"value\":{index}}}\n"))
+        .collect();
+    let (status, answer) = realtime
+        .post_raw(&format!("/druid/v2/push/{LIVE}"), body)
+        .await;
+    assert_eq!(status, 200, "push failed: {answer}");
+    broker
+        .query_until(&count_query(LIVE), Duration::from_secs(1), |result| {
+            result[0]["result"]["count"] == json!(10)
+        })
+        .await;
 }

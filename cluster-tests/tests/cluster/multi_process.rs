@@ -96,6 +96,8 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
     flows::parse_exceptions(&master_client, &broker_client, &inputs).await;
     flows::push_and_handoff(&realtime_client, &master_client, &broker_client).await;
     let pushed = broker_client.query(&flows::count_query("pushed")).await;
+    // Acknowledged rows still in realtime memory survive a graceful stop.
+    flows::push_live(&realtime_client, &broker_client).await;
 
     // Graceful stop of every role, then restart in reverse order.
     let mut all = [master, realtime, historical_b, historical_a, broker];
@@ -120,4 +122,5 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
         broker_client.query(&flows::count_query("pushed")).await,
         pushed
     );
+    flows::wait_for_rows(&broker_client, flows::LIVE, 10).await;
 }

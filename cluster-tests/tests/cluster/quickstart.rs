@@ -49,6 +49,8 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
     flows::parse_exceptions(&client, &client, &inputs).await;
     flows::push_and_handoff(&client, &client, &client).await;
     let pushed = client.query(&flows::count_query("pushed")).await;
+    // Acknowledged rows still in realtime memory survive a graceful stop.
+    flows::push_live(&client, &client).await;
 
     let status = node.terminate();
     assert!(
@@ -61,6 +63,7 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
     flows::wait_for_rows(&client, wikiticker::DATASOURCE, expected.rows).await;
     wikiticker::check(&client, &expected).await;
     assert_eq!(client.query(&flows::count_query("pushed")).await, pushed);
+    flows::wait_for_rows(&client, flows::LIVE, 10).await;
     let (_, status) = client.get("/status").await;
     assert_eq!(status["henge"]["ready"], json!(true), "{status}");
 }
