@@ -34,7 +34,8 @@ enum Command {
     },
     /// Runs the given roles and nothing else.
     Server {
-        /// Comma-separated roles: coordinator, overlord, historical, realtime, broker, or all.
+        /// Comma-separated roles: coordinator, overlord, historical, realtime, broker, or all
+        /// [default: all].
         #[arg(long, value_name = "LIST")]
         roles: Option<String>,
         #[command(flatten)]

@@ -40,6 +40,9 @@ pub struct QuickstartOptions {
 }
 
 pub async fn run(mut flags: NodeFlags, options: QuickstartOptions) -> anyhow::Result<()> {
+    if flags.coordination.as_deref().is_some_and(|spec| spec != "embedded") {
+        bail!("quickstart always uses embedded coordination; use `henge server` for etcd");
+    }
     flags.coordination = Some("embedded".into());
     let mut config = NodeConfig::resolve(&flags, Some("all"))?;
     // The demo file is written under the data dir.
