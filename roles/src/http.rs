@@ -42,6 +42,29 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/status", get(status::status))
         .route("/status/health", get(status::health))
+        .route("/status/selfDiscovered", get(status::self_discovered))
+        .route(
+            "/status/selfDiscovered/status",
+            get(status::self_discovered_status),
+        )
+        .route(
+            "/druid/broker/v1/loadstatus",
+            get(status::broker_load_status),
+        )
+        .route("/druid/broker/v1/readiness", get(status::broker_readiness))
+        .route(
+            "/druid/historical/v1/loadstatus",
+            get(status::historical_load_status),
+        )
+        .route(
+            "/druid/historical/v1/readiness",
+            get(status::historical_readiness),
+        )
+        .route(
+            "/druid/coordinator/v1/leader",
+            get(status::coordinator_leader),
+        )
+        .route("/druid/indexer/v1/leader", get(status::overlord_leader))
         .route("/druid/v2", post(query::native))
         .route("/druid/v2/", post(query::native))
         .route("/druid/v2/candidates", post(query::candidates))

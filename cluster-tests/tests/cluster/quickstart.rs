@@ -66,4 +66,14 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
     flows::wait_for_rows(&client, flows::LIVE, 10).await;
     let (_, status) = client.get("/status").await;
     assert_eq!(status["henge"]["ready"], json!(true), "{status}");
+    let probes = [
+        ("/status/selfDiscovered/status", json!({"selfDiscovered": true})),
+        ("/druid/broker/v1/loadstatus", json!({"inventoryInitialized": true})),
+        ("/druid/historical/v1/loadstatus", json!({"cacheInitialized": true})),
+        ("/druid/coordinator/v1/leader", json!(node.url)),
+        ("/druid/indexer/v1/leader", json!(node.url)),
+    ];
+    for (path, expected) in probes {
+        assert_eq!(client.get(path).await, (200, expected), "{path}");
+    }
 }

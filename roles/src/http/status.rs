@@ -1,11 +1,15 @@
 //! `GET /status` and `GET /status/health`.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use henge_coordination::Election;
 use serde_json::json;
 
-use super::{json_response, AppState};
+use super::{druid_error, json_response, role_not_here, AppState};
+use crate::role::Role;
 
 /// Druid's status object, plus Henge's per-role readiness under `henge`.
 pub async fn status(State(state): State<AppState>) -> Response {
@@ -36,6 +40,90 @@ pub async fn health(State(state): State<AppState>) -> Response {
         json_response(StatusCode::OK, &json!(true), false)
     } else {
         json_response(StatusCode::SERVICE_UNAVAILABLE, &json!(false), false)
+    }
+}
+
+/// `GET /status/selfDiscovered`: 200 once the node is ready (announced as serving), else 503.
+pub async fn self_discovered(State(state): State<AppState>) -> Response {
+    if state.context.readiness.all_ready() {
+        StatusCode::OK.into_response()
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE.into_response()
+    }
+}
+
+/// `GET /status/selfDiscovered/status` → `{"selfDiscovered": bool}`.
+pub async fn self_discovered_status(State(state): State<AppState>) -> Response {
+    let body = json!({"selfDiscovered": state.context.readiness.all_ready()});
+    json_response(StatusCode::OK, &body, false)
+}
+
+fn role_ready(state: &AppState, role: Role) -> Option<bool> {
+    state
+        .context
+        .readiness
+        .snapshot()
+        .get(&role)
+        .map(|status| status.ready)
+}
+
+/// `GET /druid/broker/v1/loadstatus` → `{"inventoryInitialized": bool}`.
+pub async fn broker_load_status(State(state): State<AppState>) -> Response {
+    match role_ready(&state, Role::Broker) {
+        Some(ready) => json_response(
+            StatusCode::OK,
+            &json!({"inventoryInitialized": ready}),
+            false,
+        ),
+        None => role_not_here(&state, "broker"),
+    }
+}
+
+/// `GET /druid/broker/v1/readiness`: 200 once the broker has every data node's inventory.
+pub async fn broker_readiness(State(state): State<AppState>) -> Response {
+    readiness_code(&state, Role::Broker)
+}
+
+/// `GET /druid/historical/v1/loadstatus` → `{"cacheInitialized": bool}`.
+pub async fn historical_load_status(State(state): State<AppState>) -> Response {
+    match role_ready(&state, Role::Historical) {
+        Some(ready) => json_response(StatusCode::OK, &json!({"cacheInitialized": ready}), false),
+        None => role_not_here(&state, "historical"),
+    }
+}
+
+/// `GET /druid/historical/v1/readiness`: 200 once the local cache is loaded and announced.
+pub async fn historical_readiness(State(state): State<AppState>) -> Response {
+    readiness_code(&state, Role::Historical)
+}
+
+fn readiness_code(state: &AppState, role: Role) -> Response {
+    match role_ready(state, role) {
+        Some(true) => StatusCode::OK.into_response(),
+        Some(false) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        None => role_not_here(state, role.as_str()),
+    }
+}
+
+/// `GET /druid/coordinator/v1/leader`: the leading coordinator's URL, as plain text.
+pub async fn coordinator_leader(State(state): State<AppState>) -> Response {
+    leader(&state, Role::Coordinator).await
+}
+
+/// `GET /druid/indexer/v1/leader`: the leading overlord's URL, as plain text.
+pub async fn overlord_leader(State(state): State<AppState>) -> Response {
+    leader(&state, Role::Overlord).await
+}
+
+async fn leader(state: &AppState, role: Role) -> Response {
+    let election = Election::new(Arc::clone(&state.context.store));
+    match election.current_leader(role.as_str()).await {
+        Ok(Some(node)) => (StatusCode::OK, format!("http://{node}")).into_response(),
+        Ok(None) => druid_error(
+            StatusCode::NOT_FOUND,
+            format!("no {role} leader is elected"),
+        ),
+        Err(err) => druid_error(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
     }
 }
 
