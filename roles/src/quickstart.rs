@@ -40,7 +40,11 @@ pub struct QuickstartOptions {
 }
 
 pub async fn run(mut flags: NodeFlags, options: QuickstartOptions) -> anyhow::Result<()> {
-    if flags.coordination.as_deref().is_some_and(|spec| spec != "embedded") {
+    if flags
+        .coordination
+        .as_deref()
+        .is_some_and(|spec| spec != "embedded")
+    {
         bail!("quickstart always uses embedded coordination; use `henge server` for etcd");
     }
     flags.coordination = Some("embedded".into());

@@ -6,6 +6,8 @@
 //! `source` is not `"independent"` (only from the topology that is allowed to write, the
 //! quickstart); independent cases are always compared, never rewritten.
 
+use std::time::Instant;
+
 use henge_cluster_tests::client::DruidClient;
 use henge_cluster_tests::golden::{
     cases_dir, first_difference, load_cases, normalize_segment_ids, COMPLETE_VAR,
@@ -23,6 +25,7 @@ pub enum Topology {
 pub async fn run(broker: &DruidClient, topology: Topology) {
     let complete = std::env::var(COMPLETE_VAR).is_ok_and(|value| value == "1")
         && topology == Topology::Quickstart;
+    let started = Instant::now();
     let cases = load_cases(&cases_dir());
     assert!(
         !cases.is_empty(),
@@ -72,8 +75,9 @@ pub async fn run(broker: &DruidClient, topology: Topology) {
         }
     }
     println!(
-        "golden [{topology:?}]: {passed} passed, {} failed, {known} known failures, {rewritten} rewritten",
-        failures.len()
+        "golden [{topology:?}]: {passed} passed, {} failed, {known} known failures, {rewritten} rewritten in {:?}",
+        failures.len(),
+        started.elapsed()
     );
     assert!(
         failures.is_empty(),

@@ -67,9 +67,18 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
     let (_, status) = client.get("/status").await;
     assert_eq!(status["henge"]["ready"], json!(true), "{status}");
     let probes = [
-        ("/status/selfDiscovered/status", json!({"selfDiscovered": true})),
-        ("/druid/broker/v1/loadstatus", json!({"inventoryInitialized": true})),
-        ("/druid/historical/v1/loadstatus", json!({"cacheInitialized": true})),
+        (
+            "/status/selfDiscovered/status",
+            json!({"selfDiscovered": true}),
+        ),
+        (
+            "/druid/broker/v1/loadstatus",
+            json!({"inventoryInitialized": true}),
+        ),
+        (
+            "/druid/historical/v1/loadstatus",
+            json!({"cacheInitialized": true}),
+        ),
         ("/druid/coordinator/v1/leader", json!(node.url)),
         ("/druid/indexer/v1/leader", json!(node.url)),
     ];
