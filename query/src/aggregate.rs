@@ -227,10 +227,16 @@ impl<'a> Accumulator<'a> {
                 .input
                 .double_at(row)
                 .map(|value| AggValue::Double(f64::from(value as f32))),
-            PickType::String => self
-                .input
-                .string_at(row)
-                .map(|text| AggValue::Str(chop(text, self.max_string_bytes))),
+            PickType::String => self.input.string_at(row).map(|text| {
+                AggValue::Str(match self.kind {
+                    // `stringAny` cuts to characters (`fastLooseChop`), first/last to UTF-8
+                    // bytes (`StringUtils.chop`).
+                    AggKind::Pick(Pick::Any, _) => {
+                        text.chars().take(self.max_string_bytes).collect()
+                    }
+                    _ => chop(text, self.max_string_bytes),
+                })
+            }),
         };
         value.unwrap_or(AggValue::Null)
     }

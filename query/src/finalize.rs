@@ -6,14 +6,20 @@
 //! - topN `[{"timestamp","result":[{dim, agg…}]}]`;
 //! - groupBy `[{"version":"v1","timestamp","event":{dims…, aggs…}}]`, plus Druid's summary row
 //!   for dimensionless `all` queries over no data (`GroupByQueryRunnerFactory.wrapSummaryRowIfNeeded`);
+//!   `having` filters rows before the limit spec sorts, offsets and cuts them;
 //! - scan `[{"segmentId","columns","events","rowSignature"}]` in batches of `batchSize`;
 //! - timeBoundary `[{"timestamp","result":{"minTime","maxTime"}}]`.
+//!
+//! Aggregator values are finalized (means, the values of first/last pairs; floats print as
+//! Java floats) and followed by the post-aggregators, which are computed over the intermediate
+//! values as Druid's toolchests do.
 
 use henge_segment::granularity::Granularity;
 use henge_segment::time::format_timestamp;
 use serde_json::{json, Map, Value};
 
 use crate::error::QueryError;
+use crate::having::keep;
 use crate::merge::{combine_values, merge};
 use crate::model::aggregator::AggregatorSpec;
 use crate::model::post_aggregator::PostAggSpec;
@@ -197,6 +203,9 @@ fn finalize_group_by(spec: &GroupBySpec, part: GroupByPartial, first_start: i64)
             row,
         })
         .collect();
+    if let Some(having) = &spec.having {
+        rows.retain(|row| keep(having, spec, row));
+    }
     sort_group_rows(spec, &mut rows);
     let offset = usize::try_from(spec.limit_spec.offset).unwrap_or(usize::MAX);
     let limit = spec

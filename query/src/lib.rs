@@ -13,7 +13,7 @@
 //! Layout: `parse` and `model/` (query model and validation), `error` ([`QueryError`] and
 //! Druid's error bodies), `filter` (filters to roaring bitmaps with three-valued logic),
 //! `aggregate` (dense per-slot aggregators), `engine/` (one module per query type),
-//! `partial`, `merge`, `order` (Druid's orderings), `postagg` (post-aggregator evaluation) and
+//! `partial`, `merge`, `order` (Druid's orderings), `postagg` (post-aggregator evaluation), `having` and
 //! `finalize`.
 //!
 //! The crate is pure: no tokio, no network, no files. It depends only on `henge-segment` for
@@ -25,6 +25,7 @@ mod engine;
 mod error;
 mod filter;
 mod finalize;
+mod having;
 mod merge;
 mod model;
 mod order;

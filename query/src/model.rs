@@ -5,6 +5,7 @@
 pub(crate) mod aggregator;
 pub(crate) mod dimension;
 pub(crate) mod filter;
+pub(crate) mod having;
 mod json;
 pub(crate) mod post_aggregator;
 pub(crate) mod spec;
@@ -133,14 +134,24 @@ impl Query {
         self.context.get("queryId").and_then(Value::as_str)
     }
 
-    /// A canonical text of everything but the context (keys sorted, no whitespace): with a
-    /// segment id, the key of that segment's cached partial result.
+    /// A canonical text of the query (keys sorted, no whitespace): with a segment id, the key
+    /// of that segment's cached partial result. The context is left out except for the flags
+    /// that change per-segment results (`skipEmptyBuckets` of timeseries), normalized, so that
+    /// a zero-filled partial is never served to a query that skips empty buckets.
     pub fn cache_key(&self) -> String {
         let mut key = String::new();
         match &self.raw {
             Value::Object(object) => {
                 let mut without_context = object.clone();
                 without_context.remove("context");
+                if let QueryKind::Timeseries(spec) = &self.kind {
+                    if spec.skip_empty_buckets {
+                        without_context.insert(
+                            "context".to_owned(),
+                            serde_json::json!({"skipEmptyBuckets": true}),
+                        );
+                    }
+                }
                 write_canonical(&Value::Object(without_context), &mut key);
             }
             other => write_canonical(other, &mut key),
@@ -306,6 +317,26 @@ mod tests {
             r#"{"dataSource":"w","queryType":"timeBoundary"}"#
         );
         assert_eq!(first.intervals(), &[Interval::ETERNITY]);
+    }
+
+    #[test]
+    fn cache_key_keeps_flags_that_change_partials() {
+        let query = |context: Value| {
+            parse(json!({
+                "queryType": "timeseries", "dataSource": "w", "intervals": "2015/2016",
+                "granularity": "hour", "context": context
+            }))
+            .unwrap()
+            .cache_key()
+        };
+        let zero_filled = query(json!({"queryId": "a"}));
+        assert_eq!(zero_filled, query(json!({"skipEmptyBuckets": false})));
+        let skipping = query(json!({"skipEmptyBuckets": true}));
+        assert_ne!(zero_filled, skipping);
+        assert_eq!(
+            skipping,
+            query(json!({"skipEmptyBuckets": "true", "grandTotal": true}))
+        );
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! Orderings shared by the engine, merge and finalize: Druid's string comparators, the
 //! nulls-first value order, topN ranking and the groupBy limit-spec row order.
 
+mod alphanumeric;
+
 use std::cmp::Ordering;
+
+use self::alphanumeric::{compare_alphanumeric, compare_strlen};
 
 use crate::model::aggregator::AggregatorSpec;
 use crate::model::dimension::{OrderByColumn, TopNMetric};
@@ -17,6 +21,8 @@ pub(crate) fn compare_strings(ordering: StringOrdering, left: &str, right: &str)
     match ordering {
         StringOrdering::Lexicographic => left.cmp(right),
         StringOrdering::Numeric => compare_numeric_strings(left, right),
+        StringOrdering::Alphanumeric => compare_alphanumeric(left, right),
+        StringOrdering::Strlen => compare_strlen(left, right),
     }
 }
 

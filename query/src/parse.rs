@@ -17,6 +17,8 @@ pub struct Limits {
     pub max_in_values: usize,
     /// Most aggregators one query may declare.
     pub max_aggregators: usize,
+    /// Longest accepted `like` or `regex` pattern, in characters.
+    pub max_pattern_length: usize,
 }
 
 impl Default for Limits {
@@ -27,6 +29,7 @@ impl Default for Limits {
             max_depth: 100,
             max_in_values: 100_000,
             max_aggregators: 1_000,
+            max_pattern_length: 10_000,
         }
     }
 }

@@ -112,9 +112,10 @@ impl TopNMetric {
                     previous_stop: fields.string("previousStop")?,
                 })
             }
-            "alphaNumeric" => Err(QueryError::unsupported(
-                "topN metric type [alphaNumeric] is not supported yet",
-            )),
+            "alphaNumeric" => Ok(TopNMetric::Dimension {
+                ordering: StringOrdering::Alphanumeric,
+                previous_stop: fields.string("previousStop")?,
+            }),
             unknown => Err(QueryError::unknown_type(
                 unknown,
                 TOPN_METRIC_CLASS,

@@ -1,8 +1,15 @@
 //! The native filter model (`docs/querying/filters.md`): parsing `selector`, `in`, `bound`,
-//! `and`, `or` and `not`. Other Druid filter types are recognised and rejected as unsupported.
+//! `equals`, `null`, `inType`, `range`, `interval` (in [`typed`]), `like`, `regex`, `search`
+//! (patterns in [`text`]), `columnComparison`, `true`, `false`, `and`, `or` and `not`. Other
+//! Druid filter types are recognised and rejected as unsupported.
+
+pub(crate) mod text;
+mod typed;
 
 use serde_json::Value;
 
+use self::text::{LikePattern, RegexPattern, SearchQuery};
+use super::dimension::DimensionSpec;
 use super::json::{scalar_string, type_id, Fields};
 use crate::error::QueryError;
 use crate::parse::Limits;
@@ -44,6 +51,10 @@ pub(crate) enum StringOrdering {
     Lexicographic,
     /// Numbers by value; unparseable strings sort before numbers (`StringComparators.NUMERIC`).
     Numeric,
+    /// Digit runs by value, other runs as strings (`StringComparators.ALPHANUMERIC`).
+    Alphanumeric,
+    /// Shorter first, then lexicographic (`StringComparators.STRLEN`).
+    Strlen,
 }
 
 impl StringOrdering {
@@ -57,9 +68,11 @@ impl StringOrdering {
         match name.to_ascii_lowercase().as_str() {
             "lexicographic" => Ok(StringOrdering::Lexicographic),
             "numeric" => Ok(StringOrdering::Numeric),
-            "alphanumeric" | "strlen" | "version" | "natural" => Err(QueryError::unsupported(
-                format!("string ordering [{name}] is not supported yet"),
-            )),
+            "alphanumeric" => Ok(StringOrdering::Alphanumeric),
+            "strlen" => Ok(StringOrdering::Strlen),
+            "version" | "natural" => Err(QueryError::unsupported(format!(
+                "string ordering [{name}] is not supported yet"
+            ))),
             _ => Err(QueryError::unknown_type(
                 name,
                 "org.apache.druid.query.ordering.StringComparator",
@@ -97,7 +110,29 @@ pub(crate) enum FilterSpec {
         lower_strict: bool,
         upper_strict: bool,
         ordering: StringOrdering,
+        /// Whether null rows match: a legacy `bound` without a lower end does (Druid's
+        /// `BoundFilter.doesMatchNull`); a `range` never does.
+        nulls_match: bool,
     },
+    /// The whole value matches a SQL LIKE pattern.
+    Like {
+        dimension: String,
+        pattern: LikePattern,
+    },
+    /// The value contains a match of a regular expression.
+    Regex {
+        dimension: String,
+        pattern: RegexPattern,
+    },
+    /// The value matches a search query spec.
+    Search {
+        dimension: String,
+        query: SearchQuery,
+    },
+    /// Every listed column holds the same value in the row.
+    ColumnComparison(Vec<String>),
+    True,
+    False,
     And(Vec<FilterSpec>),
     Or(Vec<FilterSpec>),
     Not(Box<FilterSpec>),
@@ -142,6 +177,56 @@ impl FilterSpec {
                 Ok(FilterSpec::In { dimension, values })
             }
             "bound" => parse_bound(&fields),
+            "equals" => typed::parse_equals(&fields),
+            "null" => typed::parse_null(&fields),
+            "inType" => typed::parse_in_type(&fields, limits),
+            "range" => typed::parse_range(&fields),
+            "interval" => typed::parse_interval(&fields),
+            "like" => {
+                let dimension =
+                    fields.required_string("dimension", "dimension must not be null")?;
+                let pattern = fields.required_string("pattern", "pattern must not be null")?;
+                let escape = fields.string("escape")?;
+                Ok(FilterSpec::Like {
+                    dimension,
+                    pattern: LikePattern::parse(&pattern, escape.as_deref(), limits)?,
+                })
+            }
+            "regex" => {
+                let dimension =
+                    fields.required_string("dimension", "dimension must not be null")?;
+                let pattern = fields.required_string("pattern", "pattern must not be null")?;
+                Ok(FilterSpec::Regex {
+                    dimension,
+                    pattern: RegexPattern::parse(&pattern, limits)?,
+                })
+            }
+            "search" => {
+                let dimension =
+                    fields.required_string("dimension", "dimension must not be null")?;
+                let query = fields
+                    .get("query")
+                    .ok_or_else(|| QueryError::invalid_query("query must not be null"))?;
+                Ok(FilterSpec::Search {
+                    dimension,
+                    query: SearchQuery::parse(query, limits)?,
+                })
+            }
+            "columnComparison" => {
+                let dimensions = fields
+                    .array("dimensions")?
+                    .iter()
+                    .map(|spec| DimensionSpec::parse(spec).map(|spec| spec.dimension))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if dimensions.len() < 2 {
+                    return Err(QueryError::invalid_query(
+                        "dimensions must have at least 2 dimensions",
+                    ));
+                }
+                Ok(FilterSpec::ColumnComparison(dimensions))
+            }
+            "true" => Ok(FilterSpec::True),
+            "false" => Ok(FilterSpec::False),
             "and" | "or" => {
                 let children = fields
                     .array("fields")?
@@ -186,22 +271,20 @@ fn parse_bound(fields: &Fields<'_>) -> Result<FilterSpec, QueryError> {
             "lower and upper can not be null at the same time",
         ));
     }
-    if fields.bool("alphaNumeric")? == Some(true) {
-        return Err(QueryError::unsupported(
-            "string ordering [alphanumeric] is not supported yet",
-        ));
-    }
     let ordering = match fields.get("ordering") {
         Some(ordering) => StringOrdering::parse(ordering)?,
+        // The legacy `alphaNumeric` flag, used when no ordering is given.
+        None if fields.bool("alphaNumeric")? == Some(true) => StringOrdering::Alphanumeric,
         None => StringOrdering::Lexicographic,
     };
     Ok(FilterSpec::Bound {
         dimension,
-        lower,
-        upper,
         lower_strict: fields.bool("lowerStrict")?.unwrap_or(false),
         upper_strict: fields.bool("upperStrict")?.unwrap_or(false),
         ordering,
+        nulls_match: lower.is_none(),
+        lower,
+        upper,
     })
 }
 
@@ -244,6 +327,7 @@ mod tests {
                     lower_strict: false,
                     upper_strict: false,
                     ordering: StringOrdering::Numeric,
+                    nulls_match: false,
                 },
             ])
         );
@@ -256,7 +340,7 @@ mod tests {
         assert!(unknown
             .error_message
             .contains("Could not resolve type id 'nope'"));
-        let unsupported = parse(json!({"type": "regex", "dimension": "x", "pattern": "a"}));
+        let unsupported = parse(json!({"type": "expression", "expression": "a"}));
         assert_eq!(unsupported.unwrap_err().status, 501);
         assert_eq!(parse(json!({"dimension": "x"})).unwrap_err().status, 400);
     }

@@ -176,7 +176,10 @@ fn parse(value: &Value) -> Result<(Option<String>, PostAggregator), QueryError> 
             field: fields.required_string("fieldName", "fieldName can not be null")?,
             finalizing: kind == "finalizingFieldAccess",
         },
-        "constant" => PostAggregator::Constant(parse_constant(fields.get("value"))?),
+        // `constantValue` is the backwards-compatible name of `value`.
+        "constant" => PostAggregator::Constant(parse_constant(
+            fields.get("value").or_else(|| fields.get("constantValue")),
+        )?),
         "doubleGreatest" | "doubleLeast" | "longGreatest" | "longLeast" => {
             PostAggregator::Extreme {
                 greatest: kind.ends_with("Greatest"),

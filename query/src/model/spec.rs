@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::aggregator::AggregatorSpec;
 use super::dimension::{DimensionSpec, LimitSpec, TopNMetric};
 use super::filter::FilterSpec;
+use super::having::HavingSpec;
 use super::json::Fields;
 use super::post_aggregator::{parse_post_aggregators, PostAggSpec};
 use crate::error::QueryError;
@@ -67,6 +68,7 @@ pub(crate) struct GroupBySpec {
     pub(crate) post_aggregations: Vec<PostAggSpec>,
     pub(crate) dimensions: Vec<DimensionSpec>,
     pub(crate) limit_spec: LimitSpec,
+    pub(crate) having: Option<HavingSpec>,
 }
 
 /// Scan `resultFormat`.
@@ -266,11 +268,10 @@ pub(crate) fn parse_group_by(
     limits: &Limits,
 ) -> Result<GroupBySpec, QueryError> {
     let common = parse_common(fields, limits)?;
-    if fields.get("having").is_some() {
-        return Err(QueryError::unsupported(
-            "having specs are not supported yet",
-        ));
-    }
+    let having = fields
+        .get("having")
+        .map(|having| HavingSpec::parse(having, limits))
+        .transpose()?;
     if fields.get("subtotalsSpec").is_some() {
         return Err(QueryError::unsupported(
             "subtotalsSpec is not supported yet",
@@ -311,6 +312,7 @@ pub(crate) fn parse_group_by(
         post_aggregations: common.post_aggregations,
         dimensions,
         limit_spec,
+        having,
     })
 }
 

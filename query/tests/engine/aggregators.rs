@@ -204,3 +204,22 @@ fn filtered_aggregators_in_hourly_timeseries() {
         .to_string()
     );
 }
+
+#[test]
+fn empty_results_hold_each_aggregators_empty_value() {
+    let request = timeseries(json!([
+        {"type": "doubleMean", "name": "mean", "fieldName": "delta"},
+        {"type": "longFirst", "name": "first", "fieldName": "added"},
+        {"type": "stringAny", "name": "any", "fieldName": "user"},
+        {"type": "floatSum", "name": "sum", "fieldName": "delta"},
+        {"type": "filtered", "name": "rows", "filter": {"type": "true"},
+         "aggregator": {"type": "count", "name": "rows"}},
+    ]));
+    assert_eq!(
+        henge_query::empty_result(&crate::common::query(request)).to_string(),
+        json!([{"timestamp": "2015-09-12T00:00:00.000Z", "result": {
+            "mean": 0.0, "first": null, "any": null, "sum": null, "rows": 0
+        }}])
+        .to_string()
+    );
+}

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::common::{run_wiki, ts, WIKI_ROWS};
 
 /// The fixture rows (by position) a filter matches, found with a scan of `__time`.
-fn rows(filter: Value) -> Vec<usize> {
+pub fn rows(filter: Value) -> Vec<usize> {
     let response: Value = serde_json::from_str(&run_wiki(json!({
         "queryType": "scan",
         "dataSource": "wiki",
@@ -34,7 +34,7 @@ fn selector(dimension: &str, value: Value) -> Value {
     json!({"type": "selector", "dimension": dimension, "value": value})
 }
 
-fn not(field: Value) -> Value {
+pub fn not(field: Value) -> Value {
     json!({"type": "not", "field": field})
 }
 

@@ -241,3 +241,33 @@ fn invalid_post_aggregators_are_rejected() {
     request["metric"] = json!("p");
     query(request);
 }
+
+#[test]
+fn field_access_shows_first_last_pairs_and_finalizing_access_their_value() {
+    let response = run_wiki(json!({
+        "queryType": "timeseries",
+        "dataSource": "wiki",
+        "intervals": ["2015-09-12/2015-09-13"],
+        "granularity": "all",
+        "aggregations": [
+            {"type": "longFirst", "name": "first", "fieldName": "added"},
+            {"type": "doubleMean", "name": "mean", "fieldName": "delta"},
+        ],
+        "postAggregations": [
+            {"type": "fieldAccess", "name": "pair", "fieldName": "first"},
+            {"type": "finalizingFieldAccess", "name": "value", "fieldName": "first"},
+            arithmetic("twiceMean", "*", json!([
+                {"type": "finalizingFieldAccess", "fieldName": "mean"},
+                {"type": "constant", "value": 2}
+            ])),
+        ],
+    }));
+    assert_eq!(
+        response,
+        json!([{"timestamp": "2015-09-12T00:46:58.771Z", "result": {
+            "first": 10, "mean": 1.4,
+            "pair": {"lhs": 1442018818771i64, "rhs": 10}, "value": 10, "twiceMean": 2.8
+        }}])
+        .to_string()
+    );
+}

@@ -1,0 +1,68 @@
+//! `columnComparison`: rows where every listed column holds the same value, compared as
+//! strings (numbers in their Java string form; two nulls are equal). It compares columns
+//! with each other, so it reads rows, over the universe only.
+
+use henge_segment::reader::Segment;
+use henge_segment::ColumnRef;
+use roaring::RoaringBitmap;
+
+use super::predicate::java_double_string;
+use super::{Matches, Universe};
+use crate::model::spec::TIME_COLUMN;
+
+/// How one compared column reads a row as text.
+enum Reader<'a> {
+    Time(&'a [i64]),
+    Column(ColumnRef<'a>),
+    Missing,
+}
+
+impl Reader<'_> {
+    fn text(&self, row: usize) -> Option<String> {
+        match self {
+            Reader::Time(times) => Some(times[row].to_string()),
+            Reader::Column(ColumnRef::String(column)) => {
+                column.value(column.row_id(row)).map(str::to_owned)
+            }
+            Reader::Column(ColumnRef::Long(column)) => {
+                (!column.is_null(row)).then(|| column.values()[row].to_string())
+            }
+            Reader::Column(ColumnRef::Double(column)) => {
+                (!column.is_null(row)).then(|| java_double_string(column.values()[row]))
+            }
+            Reader::Missing => None,
+        }
+    }
+}
+
+pub(super) fn column_comparison(
+    columns: &[String],
+    segment: &Segment,
+    universe: &Universe<'_>,
+) -> Matches {
+    let readers: Vec<Reader<'_>> = columns
+        .iter()
+        .map(|name| match segment.column(name) {
+            _ if name == TIME_COLUMN => Reader::Time(segment.times()),
+            Some(column) => Reader::Column(column),
+            None => Reader::Missing,
+        })
+        .collect();
+    let mut matched = RoaringBitmap::new();
+    for range in universe.ranges.iter() {
+        let hits = range
+            .clone()
+            .filter(|&row| {
+                let first = readers[0].text(row);
+                readers[1..].iter().all(|reader| reader.text(row) == first)
+            })
+            .map(|row| row as u32);
+        matched
+            .append(hits)
+            .expect("ranges are ascending and disjoint");
+    }
+    Matches {
+        matched,
+        unknown: RoaringBitmap::new(),
+    }
+}
