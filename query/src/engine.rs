@@ -7,8 +7,10 @@
 //! the clipped start. With granularity `all` the single bucket starts at the clipped start,
 //! which is why timeseries and topN results are stamped `max(interval start, min __time)`.
 
+mod dimension;
 mod groupby;
 mod scan;
+pub(crate) mod segment_metadata;
 mod time_boundary;
 mod timeseries;
 mod topn;
@@ -45,6 +47,7 @@ pub fn run_on_segment(
         QueryKind::GroupBy(spec) => (spec.granularity, spec.filter.as_ref()),
         QueryKind::Scan(spec) => (Granularity::All, spec.filter.as_ref()),
         QueryKind::TimeBoundary(spec) => (Granularity::All, spec.filter.as_ref()),
+        QueryKind::DataSourceMetadata | QueryKind::SegmentMetadata(_) => (Granularity::All, None),
     };
     let view = SegmentView::new(query, segment, granularity, filter);
     Ok(match &query.kind {
@@ -52,7 +55,15 @@ pub fn run_on_segment(
         QueryKind::TopN(spec) => PartialResult::TopN(topn::run(spec, &view)?),
         QueryKind::GroupBy(spec) => PartialResult::GroupBy(groupby::run(spec, &view, query)?),
         QueryKind::Scan(spec) => PartialResult::Scan(scan::run(spec, &view, segment_id)),
-        QueryKind::TimeBoundary(_) => PartialResult::TimeBoundary(time_boundary::run(&view)),
+        QueryKind::TimeBoundary(_) | QueryKind::DataSourceMetadata => {
+            PartialResult::TimeBoundary(time_boundary::run(&view))
+        }
+        QueryKind::SegmentMetadata(spec) => PartialResult::SegmentMetadata(segment_metadata::run(
+            spec,
+            segment,
+            query.datasource(),
+            segment_id,
+        )),
     })
 }
 

@@ -26,7 +26,7 @@ use roaring::{MultiOps, RoaringBitmap};
 
 use self::columns::{numeric_matches, string_matches, time_matches};
 use self::comparison::column_comparison;
-pub(crate) use self::predicate::java_double_string;
+pub(crate) use self::predicate::{exact_long, java_double_string};
 use self::predicate::{Bound, NullResult, Predicate, TextMatcher};
 pub(crate) use self::row::{row_matches, Cell};
 use crate::model::filter::FilterSpec;

@@ -8,7 +8,11 @@
 //!   for dimensionless `all` queries over no data (`GroupByQueryRunnerFactory.wrapSummaryRowIfNeeded`);
 //!   `having` filters rows before the limit spec sorts, offsets and cuts them;
 //! - scan `[{"segmentId","columns","events","rowSignature"}]` in batches of `batchSize`;
-//! - timeBoundary `[{"timestamp","result":{"minTime","maxTime"}}]`.
+//! - timeBoundary `[{"timestamp","result":{"minTime","maxTime"}}]`;
+//! - dataSourceMetadata `[{"timestamp","result":{"maxIngestedEventTime"}}]`, stamped with the
+//!   latest event time itself, as `DataSourceMetadataQuery.mergeResults` does;
+//! - segmentMetadata `[{"id","intervals","columns","size","numRows","aggregators",
+//!   "timestampSpec","queryGranularity","rollup"}]` (the last four null: not analysed).
 //!
 //! Aggregator values are finalized (means, the values of first/last pairs; floats print as
 //! Java floats) and followed by the post-aggregators, which are computed over the intermediate
@@ -29,9 +33,10 @@ use crate::model::spec::{
 };
 use crate::model::Query;
 use crate::order::{rank_topn, sort_group_rows, FinalGroupRow};
+use crate::output::output_json;
 use crate::partial::{
-    GroupByPartial, GroupRow, PartialResult, ScanPartial, TimeBoundaryPartial, TimeseriesPartial,
-    TimeseriesRow, TopNPartial,
+    GroupByPartial, GroupRow, PartialResult, ScanPartial, SegmentMetadataPartial,
+    TimeBoundaryPartial, TimeseriesPartial, TimeseriesRow, TopNPartial,
 };
 use crate::postagg::{compute_all, post_json};
 use crate::value::AggValue;
@@ -55,6 +60,16 @@ pub fn finalize(query: &Query, merged: PartialResult) -> Result<Value, QueryErro
         (QueryKind::Scan(spec), PartialResult::Scan(part)) => finalize_scan(spec, part),
         (QueryKind::TimeBoundary(spec), PartialResult::TimeBoundary(part)) => {
             finalize_time_boundary(spec, part)
+        }
+        (QueryKind::DataSourceMetadata, PartialResult::TimeBoundary(part)) => match part.max {
+            Some(max) => {
+                let max = format_timestamp(max);
+                json!([{"timestamp": max, "result": {"maxIngestedEventTime": max}}])
+            }
+            None => Value::Array(Vec::new()),
+        },
+        (QueryKind::SegmentMetadata(_), PartialResult::SegmentMetadata(part)) => {
+            finalize_segment_metadata(part)
         }
         (_, other) => {
             return Err(QueryError::internal(format!(
@@ -167,7 +182,7 @@ fn finalize_topn(spec: &TopNSpec, part: TopNPartial) -> Value {
                         let mut object = Map::new();
                         object.insert(
                             spec.dimension.output_name.clone(),
-                            entry.value.map_or(Value::Null, Value::String),
+                            output_json(spec.dimension.output_type, entry.value),
                         );
                         metrics(
                             &spec.aggregations,
@@ -222,7 +237,7 @@ fn finalize_group_by(spec: &GroupBySpec, part: GroupByPartial, first_start: i64)
                 for (dimension, value) in spec.dimensions.iter().zip(row.dims) {
                     event.insert(
                         dimension.output_name.clone(),
-                        value.map_or(Value::Null, Value::String),
+                        output_json(dimension.output_type, value),
                     );
                 }
                 write_metrics(
@@ -305,4 +320,51 @@ fn finalize_time_boundary(spec: &TimeBoundarySpec, part: TimeBoundaryPartial) ->
         min
     };
     json!([{"timestamp": format_timestamp(timestamp), "result": result}])
+}
+
+fn finalize_segment_metadata(part: SegmentMetadataPartial) -> Value {
+    Value::Array(
+        part.segments
+            .into_iter()
+            .map(|segment| {
+                let intervals = segment.intervals.map(|intervals| {
+                    intervals
+                        .into_iter()
+                        .map(|(start, end)| {
+                            format!("{}/{}", format_timestamp(start), format_timestamp(end))
+                        })
+                        .collect::<Vec<_>>()
+                });
+                let columns: Map<String, Value> = segment
+                    .columns
+                    .into_iter()
+                    .map(|column| {
+                        let analysis = json!({
+                            "typeSignature": column.type_name,
+                            "type": column.type_name,
+                            "hasMultipleValues": false,
+                            "hasNulls": column.has_nulls,
+                            "size": column.size,
+                            "cardinality": column.cardinality,
+                            "minValue": column.min,
+                            "maxValue": column.max,
+                            "errorMessage": column.error,
+                        });
+                        (column.name, analysis)
+                    })
+                    .collect();
+                json!({
+                    "id": segment.id,
+                    "intervals": intervals,
+                    "columns": columns,
+                    "size": segment.size,
+                    "numRows": segment.num_rows,
+                    "aggregators": null,
+                    "timestampSpec": null,
+                    "queryGranularity": null,
+                    "rollup": null,
+                })
+            })
+            .collect(),
+    )
 }

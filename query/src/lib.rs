@@ -13,8 +13,9 @@
 //! Layout: `parse` and `model/` (query model and validation), `error` ([`QueryError`] and
 //! Druid's error bodies), `filter` (filters to roaring bitmaps with three-valued logic),
 //! `aggregate` (dense per-slot aggregators), `engine/` (one module per query type),
-//! `partial`, `merge`, `order` (Druid's orderings), `postagg` (post-aggregator evaluation), `having` and
-//! `finalize`.
+//! `partial`, `merge`, `order` (Druid's orderings), `output` (dimension output types),
+//! `extract` (extraction functions and filtered dimension specs), `postagg` (post-aggregator
+//! evaluation), `having` and `finalize`.
 //!
 //! The crate is pure: no tokio, no network, no files. It depends only on `henge-segment` for
 //! data and on serde/roaring/hashbrown; keep it that way, so it can be tested, fuzzed and
@@ -23,12 +24,14 @@
 mod aggregate;
 mod engine;
 mod error;
+mod extract;
 mod filter;
 mod finalize;
 mod having;
 mod merge;
 mod model;
 mod order;
+mod output;
 mod parse;
 mod partial;
 mod postagg;
@@ -41,6 +44,7 @@ pub use merge::merge;
 pub use model::Query;
 pub use parse::{parse_query, Limits};
 pub use partial::{
-    GroupByPartial, GroupRow, PartialResult, ScanBatch, ScanPartial, ScanRow, TimeBoundaryPartial,
-    TimeseriesPartial, TimeseriesRow, TopNBucket, TopNEntry, TopNPartial,
+    ColumnAnalysis, GroupByPartial, GroupRow, PartialResult, ScanBatch, ScanPartial, ScanRow,
+    SegmentAnalysis, SegmentMetadataPartial, TimeBoundaryPartial, TimeseriesPartial, TimeseriesRow,
+    TopNBucket, TopNEntry, TopNPartial,
 };

@@ -51,7 +51,16 @@ pub fn merge(query: &Query, partials: Vec<PartialResult>) -> Result<PartialResul
             })?;
             Ok(PartialResult::Scan(merge_scan(spec, parts)))
         }
-        QueryKind::TimeBoundary(_) => {
+        QueryKind::SegmentMetadata(spec) => {
+            let parts = unwrap_all(partials, |partial| match partial {
+                PartialResult::SegmentMetadata(part) => Ok(part),
+                other => Err(other),
+            })?;
+            Ok(PartialResult::SegmentMetadata(
+                crate::engine::segment_metadata::merge(spec, parts),
+            ))
+        }
+        QueryKind::TimeBoundary(_) | QueryKind::DataSourceMetadata => {
             let parts = unwrap_all(partials, |partial| match partial {
                 PartialResult::TimeBoundary(part) => Ok(part),
                 other => Err(other),

@@ -4,9 +4,11 @@
 
 pub(crate) mod aggregator;
 pub(crate) mod dimension;
+pub(crate) mod extraction;
 pub(crate) mod filter;
 pub(crate) mod having;
 mod json;
+pub(crate) mod metadata;
 pub(crate) mod post_aggregator;
 pub(crate) mod spec;
 
@@ -60,6 +62,8 @@ impl Query {
             "groupBy" => "groupBy",
             "scan" => "scan",
             "timeBoundary" => "timeBoundary",
+            "dataSourceMetadata" => "dataSourceMetadata",
+            "segmentMetadata" => "segmentMetadata",
             known if KNOWN_QUERY_TYPES.contains(&known) => {
                 return Err(QueryError::unsupported(format!(
                     "query type [{known}] is not supported yet"
@@ -76,8 +80,16 @@ impl Query {
         let data_source = parse_data_source(fields.get("dataSource"))?;
         let intervals = match fields.get("intervals") {
             Some(value) => parse_intervals(value)?,
-            // Druid's TimeBoundaryQuery defaults to ETERNITY; every other query requires them.
-            None if query_type == "timeBoundary" => vec![Interval::ETERNITY],
+            // Druid's TimeBoundaryQuery and DataSourceMetadataQuery default to ETERNITY; so does
+            // segmentMetadata here (Druid's broker uses a configurable recent history); every
+            // other query requires them.
+            None if matches!(
+                query_type,
+                "timeBoundary" | "dataSourceMetadata" | "segmentMetadata"
+            ) =>
+            {
+                vec![Interval::ETERNITY]
+            }
             None => return Err(QueryError::invalid_query("querySegmentSpec can't be null")),
         };
         let context = match fields.get("context") {
@@ -97,7 +109,11 @@ impl Query {
             "topN" => QueryKind::TopN(spec::parse_topn(&fields, limits)?),
             "groupBy" => QueryKind::GroupBy(spec::parse_group_by(&fields, limits)?),
             "scan" => QueryKind::Scan(spec::parse_scan(&fields, limits)?),
-            _ => QueryKind::TimeBoundary(spec::parse_time_boundary(&fields, limits)?),
+            "timeBoundary" => QueryKind::TimeBoundary(spec::parse_time_boundary(&fields, limits)?),
+            "segmentMetadata" => {
+                QueryKind::SegmentMetadata(metadata::parse_segment_metadata(&fields)?)
+            }
+            _ => QueryKind::DataSourceMetadata,
         };
         Ok(Query {
             raw,
@@ -119,7 +135,8 @@ impl Query {
         &self.intervals
     }
 
-    /// `timeseries`, `topN`, `groupBy`, `scan` or `timeBoundary`.
+    /// `timeseries`, `topN`, `groupBy`, `scan`, `timeBoundary`, `dataSourceMetadata` or
+    /// `segmentMetadata`.
     pub fn query_type(&self) -> &str {
         self.query_type
     }
@@ -351,6 +368,8 @@ mod tests {
             no_intervals.error_message,
             "Invalid native query: querySegmentSpec can't be null"
         );
+        let metadata = parse(json!({"queryType": "dataSourceMetadata", "dataSource": "w"}));
+        assert_eq!(metadata.unwrap().intervals(), &[Interval::ETERNITY]);
         let search = parse(json!({"queryType": "search", "dataSource": "w"})).unwrap_err();
         assert_eq!(search.status, 501);
     }

@@ -8,10 +8,11 @@ use std::cmp::Ordering;
 use self::alphanumeric::{compare_alphanumeric, compare_strlen};
 
 use crate::model::aggregator::AggregatorSpec;
-use crate::model::dimension::{OrderByColumn, TopNMetric};
+use crate::model::dimension::{OrderByColumn, OutputType, TopNMetric};
 use crate::model::filter::StringOrdering;
 use crate::model::post_aggregator::{PostAggSpec, PostAggregator};
 use crate::model::spec::{GroupBySpec, TopNSpec};
+use crate::output::compare_outputs;
 use crate::partial::{GroupRow, TopNEntry};
 use crate::postagg::{compare_post, compute_all};
 use crate::value::{compare_values, AggValue};
@@ -105,6 +106,7 @@ pub(crate) fn rank_topn(spec: &TopNSpec, entries: &mut Vec<TopNEntry>, keep: usi
         compare_topn(
             &spec.metric,
             metric.as_ref(),
+            spec.dimension.output_type,
             false,
             (left_key, left),
             (right_key, right),
@@ -191,6 +193,7 @@ fn retain_after_previous_stop(metric: &TopNMetric, entries: &mut Vec<TopNEntry>)
 fn compare_topn(
     metric: &TopNMetric,
     column: Option<&MetricColumn<'_>>,
+    output: OutputType,
     inverted: bool,
     left: (&AggValue, &TopNEntry),
     right: (&AggValue, &TopNEntry),
@@ -201,16 +204,19 @@ fn compare_topn(
     };
     let orient = |order: Ordering| if inverted { order.reverse() } else { order };
     match metric {
-        // Largest first; inverting flips the metric but ties stay ascending by value.
+        // Largest first; inverting flips the metric but ties stay ascending by value (in the
+        // output type's order).
         TopNMetric::Numeric(_) => {
             let column = column.expect("numeric topN metrics name a column");
-            orient(column.compare(right_key, left_key))
-                .then_with(|| by_dimension(StringOrdering::Lexicographic))
+            orient(column.compare(right_key, left_key)).then_with(|| {
+                compare_outputs(output, left.value.as_deref(), right.value.as_deref())
+            })
         }
         TopNMetric::Dimension { ordering, .. } => orient(by_dimension(*ordering)),
         TopNMetric::Inverted(inner) => compare_topn(
             inner,
             column,
+            output,
             !inverted,
             (left_key, left),
             (right_key, right),
@@ -218,11 +224,39 @@ fn compare_topn(
     }
 }
 
-/// The natural groupBy order: timestamp, then each dimension value (nulls first).
-pub(crate) fn compare_group_rows_natural(left: &GroupRow, right: &GroupRow) -> Ordering {
-    left.timestamp
-        .cmp(&right.timestamp)
-        .then_with(|| left.dims.cmp(&right.dims))
+/// The natural groupBy order: timestamp, then each dimension value in its output type's
+/// order (nulls first).
+pub(crate) fn compare_group_rows_natural(
+    spec: &GroupBySpec,
+    left: &GroupRow,
+    right: &GroupRow,
+) -> Ordering {
+    let dims = spec
+        .dimensions
+        .iter()
+        .zip(left.dims.iter().zip(&right.dims));
+    dims.fold(
+        left.timestamp.cmp(&right.timestamp),
+        |order, (dim, (l, r))| {
+            order.then_with(|| compare_outputs(dim.output_type, l.as_deref(), r.as_deref()))
+        },
+    )
+}
+
+/// An order-by comparison of a dimension: numeric outputs compare by value under the
+/// lexicographic (default) and numeric orderings, everything else with the string comparator.
+fn compare_dimension(
+    output: OutputType,
+    ordering: StringOrdering,
+    left: Option<&str>,
+    right: Option<&str>,
+) -> Ordering {
+    match (output, ordering) {
+        (OutputType::String, _) | (_, StringOrdering::Alphanumeric | StringOrdering::Strlen) => {
+            compare_nullable_strings(ordering, left, right)
+        }
+        (numeric, _) => compare_outputs(numeric, left, right),
+    }
 }
 
 /// A merged groupBy row and its post-aggregator values, as the broker sorts and filters it.
@@ -234,7 +268,7 @@ pub(crate) struct FinalGroupRow {
 /// Sorts rows by the limit spec's columns (stably, over the natural order), after the
 /// timestamp when the granularity is not `all`, as Druid's `DefaultLimitSpec` does.
 pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut [FinalGroupRow]) {
-    rows.sort_by(|left, right| compare_group_rows_natural(&left.row, &right.row));
+    rows.sort_by(|left, right| compare_group_rows_natural(spec, &left.row, &right.row));
     if spec.limit_spec.columns.is_empty() {
         return;
     }
@@ -267,7 +301,8 @@ pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut [FinalGroupRow]) {
         keys.iter().fold(time, |order, (column, key)| {
             order.then_with(|| {
                 let by_column = match key {
-                    SortKey::Dimension(index) => compare_nullable_strings(
+                    SortKey::Dimension(index) => compare_dimension(
+                        spec.dimensions[*index].output_type,
                         column.ordering,
                         left.row.dims[*index].as_deref(),
                         right.row.dims[*index].as_deref(),

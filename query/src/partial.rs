@@ -15,6 +15,7 @@ pub enum PartialResult {
     GroupBy(GroupByPartial),
     Scan(ScanPartial),
     TimeBoundary(TimeBoundaryPartial),
+    SegmentMetadata(SegmentMetadataPartial),
 }
 
 impl PartialResult {
@@ -25,6 +26,7 @@ impl PartialResult {
             PartialResult::GroupBy(_) => "groupBy",
             PartialResult::Scan(_) => "scan",
             PartialResult::TimeBoundary(_) => "timeBoundary",
+            PartialResult::SegmentMetadata(_) => "segmentMetadata",
         }
     }
 }
@@ -104,4 +106,36 @@ pub struct ScanRow {
 pub struct TimeBoundaryPartial {
     pub(crate) min: Option<i64>,
     pub(crate) max: Option<i64>,
+}
+
+/// Segment analyses: one per segment, or one `merged` analysis.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct SegmentMetadataPartial {
+    pub(crate) segments: Vec<SegmentAnalysis>,
+}
+
+/// What segmentMetadata reports about one segment (or a merge of several).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SegmentAnalysis {
+    pub(crate) id: String,
+    /// `(start, end)` pairs; `None` without the `interval` analysis.
+    pub(crate) intervals: Option<Vec<(i64, i64)>>,
+    /// Sorted by name.
+    pub(crate) columns: Vec<ColumnAnalysis>,
+    pub(crate) size: i64,
+    pub(crate) num_rows: i64,
+}
+
+/// One column's analysis.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ColumnAnalysis {
+    pub(crate) name: String,
+    /// `STRING`, `LONG` or `DOUBLE`.
+    pub(crate) type_name: String,
+    pub(crate) has_nulls: bool,
+    pub(crate) size: i64,
+    pub(crate) cardinality: Option<u64>,
+    pub(crate) min: Option<String>,
+    pub(crate) max: Option<String>,
+    pub(crate) error: Option<String>,
 }

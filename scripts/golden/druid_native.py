@@ -8,6 +8,7 @@ this file, feeds it Druid's quickstart data.
 """
 
 import datetime as dt
+import re
 
 # ---------------------------------------------------------------------------------------
 # Time
@@ -137,7 +138,43 @@ def matches(flt, row):
         # unknown is unknown, so rows whose value is null never pass a NOT.
         inner = matches(flt["field"], row)
         return None if inner is None else not inner
+    if kind == "true":  # TrueDimFilter matches every row
+        return True
+    if kind == "false":  # FalseDimFilter matches no row
+        return False
+    if kind == "null":
+        # NullFilter (filters.md "Null filter"): IS NULL; never unknown, so NOT(null) is IS NOT NULL.
+        return column_value(row, flt["column"]) is None
+    if kind == "columnComparison":
+        # ColumnComparisonFilter compares the columns' values as strings (longs by their decimal
+        # text). How it treats null is not pinned down here, so cases avoid nullable columns.
+        values = [column_value(row, dim if isinstance(dim, str) else dim["dimension"])
+                  for dim in flt["dimensions"]]
+        if any(value is None for value in values):
+            raise ValueError("columnComparison over null values is not supported by this script")
+        texts = [value if isinstance(value, str) else str(value) for value in values]
+        return all(text == texts[0] for text in texts)
+    if kind == "interval":
+        # IntervalDimFilter: an OR of numeric bounds [start, end) on the millisecond values.
+        if flt["dimension"] != "__time":
+            raise ValueError("interval filters on other columns are not supported by this script")
+        spans = [tuple(parse_time(part) for part in text.split("/")) for text in flt["intervals"]]
+        return any(start <= row["__time"] < end for start, end in spans)
+    if kind in ("equals", "range", "inType"):
+        return typed_match(flt, row)
     value = column_value(row, flt["dimension"])
+    if kind in ("like", "regex", "search"):
+        # All three are string predicates; in SQL-compatible mode a null value makes the
+        # predicate UNKNOWN (DruidPredicateMatch.UNKNOWN), so NOT of them skips null rows too.
+        if value is None:
+            return None
+        text = value if isinstance(value, str) else str(value)
+        if kind == "like":
+            return like_regex(flt["pattern"], flt.get("escape")).fullmatch(text) is not None
+        if kind == "regex":
+            # RegexDimFilter uses Pattern.matcher(value).find(): a match anywhere in the value.
+            return re.search(flt["pattern"], text) is not None
+        return search_match(flt["query"], text)
     if kind == "selector":
         match = flt.get("value")
         if match is None:
@@ -170,6 +207,88 @@ def matches(flt, row):
     raise ValueError(f"filter type {kind!r} is not supported by this script")
 
 
+def typed_match(flt, row):
+    """equals / range / inType (filters.md "Equality filter", "Range filter", "In filter" with
+    matchValueType): the SQL-compatible filters Druid 28+ plans SQL into. None of them ever
+    matches null: a null value is UNKNOWN (so NOT keeps skipping it), except inType whose
+    sortedValues contains null (TypedInFilter matches nulls then)."""
+    kind = flt["type"]
+    value = column_value(row, flt["column"])
+    match_type = flt["matchValueType"].upper()
+    if kind == "inType":
+        values = flt["sortedValues"]
+        if value is None:
+            return True if None in values else None
+        return any(item is not None and typed_equal(value, item, match_type) for item in values)
+    if value is None:
+        return None
+    if kind == "equals":
+        return typed_equal(value, flt["matchValue"], match_type)
+    # RangeFilter: STRING compares lexicographically (UTF-8 bytes = code points); LONG/DOUBLE
+    # compare numerically. lowerOpen/upperOpen make a bound strict; a missing bound is unbounded.
+    if isinstance(value, str) and match_type != "STRING":
+        raise ValueError("numeric ranges over string columns are not supported by this script")
+    if match_type == "STRING":
+        if not isinstance(value, str):
+            raise ValueError("string ranges over numeric columns are not supported by this script")
+        cast = str
+    else:
+        cast = float
+    lower, upper = flt.get("lower"), flt.get("upper")
+    if lower is not None:
+        if cast(value) < cast(lower) or (cast(value) == cast(lower) and flt.get("lowerOpen", False)):
+            return False
+    if upper is not None:
+        if cast(value) > cast(upper) or (cast(value) == cast(upper) and flt.get("upperOpen", False)):
+            return False
+    return True
+
+
+def typed_equal(value, match, match_type):
+    if isinstance(value, str):
+        if match_type != "STRING":
+            raise ValueError("typed numeric matches on string columns are not supported here")
+        return value == match
+    if match_type == "STRING":
+        raise ValueError("typed string matches on numeric columns are not supported here")
+    return float(value) == float(match)
+
+
+def like_regex(pattern, escape):
+    """LikeDimFilter.LikeMatcher.from: '%' is any run of characters, '_' exactly one, and the
+    escape character (if any) makes the next character literal; everything else is literal
+    and the whole value must match (SQL LIKE), case-sensitively."""
+    out, index = [], 0
+    while index < len(pattern):
+        char = pattern[index]
+        if escape is not None and char == escape and index + 1 < len(pattern):
+            out.append(re.escape(pattern[index + 1]))
+            index += 2
+            continue
+        out.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+        index += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+def search_match(spec, text):
+    """SearchQuerySpecs (filters.md "Search query spec"): contains (caseSensitive defaults to
+    false), insensitive_contains, fragment (every value must be contained). Case-insensitive
+    specs lower-case both sides (ASCII queries only here, so locale rules cannot matter)."""
+    kind = spec["type"]
+    if kind == "insensitive_contains":
+        return spec["value"].lower() in text.lower()
+    if kind == "contains":
+        if spec.get("caseSensitive", False):
+            return spec["value"] in text
+        return spec["value"].lower() in text.lower()
+    if kind == "fragment":
+        values = spec["values"]
+        if spec.get("caseSensitive", False):
+            return all(value in text for value in values)
+        return all(value.lower() in text.lower() for value in values)
+    raise ValueError(f"search query spec {kind!r} is not supported by this script")
+
+
 def selected_rows(query, rows):
     """Rows inside the query's intervals (start inclusive, end exclusive) and its filter."""
     intervals = parse_intervals(query)
@@ -185,35 +304,190 @@ def selected_rows(query, rows):
 # Aggregators (SQL-compatible nulls: everything but count is null over no non-null input)
 
 
-def aggregate(aggregators, rows):
+def aggregate(aggregators, rows, post_aggregators=()):
     result = {}  # dict keeps declaration order, which is Druid's key order
     for agg in aggregators:
-        kind, name = agg["type"], agg["name"]
-        if kind == "count":
-            result[name] = len(rows)
-            continue
-        values = [row.get(agg["fieldName"]) for row in rows]
-        values = [value for value in values if value is not None]
-        if kind.startswith("long"):
-            convert = int
-        elif kind.startswith("double"):
-            convert = float  # Jackson prints doubles with a fraction: 9385573.0
-        else:
-            raise ValueError(f"aggregator {kind!r} is not supported by this script")
-        numeric = (int,) if kind.startswith("long") else (int, float)
-        if any(isinstance(value, bool) or not isinstance(value, numeric) for value in values):
-            raise ValueError(f"{kind} over this column type is not supported by this script")
-        if not values:
-            result[name] = None
-        elif kind.endswith("Sum"):
-            result[name] = convert(sum(values))
-        elif kind.endswith("Min"):
-            result[name] = convert(min(values))
-        elif kind.endswith("Max"):
-            result[name] = convert(max(values))
-        else:
-            raise ValueError(f"aggregator {kind!r} is not supported by this script")
+        result[output_name(agg)] = aggregate_one(agg, rows)
+    # Post-aggregators follow the aggregators, in declaration order; each may read the ones
+    # before it (Queries.prepareAggregations computes them in order into the same row).
+    for post in post_aggregators:
+        result[post["name"]] = post_aggregate(post, result)
     return result
+
+
+def output_name(agg):
+    """A filtered aggregator's name defaults to its delegate's (FilteredAggregatorFactory)."""
+    if agg["type"] == "filtered" and not agg.get("name"):
+        return output_name(agg["aggregator"])
+    return agg["name"]
+
+
+FLOAT_EXACT = 2 ** 24  # every integer below this is a float exactly, so float sums are exact
+
+
+def aggregate_one(agg, rows):
+    kind = agg["type"]
+    if kind == "count":
+        return len(rows)
+    if kind == "filtered":
+        # FilteredAggregatorFactory: the delegate aggregates only the rows its filter matches
+        # (matches() is True; unknown counts as no match); its name is the delegate's name.
+        inner = dict(agg["aggregator"])
+        if agg.get("name"):
+            inner["name"] = agg["name"]
+        return aggregate_one(inner, [row for row in rows if matches(agg["filter"], row) is True])
+    if kind.endswith("Any"):
+        raise ValueError("any aggregators are nondeterministic; keep them out of golden cases")
+    if kind.endswith("First") or kind.endswith("Last"):
+        return first_last(agg, rows)
+    values = [row.get(agg["fieldName"]) for row in rows]
+    values = [value for value in values if value is not None]
+    if any(isinstance(value, bool) or not isinstance(value, int) for value in values):
+        raise ValueError(f"{kind} over this column type is not supported by this script")
+    if kind == "doubleMean":
+        # DoubleMeanAggregatorFactory keeps a DoubleMeanHolder(sum, count) and finalizes it
+        # with DoubleMeanHolder.mean(): `count == 0 ? 0 : sum / count`. The holder is not a
+        # nullable numeric aggregator, so no rows (a filtered doubleMean matching nothing, an
+        # empty bucket) give 0.0, not null, even in SQL-compatible mode.
+        if not values:
+            return 0.0
+        return float(sum(values)) / len(values)
+    if kind.startswith("long"):
+        convert = int
+    elif kind.startswith("double"):
+        convert = float  # Jackson prints doubles with a fraction: 9385573.0
+    elif kind.startswith("float"):
+        # floatSum/Min/Max accumulate 32-bit floats; over integers below 2^24 every partial
+        # sum is exact, which this script insists on so the answer is the double it prints.
+        convert = float
+        if sum(abs(value) for value in values) >= FLOAT_EXACT:
+            raise ValueError("float aggregation beyond 2^24 would round; choose another case")
+    else:
+        raise ValueError(f"aggregator {kind!r} is not supported by this script")
+    if not values:
+        return None
+    if kind.endswith("Sum"):
+        return convert(sum(values))
+    if kind.endswith("Min"):
+        return convert(min(values))
+    if kind.endswith("Max"):
+        return convert(max(values))
+    raise ValueError(f"aggregator {kind!r} is not supported by this script")
+
+
+def first_last(agg, rows):
+    """long/double/float/string First/Last (aggregations.md "First and last aggregators"): the
+    value of the row with the earliest (First) or latest (Last) __time; null over no rows in
+    SQL-compatible mode. Druid keeps whichever of several rows sharing that __time it meets
+    first, which depends on segment order, so ties with different values are refused.
+    stringFirst/stringLast truncate to maxStringBytes (default 1024) UTF-8 bytes
+    (StringFirstLastUtils / StringUtils.chop); cases truncate ASCII values only."""
+    kind = agg["type"]
+    if agg.get("timeColumn", "__time") != "__time":
+        raise ValueError("first/last over another time column is not supported by this script")
+    if not rows:
+        return None
+    pick = min if kind.endswith("First") else max
+    stamp = pick(row["__time"] for row in rows)
+    candidates = {row.get(agg["fieldName"]) for row in rows if row["__time"] == stamp}
+    if len(candidates) != 1:
+        raise ValueError("rows tied on __time decide this first/last; choose another case")
+    value, = candidates
+    if value is None:
+        raise ValueError("null first/last values are not supported by this script")
+    if kind.startswith("string"):
+        text = value if isinstance(value, str) else str(value)
+        limit = agg.get("maxStringBytes", 1024)
+        if len(text.encode("utf-8")) > limit:
+            if not text.isascii():
+                raise ValueError("truncating non-ASCII strings is not supported by this script")
+            text = text[:limit]
+        return text
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{kind} over this column type is not supported by this script")
+    if kind.startswith("long"):
+        return value
+    if kind.startswith("float") and abs(value) >= FLOAT_EXACT:
+        raise ValueError("float first/last beyond 2^24 would round; choose another case")
+    return float(value)
+
+
+def post_aggregate(post, result):
+    """Post-aggregators (post-aggregations.md)."""
+    kind = post["type"]
+    if kind in ("fieldAccess", "finalizingFieldAccess"):
+        # No complex aggregators here, so both return the aggregator's (finalized) value.
+        return result[post["fieldName"]]
+    if kind == "constant":
+        value = post["value"]
+        if isinstance(value, int):
+            raise ValueError("integer constants print as Jackson's Integer; use them inside arithmetic")
+        return float(value)
+    values = [post_aggregate(field, result) for field in post["fields"]]
+    if kind == "arithmetic":
+        # ArithmeticPostAggregator: always floating point, folded left to right over the
+        # fields; "/" returns 0 when dividing by 0 (regardless of the numerator), "quotient"
+        # is plain IEEE division, "pow" is Math.pow. SQL-compatible: a null field gives null.
+        if any(value is None for value in values):
+            return None
+        values = [float(value) for value in values]
+        fn, acc = post["fn"], values[0]
+        for value in values[1:]:
+            if fn == "+":
+                acc += value
+            elif fn == "-":
+                acc -= value
+            elif fn == "*":
+                acc *= value
+            elif fn == "/":
+                acc = 0.0 if value == 0 else acc / value
+            elif fn == "quotient":
+                if value == 0:
+                    raise ValueError("quotient by zero gives NaN/Infinity; choose another case")
+                acc /= value
+            elif fn == "pow":
+                acc = acc ** value
+            else:
+                raise ValueError(f"arithmetic fn {fn!r} is not supported by this script")
+        return acc
+    if kind in ("doubleGreatest", "doubleLeast", "longGreatest", "longLeast"):
+        # (Double|Long)(Greatest|Least)PostAggregator: nulls are skipped, all null gives null;
+        # long variants compare and return longValue(), double variants doubleValue().
+        present = [value for value in values if value is not None]
+        if not present:
+            return None
+        convert = int if kind.startswith("long") else float
+        present = [convert(value) for value in present]
+        return max(present) if kind.endswith("Greatest") else min(present)
+    raise ValueError(f"post-aggregator {kind!r} is not supported by this script")
+
+
+def having_match(spec, stamp, event):
+    """groupBy having (having.md), applied to each result row before the limitSpec
+    (GroupingEngine / GroupByQueryQueryToolChest apply having, then the limit)."""
+    kind = spec["type"]
+    if kind == "filter":
+        # A query filter over the result row's columns; only a match (True) keeps the row.
+        return matches(spec["filter"], dict(event, __time=stamp)) is True
+    if kind in ("equalTo", "greaterThan", "lessThan"):
+        # HavingSpecMetricComparator: a null metric never matches; otherwise numeric compare.
+        value = event.get(spec["aggregation"])
+        if value is None:
+            return False
+        target = spec["value"]
+        if kind == "equalTo":
+            return value == target
+        return value > target if kind == "greaterThan" else value < target
+    if kind == "dimSelector":
+        # DimensionSelectorHavingSpec: the row's value for the dimension equals the value.
+        return event.get(spec["dimension"]) == spec.get("value")
+    if kind == "and":
+        return all(having_match(inner, stamp, event) for inner in spec["havingSpecs"])
+    if kind == "or":
+        return any(having_match(inner, stamp, event) for inner in spec["havingSpecs"])
+    if kind == "not":
+        return not having_match(spec["havingSpec"], stamp, event)
+    raise ValueError(f"having {kind!r} is not supported by this script")
 
 
 # ---------------------------------------------------------------------------------------
@@ -264,7 +538,8 @@ def timeseries(query, table):
             continue
         # Result keys: aggregators in declaration order (no post-aggregators used here).
         result.append({"timestamp": format_time(start),
-                       "result": aggregate(query.get("aggregations", []), inside)})
+                       "result": aggregate(query.get("aggregations", []), inside,
+                                          query.get("postAggregations", []))})
     if query.get("descending", False):
         result.reverse()
     if "limit" in query:
@@ -323,7 +598,7 @@ def topn(query, table):
         entries = []
         for value, group in groups.items():
             entry = {output: value}  # entry keys: the dimension, then aggregators
-            entry.update(aggregate(query["aggregations"], group))
+            entry.update(aggregate(query["aggregations"], group, query.get("postAggregations", [])))
             entries.append(entry)
         for entry in entries:
             if entry[metric] is None:
@@ -355,8 +630,12 @@ def group_by(query, table):
     # Without a limitSpec rows come ordered by time, then by every dimension ascending.
     for key in sorted(groups, key=lambda key: (key[0],) + tuple(null_first(v) for v in key[1:])):
         event = {output: value for (_, output, _), value in zip(dims, key[1:])}
-        event.update(aggregate(query.get("aggregations", []), groups[key]))  # dims, then aggs
+        event.update(aggregate(query.get("aggregations", []), groups[key],
+                               query.get("postAggregations", [])))  # dims, aggs, post-aggs
         results.append((key[0], event))
+    if query.get("having"):
+        results = [(stamp, event) for stamp, event in results
+                   if having_match(query["having"], stamp, event)]
     limit_spec = query.get("limitSpec")
     if limit_spec:
         results = apply_limit_spec(limit_spec, granularity, results)
@@ -377,12 +656,29 @@ def apply_limit_spec(spec, granularity, results):
         key = [] if granularity == "all" else [stamp]
         for column in columns:
             value = event[column["dimension"]]
-            if column.get("dimensionOrder", "lexicographic") == "numeric" or not isinstance(value, (str, type(None))):
+            order = column.get("dimensionOrder", "lexicographic")
+            if order == "numeric" or not isinstance(value, (str, type(None))):
                 part = (value is not None, float(value) if value is not None else 0.0)
-            elif column.get("dimensionOrder", "lexicographic") == "lexicographic":
+            elif order == "lexicographic":
                 part = null_first(value)
+            elif order == "strlen":
+                # StringComparators.StrlenComparator (sorting-orders.md "Strlen"): by
+                # String.length() (UTF-16 units), ties by String.compareTo (UTF-16 units,
+                # which big-endian UTF-16 bytes compare like).
+                if value is None:
+                    raise ValueError("strlen ordering of null is not supported by this script")
+                units = value.encode("utf-16-be")
+                part = (len(units) // 2, units)
+            elif order == "alphanumeric":
+                # AlphanumericComparator (sorting-orders.md "Alphanumeric", java-alphanum):
+                # runs of digits compare as numbers. This script only orders all-digit values
+                # without leading zeros, where that is plain numeric order.
+                if value is None or not value.isdigit() or not value.isascii() or (
+                        len(value) > 1 and value[0] == "0"):
+                    raise ValueError("alphanumeric order of this value is not supported here")
+                part = (len(value), value)
             else:
-                raise ValueError("only lexicographic and numeric dimensionOrder are supported")
+                raise ValueError(f"dimensionOrder {order!r} is not supported by this script")
             if column.get("direction", "ascending") == "descending":
                 part = Reverse(part)
             key.append(part)

@@ -18,7 +18,12 @@ Druid rules followed (each is commented where it is applied, mostly in druid_nat
     JSON booleans and numbers in string dimensions become strings ("true", "123");
   * SQL-compatible nulls (Druid's default since 28): sums/min/max over no rows are null,
     count is 0; filters use three-valued logic (NOT never matches a row whose value is null);
-  * result shapes and key order per query type, timestamps per granularity.
+  * result shapes and key order per query type, timestamps per granularity;
+  * aggregators, post-aggregators, the SQL-compatible filters (equals/null/inType/range),
+    like/regex/search/columnComparison/interval/true/false, having and limitSpec orders each
+    cite the Druid class or doc they follow where druid_native.py applies them. Cases whose
+    answer Druid leaves to chance (first/last ties on __time, any aggregators, limitSpec ties,
+    float sums that round) are refused rather than guessed.
 """
 
 import gzip

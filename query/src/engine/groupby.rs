@@ -1,57 +1,23 @@
-//! GroupBy on one segment: rows are grouped by the dictionary ids of their dimension values,
-//! packed into one integer key (`u64`, else `u128`, else a boxed id list) in a hashbrown map
-//! from key to a dense slot; aggregators accumulate per slot. Strings are only materialized
-//! once per group, when a time bucket is flushed. Granularity `all` stamps every row with the
-//! first interval's start, as Druid's `GroupByQuery.getUniversalTimestamp` does.
+//! GroupBy on one segment: rows are grouped by the output ids of their dimension values
+//! (`dimension`: dictionary ids, or dense ids of numeric values, mapped through the spec's
+//! transforms), packed into one integer key (`u64`, else `u128`, else a boxed id list) in a
+//! hashbrown map from key to a dense slot; aggregators accumulate per slot. Strings are only
+//! materialized once per group, when a time bucket is flushed. Granularity `all` stamps every
+//! row with the first interval's start, as Druid's `GroupByQuery.getUniversalTimestamp` does.
 
 use std::hash::Hash;
 
 use hashbrown::HashMap;
 use henge_segment::granularity::Granularity;
-use henge_segment::{ColumnRef, StringColumn};
 
+use super::dimension::DimensionReader;
 use super::{SegmentView, BATCH_ROWS};
 use crate::aggregate::{slot_values, Accumulator};
 use crate::error::QueryError;
 use crate::merge::merge_group_by;
-use crate::model::spec::{GroupBySpec, TIME_COLUMN};
+use crate::model::spec::GroupBySpec;
 use crate::model::Query;
 use crate::partial::{GroupByPartial, GroupRow};
-
-/// How one grouping dimension reads on this segment.
-enum Dimension<'a> {
-    Strings(StringColumn<'a>),
-    /// The segment lacks the column: every row is null (id 0).
-    Missing,
-}
-
-impl Dimension<'_> {
-    fn cardinality(&self) -> usize {
-        match self {
-            Dimension::Strings(column) => column.cardinality(),
-            Dimension::Missing => 1,
-        }
-    }
-
-    fn value(&self, id: u32) -> Option<String> {
-        match self {
-            Dimension::Strings(column) => column.value(id).map(str::to_owned),
-            Dimension::Missing => None,
-        }
-    }
-
-    fn decode(&self, chunk: &[u32], contiguous: bool, ids: &mut [u32]) {
-        match self {
-            Dimension::Strings(column) if contiguous => column.decode_ids(chunk[0] as usize, ids),
-            Dimension::Strings(column) => {
-                for (id, &row) in ids.iter_mut().zip(chunk) {
-                    *id = column.row_id(row as usize);
-                }
-            }
-            Dimension::Missing => ids.fill(0),
-        }
-    }
-}
 
 /// Group key -> slot, specialised by how many bits the packed ids need.
 enum KeyMap {
@@ -158,18 +124,11 @@ pub(crate) fn run(
     view: &SegmentView<'_>,
     query: &Query,
 ) -> Result<GroupByPartial, QueryError> {
-    let dimensions = spec
+    let dimensions: Vec<DimensionReader<'_>> = spec
         .dimensions
         .iter()
-        .map(
-            |dimension| match view.segment.column(&dimension.dimension) {
-                _ if dimension.dimension == TIME_COLUMN => Err(unsupported(&dimension.dimension)),
-                None => Ok(Dimension::Missing),
-                Some(ColumnRef::String(column)) => Ok(Dimension::Strings(column)),
-                Some(_) => Err(unsupported(&dimension.dimension)),
-            },
-        )
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|dimension| DimensionReader::new(dimension, view))
+        .collect();
     let mut shifts = Vec::with_capacity(dimensions.len());
     let mut total_bits = 0u32;
     for dimension in &dimensions {
@@ -214,7 +173,7 @@ pub(crate) fn run(
 
 /// Grouping state for one time bucket, plus the rows flushed so far.
 struct Grouper<'d, 'a> {
-    dimensions: &'d [Dimension<'a>],
+    dimensions: &'d [DimensionReader<'a>],
     shifts: Vec<u32>,
     keys: KeyMap,
     /// Dictionary ids of every group, `dimensions.len()` per slot.
@@ -267,10 +226,4 @@ impl Grouper<'_, '_> {
         self.group_ids.clear();
         self.accumulators.iter_mut().for_each(|acc| acc.reset(0));
     }
-}
-
-fn unsupported(name: &str) -> QueryError {
-    QueryError::unsupported(format!(
-        "grouping on the non-string column [{name}] is not supported yet"
-    ))
 }

@@ -1,38 +1,23 @@
 //! TopN on one segment (Druid's pooled topN algorithm): per time bucket, aggregate into dense
-//! arrays indexed by dictionary id, then keep the `max(threshold, 1000)` best values that
-//! occurred. Every bucket is reported, empty ones with no entries.
+//! arrays indexed by the dimension's output id (`dimension`: dictionary ids, or dense ids of
+//! numeric values, mapped through the spec's transforms), then keep the
+//! `max(threshold, 1000)` best values that occurred. Every bucket is reported, empty ones
+//! with no entries.
 
-use henge_segment::ColumnRef;
-
+use super::dimension::DimensionReader;
 use super::{SegmentView, BATCH_ROWS};
 use crate::aggregate::{slot_values, Accumulator};
 use crate::error::QueryError;
 use crate::merge::merge_topn;
 use crate::model::dimension::TopNMetric;
-use crate::model::spec::{TopNSpec, TIME_COLUMN};
+use crate::model::spec::TopNSpec;
 use crate::order::rank_topn;
 use crate::partial::{TopNBucket, TopNEntry, TopNPartial};
 use crate::value::compare_values;
 
-/// How the topN dimension reads on this segment.
-enum Dimension<'a> {
-    Strings(henge_segment::StringColumn<'a>),
-    /// The segment lacks the column: every row is null (one slot).
-    Missing,
-}
-
 pub(crate) fn run(spec: &TopNSpec, view: &SegmentView<'_>) -> Result<TopNPartial, QueryError> {
-    let name = &spec.dimension.dimension;
-    let dimension = match view.segment.column(name) {
-        _ if name == TIME_COLUMN => return Err(unsupported_dimension(name)),
-        None => Dimension::Missing,
-        Some(ColumnRef::String(column)) => Dimension::Strings(column),
-        Some(ColumnRef::Long(_) | ColumnRef::Double(_)) => return Err(unsupported_dimension(name)),
-    };
-    let cardinality = match &dimension {
-        Dimension::Strings(column) => column.cardinality(),
-        Dimension::Missing => 1,
-    };
+    let dimension = DimensionReader::new(&spec.dimension, view);
+    let cardinality = dimension.cardinality();
     let mut accumulators = Accumulator::for_all(&spec.aggregations, view);
     let mut rows_per_id = vec![0u32; cardinality];
     let mut ids = vec![0u32; BATCH_ROWS];
@@ -45,17 +30,7 @@ pub(crate) fn run(spec: &TopNSpec, view: &SegmentView<'_>) -> Result<TopNPartial
             rows_per_id.fill(0);
             view.for_each_chunk(rows, |chunk, contiguous| {
                 let chunk_ids = &mut ids[..chunk.len()];
-                match &dimension {
-                    Dimension::Strings(column) if contiguous => {
-                        column.decode_ids(chunk[0] as usize, chunk_ids)
-                    }
-                    Dimension::Strings(column) => {
-                        for (id, &row) in chunk_ids.iter_mut().zip(chunk) {
-                            *id = column.row_id(row as usize);
-                        }
-                    }
-                    Dimension::Missing => chunk_ids.fill(0),
-                }
+                dimension.decode(chunk, contiguous, chunk_ids);
                 for &id in chunk_ids.iter() {
                     rows_per_id[id as usize] += 1;
                 }
@@ -74,11 +49,10 @@ pub(crate) fn run(spec: &TopNSpec, view: &SegmentView<'_>) -> Result<TopNPartial
 
 /// The entries of the dictionary ids that occurred, ranked and cut to the per-segment
 /// threshold. When ranking by an aggregator, ids are ranked before any string is built: ties
-/// break by dimension value ascending, which is id order since the dictionary is sorted with
-/// null first.
+/// break by dimension value ascending, which is output id order (nulls first).
 fn collect_entries(
     spec: &TopNSpec,
-    dimension: &Dimension<'_>,
+    dimension: &DimensionReader<'_>,
     accumulators: &[Accumulator<'_>],
     rows_per_id: &[u32],
 ) -> Vec<TopNEntry> {
@@ -109,10 +83,7 @@ fn collect_entries(
     let mut entries: Vec<TopNEntry> = ids
         .into_iter()
         .map(|id| TopNEntry {
-            value: match dimension {
-                Dimension::Strings(column) => column.value(id as u32).map(str::to_owned),
-                Dimension::Missing => None,
-            },
+            value: dimension.value(id as u32),
             values: slot_values(accumulators, id),
         })
         .collect();
@@ -129,10 +100,4 @@ fn metric_rank(metric: &TopNMetric, inverted: bool) -> Option<(&str, bool)> {
         TopNMetric::Inverted(inner) => metric_rank(inner, !inverted),
         TopNMetric::Dimension { .. } => None,
     }
-}
-
-fn unsupported_dimension(name: &str) -> QueryError {
-    QueryError::unsupported(format!(
-        "topN on the non-string column [{name}] is not supported yet"
-    ))
 }

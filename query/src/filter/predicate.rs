@@ -157,7 +157,7 @@ impl Predicate<'_> {
 
 /// A match value as an exact long (`DimensionHandlerUtils.getExactLongFromDecimalString`):
 /// `"3"` and `"3.0"` are 3, `"3.5"` is not a long.
-pub(super) fn exact_long(text: &str) -> Option<i64> {
+pub(crate) fn exact_long(text: &str) -> Option<i64> {
     if let Ok(value) = text.parse::<i64>() {
         return Some(value);
     }

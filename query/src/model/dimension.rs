@@ -4,37 +4,73 @@
 
 use serde_json::Value;
 
+use super::extraction::{parse_map_lookup, parse_missing, ExtractionFn, Transform, ValueFilter};
 use super::filter::StringOrdering;
 use super::json::{mismatch, type_id, Fields};
 use crate::error::QueryError;
+use crate::parse::Limits;
 
 const DIMENSION_SPEC_CLASS: &str = "org.apache.druid.query.dimension.DimensionSpec";
 const TOPN_METRIC_CLASS: &str = "org.apache.druid.query.topn.TopNMetricSpec";
 const LIMIT_SPEC_CLASS: &str = "org.apache.druid.query.groupby.orderby.LimitSpec";
 
-/// A `default` dimension spec: read `dimension`, output it as `output_name`.
+/// A dimension spec's `outputType`: what type grouped values are converted to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum OutputType {
+    #[default]
+    String,
+    Long,
+    Float,
+    Double,
+}
+
+impl OutputType {
+    /// Parses Druid's type names, case-insensitively; other types are not supported.
+    fn parse(name: &str) -> Result<OutputType, QueryError> {
+        match name.to_ascii_uppercase().as_str() {
+            "STRING" => Ok(OutputType::String),
+            "LONG" => Ok(OutputType::Long),
+            "FLOAT" => Ok(OutputType::Float),
+            "DOUBLE" => Ok(OutputType::Double),
+            _ => Err(QueryError::unsupported(format!(
+                "dimension outputType [{name}] is not supported"
+            ))),
+        }
+    }
+}
+
+/// A dimension spec: read `dimension`, run its transforms (extraction functions, value
+/// filters; none for `default`), output it as `output_name` converted to `output_type`.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct DimensionSpec {
     pub(crate) dimension: String,
     pub(crate) output_name: String,
+    pub(crate) output_type: OutputType,
+    pub(crate) transforms: Vec<Transform>,
 }
 
 impl DimensionSpec {
-    pub(crate) fn parse(value: &Value) -> Result<DimensionSpec, QueryError> {
+    pub(crate) fn parse(value: &Value, limits: &Limits) -> Result<DimensionSpec, QueryError> {
         if let Value::String(name) = value {
             return Ok(DimensionSpec {
                 dimension: name.clone(),
                 output_name: name.clone(),
+                output_type: OutputType::String,
+                transforms: Vec::new(),
             });
         }
         let fields = Fields::of(value, DIMENSION_SPEC_CLASS)?;
-        match type_id(value, "type").unwrap_or("default") {
-            "default" => {}
-            known @ ("extraction" | "listFiltered" | "regexFiltered" | "prefixFiltered"
-            | "lookup") => {
-                return Err(QueryError::unsupported(format!(
-                    "dimension spec type [{known}] is not supported yet"
-                )))
+        let kind = type_id(value, "type").unwrap_or("default");
+        match kind {
+            "default" | "extraction" | "lookup" => {}
+            "listFiltered" | "regexFiltered" | "prefixFiltered" => {
+                let delegate = fields
+                    .get("delegate")
+                    .ok_or_else(|| QueryError::invalid_query("delegate must not be null"))?;
+                let mut spec = DimensionSpec::parse(delegate, limits)?;
+                let filter = ValueFilter::parse(kind, &fields, limits)?;
+                spec.transforms.push(Transform::Filter(filter));
+                return Ok(spec);
             }
             unknown => {
                 return Err(QueryError::unknown_type(
@@ -52,21 +88,48 @@ impl DimensionSpec {
             }
         }
         let dimension = fields.required_string("dimension", "dimension must not be null")?;
-        if let Some(output_type) = fields.string("outputType")? {
-            if !output_type.eq_ignore_ascii_case("STRING") {
-                return Err(QueryError::unsupported(format!(
-                    "dimension outputType [{output_type}] is not supported yet"
-                )));
-            }
-        }
+        let output_type = match fields.string("outputType")? {
+            Some(name) => OutputType::parse(&name)?,
+            None => OutputType::String,
+        };
         let output_name = fields
             .string("outputName")?
             .unwrap_or_else(|| dimension.clone());
+        let transforms = match kind {
+            "extraction" => {
+                let function = fields
+                    .get("extractionFn")
+                    .ok_or_else(|| QueryError::invalid_query("extractionFn can not be null"))?;
+                vec![Transform::Extract(ExtractionFn::parse(function, limits)?)]
+            }
+            "lookup" => vec![Transform::Extract(parse_lookup_spec(&fields, limits)?)],
+            _ => Vec::new(),
+        };
         Ok(DimensionSpec {
             dimension,
             output_name,
+            output_type,
+            transforms,
         })
     }
+}
+
+/// A `lookup` dimension spec's inline map lookup; registered lookups (`name`) are a 501.
+fn parse_lookup_spec(fields: &Fields<'_>, limits: &Limits) -> Result<ExtractionFn, QueryError> {
+    let Some(lookup) = fields.get("lookup") else {
+        return Err(match fields.string("name")? {
+            Some(name) => QueryError::unsupported(format!(
+                "registered lookup [{name}] is not supported; use an inline map lookup"
+            )),
+            None => QueryError::invalid_query("Lookup name or lookup must be specified"),
+        });
+    };
+    let (retain_missing, replacement) = parse_missing(fields)?;
+    Ok(ExtractionFn::Lookup {
+        map: parse_map_lookup(lookup, limits)?,
+        retain_missing,
+        replacement,
+    })
 }
 
 /// How topN ranks dimension values.
@@ -242,18 +305,38 @@ mod tests {
 
     #[test]
     fn parses_dimension_specs() {
+        let limits = Limits::default();
         assert_eq!(
-            DimensionSpec::parse(&json!("page")).unwrap(),
+            DimensionSpec::parse(&json!("page"), &Limits::default()).unwrap(),
             DimensionSpec {
                 dimension: "page".into(),
-                output_name: "page".into()
+                output_name: "page".into(),
+                output_type: OutputType::String,
+                transforms: Vec::new(),
             }
         );
-        let spec =
-            DimensionSpec::parse(&json!({"type": "default", "dimension": "p", "outputName": "o"}));
+        let spec = DimensionSpec::parse(
+            &json!({"type": "default", "dimension": "p", "outputName": "o"}),
+            &limits,
+        );
         assert_eq!(spec.unwrap().output_name, "o");
-        let extraction = DimensionSpec::parse(&json!({"type": "extraction", "dimension": "p"}));
+        let typed = DimensionSpec::parse(&json!({"dimension": "n", "outputType": "long"}), &limits);
+        assert_eq!(typed.unwrap().output_type, OutputType::Long);
+        let complex =
+            DimensionSpec::parse(&json!({"dimension": "n", "outputType": "COMPLEX"}), &limits);
+        assert_eq!(complex.unwrap_err().status, 501);
+        let extraction = DimensionSpec::parse(
+            &json!({"type": "extraction", "dimension": "p",
+                    "extractionFn": {"type": "javascript", "function": "x"}}),
+            &limits,
+        );
         assert_eq!(extraction.unwrap_err().status, 501);
+        let both = DimensionSpec::parse(
+            &json!({"type": "lookup", "dimension": "p", "lookup": {"type": "map", "map": {}},
+                    "retainMissingValue": true, "replaceMissingValueWith": "x"}),
+            &limits,
+        );
+        assert_eq!(both.unwrap_err().status, 400);
     }
 
     #[test]

@@ -216,7 +216,12 @@ impl FilterSpec {
                 let dimensions = fields
                     .array("dimensions")?
                     .iter()
-                    .map(|spec| DimensionSpec::parse(spec).map(|spec| spec.dimension))
+                    .map(|spec| match DimensionSpec::parse(spec, limits)? {
+                        spec if spec.transforms.is_empty() => Ok(spec.dimension),
+                        _ => Err(QueryError::unsupported(
+                            "extraction functions in columnComparison are not supported yet",
+                        )),
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 if dimensions.len() < 2 {
                     return Err(QueryError::invalid_query(

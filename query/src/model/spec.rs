@@ -1,4 +1,5 @@
-//! The per-type parts of a native query: timeseries, topN, groupBy, scan and timeBoundary.
+//! The per-type parts of a native query: timeseries, topN, groupBy, scan and timeBoundary
+//! (dataSourceMetadata has none; segmentMetadata's is in `metadata`).
 
 use henge_segment::granularity::Granularity;
 use serde_json::Value;
@@ -8,6 +9,7 @@ use super::dimension::{DimensionSpec, LimitSpec, TopNMetric};
 use super::filter::FilterSpec;
 use super::having::HavingSpec;
 use super::json::Fields;
+use super::metadata::SegmentMetadataSpec;
 use super::post_aggregator::{parse_post_aggregators, PostAggSpec};
 use crate::error::QueryError;
 use crate::parse::Limits;
@@ -27,6 +29,9 @@ pub(crate) enum QueryKind {
     GroupBy(GroupBySpec),
     Scan(ScanSpec),
     TimeBoundary(TimeBoundarySpec),
+    /// The latest ingested event time; it runs like an unfiltered timeBoundary per segment.
+    DataSourceMetadata,
+    SegmentMetadata(SegmentMetadataSpec),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -231,7 +236,7 @@ pub(crate) fn parse_topn(fields: &Fields<'_>, limits: &Limits) -> Result<TopNSpe
     let dimension = fields
         .get("dimension")
         .ok_or_else(|| QueryError::invalid_query("dimensionSpec can't be null"))
-        .and_then(DimensionSpec::parse)?;
+        .and_then(|spec| DimensionSpec::parse(spec, limits))?;
     let metric = fields
         .get("metric")
         .ok_or_else(|| QueryError::invalid_query("must specify a metric"))
@@ -280,7 +285,7 @@ pub(crate) fn parse_group_by(
     let dimensions = fields
         .array("dimensions")?
         .iter()
-        .map(DimensionSpec::parse)
+        .map(|spec| DimensionSpec::parse(spec, limits))
         .collect::<Result<Vec<_>, _>>()?;
     check_output_names(
         dimensions

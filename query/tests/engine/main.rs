@@ -3,13 +3,16 @@
 
 mod aggregators;
 mod common;
+mod extraction;
 mod filters;
 mod group_by;
 mod having;
 mod merging;
 mod post_aggregators;
 mod scan;
+mod segment_metadata;
 mod time_boundary;
 mod timeseries;
 mod topn;
+mod typed_dimensions;
 mod typed_filters;

@@ -1,9 +1,10 @@
-//! TimeBoundary: both bounds, one bound, filters and no data.
+//! TimeBoundary: both bounds, one bound, filters and no data; dataSourceMetadata, which reads
+//! the same per-segment bounds.
 
 use henge_query::empty_result;
 use serde_json::json;
 
-use crate::common::{query, run_wiki};
+use crate::common::{query, run_json, run_wiki, wiki_segment, WIKI_ROWS};
 
 #[test]
 fn reports_min_and_max_time() {
@@ -53,5 +54,18 @@ fn no_rows_means_an_empty_response() {
         "filter": {"type": "selector", "dimension": "channel", "value": "#nope"},
     });
     assert_eq!(run_wiki(request.clone()), "[]");
+    assert_eq!(empty_result(&query(request)), json!([]));
+}
+
+#[test]
+fn data_source_metadata_reports_the_latest_event_across_segments() {
+    let early = wiki_segment(&WIKI_ROWS[..2]);
+    let late = wiki_segment(&WIKI_ROWS[2..]);
+    let request = json!({"queryType": "dataSourceMetadata", "dataSource": "wiki"});
+    let latest = "2015-09-12T03:59:59.999Z";
+    assert_eq!(
+        run_json(request.clone(), &[("late", &late), ("early", &early)]),
+        json!([{"timestamp": latest, "result": {"maxIngestedEventTime": latest}}])
+    );
     assert_eq!(empty_result(&query(request)), json!([]));
 }

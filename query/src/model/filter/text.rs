@@ -146,6 +146,11 @@ impl RegexPattern {
             })
     }
 
+    /// The compiled expression.
+    pub(crate) fn regex(&self) -> &Regex {
+        &self.0
+    }
+
     /// Java's `Matcher.find()`: the pattern occurs anywhere in `value`.
     pub(crate) fn matches(&self, value: &str) -> bool {
         self.0.is_match(value)

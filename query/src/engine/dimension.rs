@@ -1,0 +1,181 @@
+//! How topN and groupBy read a grouping dimension on one segment: every selected row gets a
+//! dense output id, and each output id one rendered value (see `crate::output`): the
+//! spec's transforms and output type run once per distinct input value, never per row.
+//!
+//! - String columns map each dictionary id to an output id once per dictionary value, so the
+//!   per-row work stays a dictionary-id decode plus an array lookup (none at all when the
+//!   values are output unchanged).
+//! - Long, double and `__time` columns give each distinct value (keyed by its raw bits in a
+//!   hash map, null apart) an id in one pass over the selected rows, kept per row.
+//! - A missing column is null on every row.
+//!
+//! Output ids follow the output order (nulls first, then lexicographic for `STRING` outputs
+//! and by value for numeric ones), and values that render alike share one id, so id order
+//! is the tie-break order of topN and groupBy.
+
+use hashbrown::HashMap;
+use henge_segment::{ColumnRef, StringColumn};
+
+use super::SegmentView;
+use crate::model::dimension::{DimensionSpec, OutputType};
+use crate::model::spec::TIME_COLUMN;
+use crate::output::{compare_outputs, render_for, RawValue};
+
+/// Where the per-row output ids come from.
+enum Source<'a> {
+    /// Dictionary ids mapped through `remap` (`None`: the identity).
+    Strings(StringColumn<'a>, Option<Vec<u32>>),
+    /// Output ids per segment row (only rows the query selects are set).
+    Rows(Vec<u32>),
+    /// Every row is null (output id 0).
+    Missing,
+}
+
+/// One grouping dimension bound to a segment.
+pub(crate) struct DimensionReader<'a> {
+    source: Source<'a>,
+    outputs: Vec<Option<String>>,
+}
+
+impl<'a> DimensionReader<'a> {
+    pub(crate) fn new(spec: &DimensionSpec, view: &SegmentView<'a>) -> DimensionReader<'a> {
+        let segment = view.segment;
+        let column = if spec.dimension == TIME_COLUMN {
+            None
+        } else {
+            segment.column(&spec.dimension)
+        };
+        match column {
+            Some(ColumnRef::String(column)) => {
+                let raw: Vec<RawValue<'a>> = (0..column.cardinality() as u32)
+                    .map(|id| column.value(id).map_or(RawValue::Null, RawValue::Str))
+                    .collect();
+                let (remap, outputs) = assign_outputs(spec, &raw);
+                let identity = spec.output_type == OutputType::String
+                    && remap.iter().enumerate().all(|(at, &id)| at == id as usize);
+                DimensionReader {
+                    source: Source::Strings(column, (!identity).then_some(remap)),
+                    outputs,
+                }
+            }
+            Some(ColumnRef::Long(column)) => {
+                let values = column.values();
+                numeric(spec, view, |row| {
+                    (!column.is_null(row))
+                        .then(|| (values[row] as u64, RawValue::Long(values[row])))
+                })
+            }
+            Some(ColumnRef::Double(column)) => {
+                let values = column.values();
+                numeric(spec, view, |row| {
+                    (!column.is_null(row))
+                        .then(|| (values[row].to_bits(), RawValue::Double(values[row])))
+                })
+            }
+            None if spec.dimension == TIME_COLUMN => {
+                let times = segment.times();
+                numeric(spec, view, |row| {
+                    Some((times[row] as u64, RawValue::Long(times[row])))
+                })
+            }
+            None => {
+                let (_, outputs) = assign_outputs(spec, &[RawValue::Null]);
+                DimensionReader {
+                    source: Source::Missing,
+                    outputs,
+                }
+            }
+        }
+    }
+
+    /// How many output ids there are.
+    pub(crate) fn cardinality(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// The rendered value of an output id.
+    pub(crate) fn value(&self, id: u32) -> Option<String> {
+        self.outputs[id as usize].clone()
+    }
+
+    /// Writes the output id of each row of `chunk` (a run of consecutive rows when
+    /// `contiguous`) into `ids`.
+    pub(crate) fn decode(&self, chunk: &[u32], contiguous: bool, ids: &mut [u32]) {
+        match &self.source {
+            Source::Strings(column, remap) => {
+                if contiguous {
+                    column.decode_ids(chunk[0] as usize, ids);
+                } else {
+                    for (id, &row) in ids.iter_mut().zip(chunk) {
+                        *id = column.row_id(row as usize);
+                    }
+                }
+                if let Some(remap) = remap {
+                    for id in ids.iter_mut() {
+                        *id = remap[*id as usize];
+                    }
+                }
+            }
+            Source::Rows(row_ids) => {
+                for (id, &row) in ids.iter_mut().zip(chunk) {
+                    *id = row_ids[row as usize];
+                }
+            }
+            Source::Missing => ids.fill(0),
+        }
+    }
+}
+
+/// Gives each distinct value of the selected rows an id (`value_of` returns its raw bits and
+/// value, `None` for null), then maps those ids to output ids.
+fn numeric<'a>(
+    spec: &DimensionSpec,
+    view: &SegmentView<'a>,
+    value_of: impl Fn(usize) -> Option<(u64, RawValue<'a>)>,
+) -> DimensionReader<'a> {
+    let mut row_ids = vec![0u32; view.segment.num_rows()];
+    let mut by_bits: HashMap<u64, u32> = HashMap::new();
+    let mut raw = vec![RawValue::Null];
+    for piece in &view.pieces {
+        for row in view.selected_rows(piece.rows.clone()) {
+            if let Some((bits, value)) = value_of(row) {
+                let next = raw.len() as u32;
+                row_ids[row] = *by_bits.entry(bits).or_insert_with(|| {
+                    raw.push(value);
+                    next
+                });
+            }
+        }
+    }
+    let (remap, outputs) = assign_outputs(spec, &raw);
+    for id in row_ids.iter_mut() {
+        *id = remap[*id as usize];
+    }
+    DimensionReader {
+        source: Source::Rows(row_ids),
+        outputs,
+    }
+}
+
+/// Renders every raw value once, then numbers the distinct outputs in output order: returns
+/// the output id of each raw id and the outputs by id.
+fn assign_outputs(spec: &DimensionSpec, raw: &[RawValue<'_>]) -> (Vec<u32>, Vec<Option<String>>) {
+    let rendered: Vec<Option<String>> = raw.iter().map(|value| render_for(spec, *value)).collect();
+    let mut order: Vec<usize> = (0..rendered.len()).collect();
+    order.sort_by(|&left, &right| {
+        compare_outputs(
+            spec.output_type,
+            rendered[left].as_deref(),
+            rendered[right].as_deref(),
+        )
+    });
+    let mut remap = vec![0u32; rendered.len()];
+    let mut outputs: Vec<Option<String>> = Vec::new();
+    for at in order {
+        if outputs.last() != Some(&rendered[at]) {
+            outputs.push(rendered[at].clone());
+        }
+        remap[at] = (outputs.len() - 1) as u32;
+    }
+    (remap, outputs)
+}

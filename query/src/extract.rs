@@ -1,0 +1,314 @@
+//! Running dimension-spec transforms (`crate::model::extraction`) on one value, and the
+//! `timeFormat` pieces: a Joda `DateTimeFormat` subset (`yyyy yy MM M MMM MMMM dd d HH H mm
+//! m ss s SSS EEE EEEE`, quoted literals, other non-letters verbatim) and fixed-offset zones.
+
+use henge_segment::time::{format_timestamp, parse_timestamp};
+
+use crate::error::QueryError;
+use crate::model::extraction::{ExtractionFn, Transform, ValueFilter};
+use crate::output::RawValue;
+
+const MS_PER_DAY: i64 = 86_400_000;
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+/// Day names from Monday (ISO day 1).
+const DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// One field or literal of a time pattern.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum TimeToken {
+    Literal(String),
+    Year(usize),
+    Month(usize),
+    Day(usize),
+    Hour(usize),
+    Minute(usize),
+    Second(usize),
+    Millis(usize),
+    Weekday(usize),
+}
+
+/// A parsed `timeFormat` pattern.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct TimePattern(Vec<TimeToken>);
+
+/// Parses the supported subset of Joda's pattern letters; other letters are a 501.
+pub(crate) fn parse_time_pattern(format: &str) -> Result<TimePattern, QueryError> {
+    let chars: Vec<char> = format.chars().collect();
+    let mut tokens = Vec::new();
+    let mut at = 0;
+    while at < chars.len() {
+        let letter = chars[at];
+        if letter == '\'' {
+            let end = chars[at + 1..]
+                .iter()
+                .position(|&c| c == '\'')
+                .map_or(chars.len(), |offset| at + 1 + offset);
+            let text: String = chars[at + 1..end].iter().collect();
+            tokens.push(TimeToken::Literal(if text.is_empty() {
+                "'".into()
+            } else {
+                text
+            }));
+            at = end + 1;
+            continue;
+        }
+        if !letter.is_ascii_alphabetic() {
+            tokens.push(TimeToken::Literal(letter.to_string()));
+            at += 1;
+            continue;
+        }
+        let count = chars[at..].iter().take_while(|&&c| c == letter).count();
+        let token = match (letter, count) {
+            ('y', 2 | 4) => TimeToken::Year(count),
+            ('M', 1..=4) => TimeToken::Month(count),
+            ('d', 1 | 2) => TimeToken::Day(count),
+            ('H', 1 | 2) => TimeToken::Hour(count),
+            ('m', 1 | 2) => TimeToken::Minute(count),
+            ('s', 1 | 2) => TimeToken::Second(count),
+            ('S', 3) => TimeToken::Millis(count),
+            ('E', 3 | 4) => TimeToken::Weekday(count),
+            _ => {
+                return Err(QueryError::unsupported(format!(
+                    "timeFormat pattern letters [{}] are not supported",
+                    chars[at..at + count].iter().collect::<String>()
+                )))
+            }
+        };
+        tokens.push(token);
+        at += count;
+    }
+    Ok(TimePattern(tokens))
+}
+
+/// A `timeZone`: UTC or a fixed offset (`+05:30`, `-07`, `+0530`), as milliseconds east.
+pub(crate) fn parse_zone(zone: &str) -> Result<i64, QueryError> {
+    if matches!(zone, "UTC" | "Z" | "Etc/UTC" | "GMT" | "Etc/GMT" | "+00:00") {
+        return Ok(0);
+    }
+    let unsupported = || {
+        QueryError::unsupported(format!(
+            "timeZone [{zone}] is not supported; use UTC or a fixed offset such as +05:30"
+        ))
+    };
+    let sign = match zone.as_bytes().first() {
+        Some(b'+') => 1,
+        Some(b'-') => -1,
+        _ => return Err(unsupported()),
+    };
+    let digits: String = zone[1..].chars().filter(|&c| c != ':').collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || !matches!(digits.len(), 2 | 4) {
+        return Err(unsupported());
+    }
+    let hours: i64 = digits[..2].parse().map_err(|_| unsupported())?;
+    let minutes: i64 = digits
+        .get(2..)
+        .map_or(Ok(0), str::parse)
+        .map_err(|_| unsupported())?;
+    if hours > 18 || minutes > 59 {
+        return Err(unsupported());
+    }
+    Ok(sign * (hours * 3_600_000 + minutes * 60_000))
+}
+
+/// Applies a dimension spec's transforms to one value (`None` for no transforms).
+pub(crate) fn apply_all(transforms: &[Transform], value: RawValue<'_>) -> Option<String> {
+    let mut current = match transforms.first() {
+        Some(Transform::Extract(function)) => apply(function, value),
+        _ => value.as_string(),
+    };
+    let skip = usize::from(matches!(transforms.first(), Some(Transform::Extract(_))));
+    for transform in &transforms[skip..] {
+        current = match transform {
+            Transform::Extract(function) => apply(
+                function,
+                current.as_deref().map_or(RawValue::Null, RawValue::Str),
+            ),
+            Transform::Filter(filter) => current.filter(|text| keeps(filter, text)),
+        };
+    }
+    current
+}
+
+fn keeps(filter: &ValueFilter, value: &str) -> bool {
+    match filter {
+        ValueFilter::List { values, whitelist } => {
+            values.iter().any(|known| known == value) == *whitelist
+        }
+        ValueFilter::Regex(pattern) => pattern.matches(value),
+        ValueFilter::Prefix(prefix) => value.starts_with(prefix.as_str()),
+    }
+}
+
+/// One extraction function on one value.
+fn apply(function: &ExtractionFn, value: RawValue<'_>) -> Option<String> {
+    if let ExtractionFn::TimeFormat {
+        pattern,
+        offset_ms,
+        granularity,
+        as_millis,
+    } = function
+    {
+        let millis = match value {
+            RawValue::Null => return None,
+            RawValue::Long(millis) => millis,
+            RawValue::Double(millis) => millis as i64,
+            RawValue::Str(text) if *as_millis => text.trim().parse().ok()?,
+            RawValue::Str(text) => parse_timestamp(text.trim())?,
+        };
+        let millis = granularity.map_or(millis, |granularity| granularity.bucket_start(millis));
+        return Some(match pattern {
+            Some(pattern) => format_time(pattern, millis, *offset_ms),
+            None if *as_millis => millis.to_string(),
+            None => iso_time(millis, *offset_ms),
+        });
+    }
+    let text = value.as_string();
+    match function {
+        ExtractionFn::Substring { index, length } => {
+            let text = text?;
+            let chars = text.chars().count();
+            (*index < chars).then(|| {
+                let take = length.unwrap_or(usize::MAX);
+                text.chars().skip(*index).take(take).collect()
+            })
+        }
+        ExtractionFn::Regex {
+            pattern,
+            index,
+            replacement,
+        } => {
+            let captures = text
+                .as_deref()
+                .and_then(|text| pattern.regex().captures(text));
+            match captures {
+                Some(captures) => captures.get(*index).map(|group| group.as_str().to_owned()),
+                None => match replacement {
+                    Some(replacement) => replacement.clone(),
+                    None => text,
+                },
+            }
+        }
+        ExtractionFn::Upper => text.map(|text| text.to_uppercase()),
+        ExtractionFn::Lower => text.map(|text| text.to_lowercase()),
+        ExtractionFn::Strlen => Some(
+            text.map_or(0, |text| text.encode_utf16().count())
+                .to_string(),
+        ),
+        ExtractionFn::Lookup {
+            map,
+            retain_missing,
+            replacement,
+        } => {
+            let found = text
+                .as_deref()
+                .and_then(|key| map.get(key))
+                .filter(|mapped| !mapped.is_empty());
+            match found {
+                Some(mapped) => Some(mapped.clone()),
+                None if *retain_missing => text,
+                None => replacement.clone(),
+            }
+        }
+        ExtractionFn::TimeFormat { .. } => None,
+    }
+}
+
+/// Joda's ISO `dateTime` printer: `2015-09-12T00:46:58.771Z`, or `…+05:30` off UTC.
+fn iso_time(millis: i64, offset_ms: i64) -> String {
+    let utc = format_timestamp(millis.saturating_add(offset_ms));
+    if offset_ms == 0 {
+        return utc;
+    }
+    let local = utc.trim_end_matches('Z');
+    let sign = if offset_ms < 0 { '-' } else { '+' };
+    let minutes = offset_ms.abs() / 60_000;
+    format!("{local}{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+fn format_time(pattern: &TimePattern, millis: i64, offset_ms: i64) -> String {
+    let local = millis.saturating_add(offset_ms);
+    let days = local.div_euclid(MS_PER_DAY);
+    let of_day = local.rem_euclid(MS_PER_DAY);
+    let (year, month, day) = civil_from_days(days);
+    // 1970-01-01 was a Thursday (ISO day 4, index 3 from Monday).
+    let weekday = (days + 3).rem_euclid(7) as usize;
+    let mut out = String::new();
+    for token in &pattern.0 {
+        match token {
+            TimeToken::Literal(text) => out.push_str(text),
+            TimeToken::Year(2) => out.push_str(&format!("{:02}", year.rem_euclid(100))),
+            TimeToken::Year(width) => out.push_str(&format!("{year:0width$}")),
+            TimeToken::Month(3) => out.push_str(&MONTHS[month as usize - 1][..3]),
+            TimeToken::Month(4) => out.push_str(MONTHS[month as usize - 1]),
+            TimeToken::Month(width) => out.push_str(&format!("{month:0width$}")),
+            TimeToken::Day(width) => out.push_str(&format!("{day:0width$}")),
+            TimeToken::Hour(width) => out.push_str(&format!("{:0width$}", of_day / 3_600_000)),
+            TimeToken::Minute(width) => out.push_str(&format!("{:0width$}", of_day / 60_000 % 60)),
+            TimeToken::Second(width) => out.push_str(&format!("{:0width$}", of_day / 1000 % 60)),
+            TimeToken::Millis(width) => out.push_str(&format!("{:0width$}", of_day % 1000)),
+            TimeToken::Weekday(3) => out.push_str(&DAYS[weekday][..3]),
+            TimeToken::Weekday(_) => out.push_str(DAYS[weekday]),
+        }
+    }
+    out
+}
+
+/// (year, month 1-12, day 1-31) of a day count since 1970-01-01 (Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_joda_subset_in_fixed_zones() {
+        let millis = parse_timestamp("2015-09-12T00:46:58.771Z").unwrap();
+        let pattern = parse_time_pattern("yyyy-MM-dd'T'HH:mm:ss.SSS EEE MMM").unwrap();
+        assert_eq!(
+            format_time(&pattern, millis, 0),
+            "2015-09-12T00:46:58.771 Sat Sep"
+        );
+        let offset = parse_zone("-07:00").unwrap();
+        let pattern = parse_time_pattern("EEEE d MMMM yy, H'h'").unwrap();
+        assert_eq!(
+            format_time(&pattern, millis, offset),
+            "Friday 11 September 15, 17h"
+        );
+        assert_eq!(iso_time(millis, offset), "2015-09-11T17:46:58.771-07:00");
+        assert_eq!(parse_zone("America/Los_Angeles").unwrap_err().status, 501);
+        assert_eq!(parse_time_pattern("ww").unwrap_err().status, 501);
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+}
