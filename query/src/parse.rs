@@ -34,6 +34,20 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// Rejects a list of `len` values (an `in` filter, a lookup map, ...) longer than
+    /// `max_in_values`; `what` names the list in the error, e.g. `in filter on [page]`.
+    pub fn check_values(&self, what: &str, len: usize) -> Result<(), QueryError> {
+        if len > self.max_in_values {
+            return Err(QueryError::resource_limit(format!(
+                "{what} has {len} values, more than the limit of {}",
+                self.max_in_values
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Parses and validates a native query from a request body.
 pub fn parse_query(body: &[u8], limits: &Limits) -> Result<Query, QueryError> {
     if body.len() > limits.max_body_bytes {

@@ -193,13 +193,7 @@ pub(crate) fn parse_map_lookup(
     let Some(Value::Object(entries)) = fields.get("map") else {
         return Err(QueryError::invalid_query("map must be an object"));
     };
-    if entries.len() > limits.max_in_values {
-        return Err(QueryError::resource_limit(format!(
-            "lookup map has {} entries, more than the limit of {}",
-            entries.len(),
-            limits.max_in_values
-        )));
-    }
+    limits.check_values("lookup map", entries.len())?;
     entries
         .iter()
         .map(|(key, value)| Ok((key.clone(), super::json::scalar_string(value, "map")?)))
@@ -220,13 +214,7 @@ impl ValueFilter {
                     .iter()
                     .map(|value| super::json::scalar_string(value, "values"))
                     .collect::<Result<Vec<_>, _>>()?;
-                if values.len() > limits.max_in_values {
-                    return Err(QueryError::resource_limit(format!(
-                        "listFiltered has {} values, more than the limit of {}",
-                        values.len(),
-                        limits.max_in_values
-                    )));
-                }
+                limits.check_values("listFiltered", values.len())?;
                 Ok(ValueFilter::List {
                     values,
                     whitelist: fields.bool("isWhitelist")?.unwrap_or(true),

@@ -160,13 +160,7 @@ impl FilterSpec {
                 let Some(Value::Array(items)) = fields.get("values") else {
                     return Err(QueryError::invalid_query("values can not be null"));
                 };
-                if items.len() > limits.max_in_values {
-                    return Err(QueryError::resource_limit(format!(
-                        "in filter on [{dimension}] has {} values, more than the limit of {}",
-                        items.len(),
-                        limits.max_in_values
-                    )));
-                }
+                limits.check_values(&format!("in filter on [{dimension}]"), items.len())?;
                 let values = items
                     .iter()
                     .map(|item| match item {

@@ -109,13 +109,7 @@ pub(super) fn parse_in_type(
             "Invalid in filter on column [{column}], sortedValues cannot be null"
         )));
     };
-    if items.len() > limits.max_in_values {
-        return Err(QueryError::resource_limit(format!(
-            "inType filter on [{column}] has {} values, more than the limit of {}",
-            items.len(),
-            limits.max_in_values
-        )));
-    }
+    limits.check_values(&format!("inType filter on [{column}]"), items.len())?;
     let values = items
         .iter()
         .map(|item| match item {
