@@ -2,7 +2,7 @@
 //! `timeFormat` pieces: a Joda `DateTimeFormat` subset (`yyyy yy MM M MMM MMMM dd d HH H mm
 //! m ss s SSS EEE EEEE`, quoted literals, other non-letters verbatim) and fixed-offset zones.
 
-use henge_segment::time::{format_timestamp, parse_timestamp};
+use henge_segment::time::{parse_timestamp, TimeZone};
 
 use crate::error::QueryError;
 use crate::model::extraction::{ExtractionFn, Transform, ValueFilter};
@@ -101,34 +101,11 @@ pub(crate) fn parse_time_pattern(format: &str) -> Result<TimePattern, QueryError
     Ok(TimePattern(tokens))
 }
 
-/// A `timeZone`: UTC or a fixed offset (`+05:30`, `-07`, `+0530`), as milliseconds east.
-pub(crate) fn parse_zone(zone: &str) -> Result<i64, QueryError> {
-    if matches!(zone, "UTC" | "Z" | "Etc/UTC" | "GMT" | "Etc/GMT" | "+00:00") {
-        return Ok(0);
-    }
-    let unsupported = || {
-        QueryError::unsupported(format!(
-            "timeZone [{zone}] is not supported; use UTC or a fixed offset such as +05:30"
-        ))
-    };
-    let sign = match zone.as_bytes().first() {
-        Some(b'+') => 1,
-        Some(b'-') => -1,
-        _ => return Err(unsupported()),
-    };
-    let digits: String = zone[1..].chars().filter(|&c| c != ':').collect();
-    if !digits.bytes().all(|b| b.is_ascii_digit()) || !matches!(digits.len(), 2 | 4) {
-        return Err(unsupported());
-    }
-    let hours: i64 = digits[..2].parse().map_err(|_| unsupported())?;
-    let minutes: i64 = digits
-        .get(2..)
-        .map_or(Ok(0), str::parse)
-        .map_err(|_| unsupported())?;
-    if hours > 18 || minutes > 59 {
-        return Err(unsupported());
-    }
-    Ok(sign * (hours * 3_600_000 + minutes * 60_000))
+/// A `timeZone`: `UTC`, a fixed offset (`+05:30`) or an IANA name (`America/Los_Angeles`).
+pub(crate) fn parse_zone(zone: &str) -> Result<TimeZone, QueryError> {
+    TimeZone::parse(zone).ok_or_else(|| {
+        QueryError::invalid_query(format!("The datetime zone id '{zone}' is not recognised"))
+    })
 }
 
 /// Applies a dimension spec's transforms to one value (`None` for no transforms).
@@ -164,7 +141,7 @@ fn keeps(filter: &ValueFilter, value: &str) -> bool {
 fn apply(function: &ExtractionFn, value: RawValue<'_>) -> Option<String> {
     if let ExtractionFn::TimeFormat {
         pattern,
-        offset_ms,
+        zone,
         granularity,
         as_millis,
     } = function
@@ -178,9 +155,9 @@ fn apply(function: &ExtractionFn, value: RawValue<'_>) -> Option<String> {
         };
         let millis = granularity.map_or(millis, |granularity| granularity.bucket_start(millis));
         return Some(match pattern {
-            Some(pattern) => format_time(pattern, millis, *offset_ms),
+            Some(pattern) => format_time(pattern, millis, zone),
             None if *as_millis => millis.to_string(),
-            None => iso_time(millis, *offset_ms),
+            None => zone.format_iso(millis),
         });
     }
     let text = value.as_string();
@@ -234,20 +211,8 @@ fn apply(function: &ExtractionFn, value: RawValue<'_>) -> Option<String> {
     }
 }
 
-/// Joda's ISO `dateTime` printer: `2015-09-12T00:46:58.771Z`, or `…+05:30` off UTC.
-fn iso_time(millis: i64, offset_ms: i64) -> String {
-    let utc = format_timestamp(millis.saturating_add(offset_ms));
-    if offset_ms == 0 {
-        return utc;
-    }
-    let local = utc.trim_end_matches('Z');
-    let sign = if offset_ms < 0 { '-' } else { '+' };
-    let minutes = offset_ms.abs() / 60_000;
-    format!("{local}{sign}{:02}:{:02}", minutes / 60, minutes % 60)
-}
-
-fn format_time(pattern: &TimePattern, millis: i64, offset_ms: i64) -> String {
-    let local = millis.saturating_add(offset_ms);
+fn format_time(pattern: &TimePattern, millis: i64, zone: &TimeZone) -> String {
+    let local = zone.to_local(millis);
     let days = local.div_euclid(MS_PER_DAY);
     let of_day = local.rem_euclid(MS_PER_DAY);
     let (year, month, day) = civil_from_days(days);
@@ -297,17 +262,27 @@ mod tests {
         let millis = parse_timestamp("2015-09-12T00:46:58.771Z").unwrap();
         let pattern = parse_time_pattern("yyyy-MM-dd'T'HH:mm:ss.SSS EEE MMM").unwrap();
         assert_eq!(
-            format_time(&pattern, millis, 0),
+            format_time(&pattern, millis, &TimeZone::Utc),
             "2015-09-12T00:46:58.771 Sat Sep"
         );
         let offset = parse_zone("-07:00").unwrap();
         let pattern = parse_time_pattern("EEEE d MMMM yy, H'h'").unwrap();
         assert_eq!(
-            format_time(&pattern, millis, offset),
+            format_time(&pattern, millis, &offset),
             "Friday 11 September 15, 17h"
         );
-        assert_eq!(iso_time(millis, offset), "2015-09-11T17:46:58.771-07:00");
-        assert_eq!(parse_zone("America/Los_Angeles").unwrap_err().status, 501);
+        assert_eq!(offset.format_iso(millis), "2015-09-11T17:46:58.771-07:00");
+        let los_angeles = parse_zone("America/Los_Angeles").unwrap();
+        assert_eq!(
+            format_time(&pattern, millis, &los_angeles),
+            "Friday 11 September 15, 17h"
+        );
+        let winter = parse_timestamp("2015-01-12T00:46:58.771Z").unwrap();
+        assert_eq!(
+            los_angeles.format_iso(winter),
+            "2015-01-11T16:46:58.771-08:00"
+        );
+        assert_eq!(parse_zone("Mars/Olympus").unwrap_err().status, 400);
         assert_eq!(parse_time_pattern("ww").unwrap_err().status, 501);
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }

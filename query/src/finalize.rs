@@ -162,7 +162,7 @@ fn finalize_timeseries(spec: &TimeseriesSpec, part: TimeseriesPartial, first_sta
                 &row.values,
                 &mut result,
             );
-            json!({"timestamp": format_timestamp(row.timestamp), "result": result})
+            json!({"timestamp": spec.granularity.format_timestamp(row.timestamp), "result": result})
         })
         .collect();
     output.extend(grand_total);
@@ -193,7 +193,7 @@ fn finalize_topn(spec: &TopNSpec, part: TopNPartial) -> Value {
                         Value::Object(object)
                     })
                     .collect();
-                json!({"timestamp": format_timestamp(bucket.timestamp), "result": entries})
+                json!({"timestamp": spec.granularity.format_timestamp(bucket.timestamp), "result": entries})
             })
             .collect(),
     )
@@ -249,7 +249,7 @@ fn finalize_group_by(spec: &GroupBySpec, part: GroupByPartial, first_start: i64)
                 );
                 json!({
                     "version": "v1",
-                    "timestamp": format_timestamp(row.timestamp),
+                    "timestamp": spec.granularity.format_timestamp(row.timestamp),
                     "event": event,
                 })
             })

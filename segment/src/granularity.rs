@@ -1,14 +1,20 @@
-//! Druid's named granularities (`docs/querying/granularities.md`) and their UTC bucketing:
-//! parsing from query JSON, Druid's JSON form, and bucket arithmetic.
+//! Druid's granularities (`docs/querying/granularities.md`): the named ones (UTC), `period`
+//! granularities with a time zone and origin, and `duration` granularities; parsing from
+//! query JSON, Druid's JSON form, bucket arithmetic, and the zone results are printed in.
+
+mod zoned;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use self::zoned::{DurationGranularity, PeriodGranularity};
 use crate::time::{
-    civil_from_days, days_from_civil, period::add_months, Interval, Period, MS_PER_DAY,
-    MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND,
+    civil_from_days, days_from_civil, parse_timestamp, period::add_months, Interval, Period,
+    TimeZone, MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND,
 };
 
-/// A named granularity. Buckets are computed in UTC; weeks start on Monday (Joda).
+/// A granularity. The named ones are Druid's standard granularities, computed in UTC with
+/// weeks starting on Monday (Joda); a UTC period granularity without an origin equal to one of
+/// them is represented by the name, as Druid serializes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Granularity {
     All,
@@ -27,6 +33,10 @@ pub enum Granularity {
     Month,
     Quarter,
     Year,
+    /// Any other period, or any period in a time zone or from an origin.
+    Period(PeriodGranularity),
+    /// Fixed-width buckets not equal to a named granularity, or from an origin.
+    Duration(DurationGranularity),
 }
 
 /// Every granularity with its lowercase name and, for the period-based ones, its ISO period.
@@ -89,14 +99,24 @@ impl Granularity {
             .get("period")
             .and_then(serde_json::Value::as_str)
             .ok_or("period granularity without a period")?;
-        ensure_utc_without_origin(object)?;
         let period =
             Period::parse(period_text).ok_or_else(|| format!("invalid period {period_text:?}"))?;
-        TABLE
-            .iter()
-            .find(|(_, _, iso)| !iso.is_empty() && Period::parse(iso) == Some(period))
-            .map(|(granularity, _, _)| *granularity)
-            .ok_or_else(|| format!("unsupported period granularity {period_text:?}"))
+        let zone = match object.get("timeZone") {
+            None | Some(serde_json::Value::Null) => TimeZone::Utc,
+            Some(serde_json::Value::String(zone)) => TimeZone::parse(zone)
+                .ok_or_else(|| format!("The datetime zone id '{zone}' is not recognised"))?,
+            Some(other) => return Err(format!("invalid timeZone {other}")),
+        };
+        let granularity = PeriodGranularity::new(period, zone, origin(object)?)?;
+        if granularity.is_standard_candidate() {
+            let named = TABLE
+                .iter()
+                .find(|(_, _, iso)| !iso.is_empty() && Period::parse(iso) == Some(period));
+            if let Some((named, _, _)) = named {
+                return Ok(*named);
+            }
+        }
+        Ok(Granularity::Period(granularity))
     }
 
     fn from_duration_object(
@@ -106,17 +126,43 @@ impl Granularity {
             .get("duration")
             .and_then(serde_json::Value::as_i64)
             .ok_or("duration granularity without a numeric duration")?;
-        ensure_utc_without_origin(object)?;
-        TABLE
-            .iter()
-            .find(|(granularity, _, _)| granularity.fixed_ms() == Some(duration))
-            .map(|(granularity, _, _)| *granularity)
-            .ok_or_else(|| format!("unsupported duration granularity {duration}"))
+        let origin_opt = origin(object)?;
+        let granularity = DurationGranularity::new(duration, origin_opt)?;
+        if origin_opt.is_none() {
+            let named = TABLE
+                .iter()
+                .find(|(named, _, _)| named.fixed_ms() == Some(duration));
+            if let Some((named, _, _)) = named {
+                return Ok(*named);
+            }
+        }
+        Ok(Granularity::Duration(granularity))
     }
 
-    /// The lowercase name, e.g. `"five_minute"`.
+    /// The lowercase name, e.g. `"five_minute"`; `"period"` or `"duration"` for the others.
     pub fn name(&self) -> &'static str {
-        TABLE[*self as usize].1
+        match self {
+            Granularity::Period(_) => "period",
+            Granularity::Duration(_) => "duration",
+            named => TABLE
+                .iter()
+                .find(|(candidate, _, _)| candidate == named)
+                .map_or("period", |(_, name, _)| name),
+        }
+    }
+
+    /// The zone Druid prints this granularity's bucket timestamps in (UTC unless a period
+    /// granularity names a zone).
+    pub fn time_zone(&self) -> TimeZone {
+        match self {
+            Granularity::Period(period) => period.zone(),
+            _ => TimeZone::Utc,
+        }
+    }
+
+    /// A bucket timestamp as Druid prints it in query results: in the granularity's zone.
+    pub fn format_timestamp(&self, ms: i64) -> String {
+        self.time_zone().format_iso(ms)
     }
 
     /// Bucket length for granularities of fixed length (second to week).
@@ -142,6 +188,8 @@ impl Granularity {
         match self {
             Granularity::All => i64::MIN,
             Granularity::None => ms,
+            Granularity::Period(period) => period.bucket_start(ms),
+            Granularity::Duration(duration) => duration.bucket_start(ms),
             // 1970-01-01 was a Thursday: shift so buckets start on Mondays.
             Granularity::Week => {
                 let days = ms.div_euclid(MS_PER_DAY);
@@ -171,6 +219,8 @@ impl Granularity {
         let next_opt = match self {
             Granularity::All => None,
             Granularity::None => bucket_start.checked_add(1),
+            Granularity::Period(period) => Some(period.increment(bucket_start)),
+            Granularity::Duration(duration) => Some(duration.increment(bucket_start)),
             Granularity::Month => add_months(bucket_start, 1),
             Granularity::Quarter => add_months(bucket_start, 3),
             Granularity::Year => add_months(bucket_start, 12),
@@ -188,26 +238,46 @@ impl Granularity {
     }
 }
 
-fn ensure_utc_without_origin(
-    object: &serde_json::Map<String, serde_json::Value>,
-) -> Result<(), String> {
-    match object.get("timeZone") {
-        None | Some(serde_json::Value::Null) => {}
-        Some(serde_json::Value::String(zone)) if zone == "UTC" || zone == "Etc/UTC" => {}
-        Some(zone) => return Err(format!("unsupported granularity time zone {zone}")),
-    }
+/// A granularity's `origin`: an ISO timestamp or epoch milliseconds, or absent.
+fn origin(object: &serde_json::Map<String, serde_json::Value>) -> Result<Option<i64>, String> {
     match object.get("origin") {
-        None | Some(serde_json::Value::Null) => Ok(()),
-        Some(origin) => Err(format!("unsupported granularity origin {origin}")),
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(text)) => parse_timestamp(text)
+            .map(Some)
+            .ok_or_else(|| format!("invalid granularity origin {text:?}")),
+        Some(serde_json::Value::Number(number)) => number
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| format!("invalid granularity origin {number}")),
+        Some(other) => Err(format!("invalid granularity origin {other}")),
     }
 }
 
 /// Druid's JSON form: `{"type":"all"}` and `{"type":"none"}` for those two, the uppercase
-/// name (`"DAY"`) for the others, as Druid's `segmentMetadata` shows them.
+/// name (`"DAY"`) for the other standard ones, as Druid's `segmentMetadata` shows them, and
+/// the object form for period and duration granularities.
 impl Serialize for Granularity {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         match self {
+            Granularity::Period(period) => {
+                let mut map = serializer.serialize_map(Some(4))?;
+                map.serialize_entry("type", "period")?;
+                map.serialize_entry("period", &period.period().to_string())?;
+                map.serialize_entry("timeZone", &period.zone().to_string())?;
+                map.serialize_entry(
+                    "origin",
+                    &period.origin().map(crate::time::format_timestamp),
+                )?;
+                map.end()
+            }
+            Granularity::Duration(duration) => {
+                let mut map = serializer.serialize_map(Some(3))?;
+                map.serialize_entry("type", "duration")?;
+                map.serialize_entry("duration", &duration.duration())?;
+                map.serialize_entry("origin", &crate::time::format_timestamp(duration.origin()))?;
+                map.end()
+            }
             Granularity::All | Granularity::None => {
                 let mut map = serializer.serialize_map(Some(1))?;
                 map.serialize_entry("type", self.name())?;
@@ -270,9 +340,10 @@ mod tests {
         );
         assert!(Granularity::from_json(&json!("fortnight")).is_err());
         assert!(Granularity::from_json(&json!(3)).is_err());
-        assert!(Granularity::from_json(&json!({"type": "period", "period": "PT2H"})).is_err());
-        let tz = json!({"type": "period", "period": "P1D", "timeZone": "America/Los_Angeles"});
-        assert!(Granularity::from_json(&tz).is_err());
+        assert!(matches!(
+            Granularity::from_json(&json!({"type": "period", "period": "PT2H"})),
+            Ok(Granularity::Period(_))
+        ));
         for (granularity, name, _) in TABLE {
             assert_eq!(granularity.name(), name);
             assert_eq!(Granularity::from_name(name), Some(granularity));

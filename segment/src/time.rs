@@ -7,9 +7,11 @@
 
 mod interval;
 pub(crate) mod period;
+pub mod zone;
 
 pub use interval::Interval;
 pub use period::Period;
+pub use zone::TimeZone;
 
 pub(crate) const MS_PER_SECOND: i64 = 1_000;
 pub(crate) const MS_PER_MINUTE: i64 = 60 * MS_PER_SECOND;

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use henge_segment::granularity::Granularity;
+use henge_segment::time::TimeZone;
 use serde_json::Value;
 
 use super::filter::text::RegexPattern;
@@ -45,7 +46,7 @@ pub(crate) enum ExtractionFn {
     Strlen,
     TimeFormat {
         pattern: Option<TimePattern>,
-        offset_ms: i64,
+        zone: TimeZone,
         granularity: Option<Granularity>,
         as_millis: bool,
     },
@@ -104,9 +105,9 @@ impl ExtractionFn {
                     .string("format")?
                     .map(|format| parse_time_pattern(&format))
                     .transpose()?;
-                let offset_ms = match fields.string("timeZone")? {
+                let zone = match fields.string("timeZone")? {
                     Some(zone) => parse_zone(&zone)?,
-                    None => 0,
+                    None => TimeZone::Utc,
                 };
                 let granularity = match fields.get("granularity") {
                     None | Some(Value::Null) => None,
@@ -116,7 +117,7 @@ impl ExtractionFn {
                 };
                 Ok(ExtractionFn::TimeFormat {
                     pattern,
-                    offset_ms,
+                    zone,
                     granularity,
                     as_millis: fields.bool("asMillis")?.unwrap_or(false),
                 })

@@ -129,16 +129,25 @@ fn time_format_on_the_time_column_with_zones_and_granularity() {
         json!({"type": "timeFormat", "granularity": "day", "asMillis": true}),
     );
     assert_eq!(group_by(millis), pairs(json!([["1442016000000", 6]])));
+    // Named zones follow daylight saving: Denver is at -06:00 in September.
+    let denver = extraction(
+        "__time",
+        json!({"type": "timeFormat", "format": "dd HH", "timeZone": "America/Denver"}),
+    );
+    assert_eq!(
+        group_by(denver),
+        pairs(json!([["11 18", 2], ["11 19", 2], ["11 21", 2]]))
+    );
     let zone = parse_query(
         json!({"queryType": "groupBy", "dataSource": "wiki", "intervals": "2015/2016",
                "granularity": "all",
                "dimensions": [extraction("__time", json!({"type": "timeFormat",
-                                                          "timeZone": "America/Denver"}))]})
+                                                          "timeZone": "Mars/Olympus"}))]})
         .to_string()
         .as_bytes(),
         &Limits::default(),
     );
-    assert_eq!(zone.unwrap_err().status, 501);
+    assert_eq!(zone.unwrap_err().status, 400);
 }
 
 #[test]

@@ -224,3 +224,39 @@ fn grand_total_appends_a_totals_row() {
         (400, "Query context parse failed")
     );
 }
+
+#[test]
+fn period_granularities_bucket_and_print_in_their_zone() {
+    let kolkata = run_wiki(json!({
+        "queryType": "timeseries",
+        "dataSource": "wiki",
+        "intervals": ["2015-09-12/2015-09-13"],
+        "granularity": {"type": "period", "period": "PT2H", "timeZone": "Asia/Kolkata"},
+        "aggregations": [{"type": "count", "name": "rows"}],
+    }));
+    // Local 06:16-06:50 and 08:35-09:29 (+05:30): two-hour buckets from local midnight.
+    assert_eq!(
+        kolkata,
+        json!([
+            {"timestamp": "2015-09-12T06:00:00.000+05:30", "result": {"rows": 4}},
+            {"timestamp": "2015-09-12T08:00:00.000+05:30", "result": {"rows": 2}},
+        ])
+        .to_string()
+    );
+    let los_angeles = run_wiki(json!({
+        "queryType": "groupBy",
+        "dataSource": "wiki",
+        "intervals": ["2015-09-12/2015-09-13"],
+        "granularity": {"type": "period", "period": "P1D", "timeZone": "America/Los_Angeles"},
+        "dimensions": ["channel"],
+        "aggregations": [{"type": "count", "name": "rows"}],
+        "limitSpec": {"type": "default", "columns": ["channel"], "limit": 1},
+    }));
+    // Every row falls on 2015-09-11 in Los Angeles (17:46 to 20:59 PDT).
+    assert_eq!(
+        los_angeles,
+        json!([{"version": "v1", "timestamp": "2015-09-11T00:00:00.000-07:00",
+                "event": {"channel": null, "rows": 1}}])
+        .to_string()
+    );
+}

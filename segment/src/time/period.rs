@@ -93,6 +93,45 @@ impl Period {
     }
 }
 
+/// ISO-8601, as Joda prints a period: `P1D`, `PT1H30M`, `PT0.500S`, `PT0S` when empty.
+impl std::fmt::Display for Period {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = String::from("P");
+        for (value, designator) in [
+            (self.years, 'Y'),
+            (self.months, 'M'),
+            (self.weeks, 'W'),
+            (self.days, 'D'),
+        ] {
+            if value != 0 {
+                text.push_str(&format!("{value}{designator}"));
+            }
+        }
+        let has_time =
+            self.hours != 0 || self.minutes != 0 || self.seconds != 0 || self.millis != 0;
+        if has_time || text.len() == 1 {
+            text.push('T');
+        }
+        for (value, designator) in [(self.hours, 'H'), (self.minutes, 'M')] {
+            if value != 0 {
+                text.push_str(&format!("{value}{designator}"));
+            }
+        }
+        if self.millis != 0 {
+            let sign = if self.seconds < 0 || self.millis < 0 {
+                "-"
+            } else {
+                ""
+            };
+            let (seconds, millis) = (self.seconds.abs(), self.millis.abs());
+            text.push_str(&format!("{sign}{seconds}.{millis:03}S"));
+        } else if self.seconds != 0 || !has_time && text.ends_with('T') {
+            text.push_str(&format!("{}S", self.seconds));
+        }
+        formatter.write_str(&text)
+    }
+}
+
 /// Adds calendar months to an instant, clamping the day to the target month's length.
 pub(crate) fn add_months(instant: i64, months: i64) -> Option<i64> {
     if months == 0 {
