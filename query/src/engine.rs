@@ -10,6 +10,7 @@
 mod dimension;
 mod groupby;
 mod scan;
+pub(crate) mod search;
 pub(crate) mod segment_metadata;
 mod time_boundary;
 mod timeseries;
@@ -47,6 +48,7 @@ pub fn run_on_segment(
         QueryKind::GroupBy(spec) => (spec.granularity, spec.filter.as_ref()),
         QueryKind::Scan(spec) => (Granularity::All, spec.filter.as_ref()),
         QueryKind::TimeBoundary(spec) => (Granularity::All, spec.filter.as_ref()),
+        QueryKind::Search(spec) => (Granularity::All, spec.filter.as_ref()),
         QueryKind::DataSourceMetadata | QueryKind::SegmentMetadata(_) => (Granularity::All, None),
     };
     let view = SegmentView::new(query, segment, granularity, filter);
@@ -57,6 +59,9 @@ pub fn run_on_segment(
         QueryKind::Scan(spec) => PartialResult::Scan(scan::run(spec, &view, segment_id)),
         QueryKind::TimeBoundary(_) | QueryKind::DataSourceMetadata => {
             PartialResult::TimeBoundary(time_boundary::run(&view))
+        }
+        QueryKind::Search(spec) => {
+            PartialResult::Search(search::run(spec, &view, query.datasource(), segment_id))
         }
         QueryKind::SegmentMetadata(spec) => PartialResult::SegmentMetadata(segment_metadata::run(
             spec,

@@ -71,6 +71,9 @@ pub fn finalize(query: &Query, merged: PartialResult) -> Result<Value, QueryErro
         (QueryKind::SegmentMetadata(_), PartialResult::SegmentMetadata(part)) => {
             finalize_segment_metadata(part)
         }
+        (QueryKind::Search(spec), PartialResult::Search(part)) => {
+            crate::engine::search::finalize(spec, part)
+        }
         (_, other) => {
             return Err(QueryError::internal(format!(
                 "cannot finalize a {} partial result for a {} query",

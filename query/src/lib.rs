@@ -45,6 +45,6 @@ pub use model::Query;
 pub use parse::{parse_query, Limits};
 pub use partial::{
     ColumnAnalysis, GroupByPartial, GroupRow, PartialResult, ScanBatch, ScanPartial, ScanRow,
-    SegmentAnalysis, SegmentMetadataPartial, TimeBoundaryPartial, TimeseriesPartial, TimeseriesRow,
-    TopNBucket, TopNEntry, TopNPartial,
+    SearchBucket, SearchHit, SearchPartial, SegmentAnalysis, SegmentMetadataPartial,
+    TimeBoundaryPartial, TimeseriesPartial, TimeseriesRow, TopNBucket, TopNEntry, TopNPartial,
 };

@@ -60,6 +60,15 @@ pub fn merge(query: &Query, partials: Vec<PartialResult>) -> Result<PartialResul
                 crate::engine::segment_metadata::merge(spec, parts),
             ))
         }
+        QueryKind::Search(spec) => {
+            let parts = unwrap_all(partials, |partial| match partial {
+                PartialResult::Search(part) => Ok(part),
+                other => Err(other),
+            })?;
+            Ok(PartialResult::Search(crate::engine::search::merge(
+                spec, parts,
+            )))
+        }
         QueryKind::TimeBoundary(_) | QueryKind::DataSourceMetadata => {
             let parts = unwrap_all(partials, |partial| match partial {
                 PartialResult::TimeBoundary(part) => Ok(part),

@@ -10,6 +10,7 @@ pub(crate) mod having;
 mod json;
 pub(crate) mod metadata;
 pub(crate) mod post_aggregator;
+pub(crate) mod search;
 pub(crate) mod spec;
 
 use std::fmt::Write as _;
@@ -64,6 +65,7 @@ impl Query {
             "timeBoundary" => "timeBoundary",
             "dataSourceMetadata" => "dataSourceMetadata",
             "segmentMetadata" => "segmentMetadata",
+            "search" => "search",
             known if KNOWN_QUERY_TYPES.contains(&known) => {
                 return Err(QueryError::unsupported(format!(
                     "query type [{known}] is not supported yet"
@@ -113,6 +115,7 @@ impl Query {
             "segmentMetadata" => {
                 QueryKind::SegmentMetadata(metadata::parse_segment_metadata(&fields)?)
             }
+            "search" => QueryKind::Search(search::parse_search(&fields, limits)?),
             _ => QueryKind::DataSourceMetadata,
         };
         Ok(Query {
@@ -371,6 +374,8 @@ mod tests {
         let metadata = parse(json!({"queryType": "dataSourceMetadata", "dataSource": "w"}));
         assert_eq!(metadata.unwrap().intervals(), &[Interval::ETERNITY]);
         let search = parse(json!({"queryType": "search", "dataSource": "w"})).unwrap_err();
-        assert_eq!(search.status, 501);
+        assert_eq!(search.status, 400, "search needs intervals");
+        let window = parse(json!({"queryType": "windowOperator", "dataSource": "w"})).unwrap_err();
+        assert_eq!(window.status, 501);
     }
 }

@@ -16,6 +16,7 @@ pub enum PartialResult {
     Scan(ScanPartial),
     TimeBoundary(TimeBoundaryPartial),
     SegmentMetadata(SegmentMetadataPartial),
+    Search(SearchPartial),
 }
 
 impl PartialResult {
@@ -27,6 +28,7 @@ impl PartialResult {
             PartialResult::Scan(_) => "scan",
             PartialResult::TimeBoundary(_) => "timeBoundary",
             PartialResult::SegmentMetadata(_) => "segmentMetadata",
+            PartialResult::Search(_) => "search",
         }
     }
 }
@@ -138,4 +140,25 @@ pub struct ColumnAnalysis {
     pub(crate) min: Option<String>,
     pub(crate) max: Option<String>,
     pub(crate) error: Option<String>,
+}
+
+/// Search buckets, ascending by timestamp with no duplicates.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct SearchPartial {
+    pub(crate) buckets: Vec<SearchBucket>,
+}
+
+/// One search bucket: its hits, sorted by the query's ordering and cut at its limit.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SearchBucket {
+    pub(crate) timestamp: i64,
+    pub(crate) hits: Vec<SearchHit>,
+}
+
+/// A dimension value that matched, and how many selected rows hold it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SearchHit {
+    pub(crate) dimension: String,
+    pub(crate) value: Option<String>,
+    pub(crate) count: u64,
 }

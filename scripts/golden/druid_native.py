@@ -9,6 +9,7 @@ this file, feeds it Druid's quickstart data.
 
 import datetime as dt
 import re
+import zoneinfo
 
 # ---------------------------------------------------------------------------------------
 # Time
@@ -48,6 +49,8 @@ FIXED = {
 
 def bucket_start(ms, granularity):
     """Start of the granularity bucket holding `ms` (Druid stamps buckets with their start)."""
+    if isinstance(granularity, tuple):
+        return zoned_floor(ms, granularity)
     if granularity == "none":
         return ms  # millisecond buckets
     if granularity in FIXED:
@@ -67,6 +70,8 @@ def bucket_start(ms, granularity):
 
 
 def next_bucket(start, granularity):
+    if isinstance(granularity, tuple):
+        return zoned_next(start, granularity)
     if granularity == "none":
         return start + 1
     if granularity in FIXED:
@@ -81,10 +86,71 @@ def next_bucket(start, granularity):
 
 
 def granularity_of(query):
+    """A simple granularity's lowercase name, or ("period", unit, zone) for a one-unit period
+    granularity in a time zone without an origin."""
     granularity = query.get("granularity", "all")
+    if isinstance(granularity, dict) and granularity.get("type") == "period":
+        unit = ZONED_UNITS.get(granularity["period"])
+        if unit is None or granularity.get("origin") is not None:
+            raise ValueError("only PT1H, P1D and P1M periods without an origin are supported")
+        return ("period", unit, granularity.get("timeZone") or "UTC")
     if not isinstance(granularity, str):
         raise ValueError("only simple granularity names are supported by this script")
     return granularity.lower()
+
+
+# granularities.md "Period Granularities": one-unit periods without an origin start at the
+# local wall clock's hour, day or month; hours then step in elapsed time, days and months on
+# the local calendar (Joda's zoned chronology). Timestamps print in the zone.
+ZONED_UNITS = {"PT1H": "hour", "P1D": "day", "P1M": "month"}
+
+
+def local_time(ms, zone):
+    return (EPOCH + dt.timedelta(milliseconds=ms)).astimezone(zoneinfo.ZoneInfo(zone))
+
+
+def from_local(wall, zone):
+    """Epoch ms of a local wall time; fold=0 takes the earlier instant in an overlap and
+    the pre-transition offset in a gap, as Joda's getOffsetFromLocal does."""
+    aware = wall.replace(tzinfo=zoneinfo.ZoneInfo(zone), fold=0)
+    return (aware - EPOCH) // dt.timedelta(milliseconds=1)
+
+
+def zoned_floor(ms, granularity):
+    _, unit, zone = granularity
+    wall = local_time(ms, zone).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    if unit in ("day", "month"):
+        wall = wall.replace(hour=0)
+    if unit == "month":
+        wall = wall.replace(day=1)
+    return from_local(wall, zone)
+
+
+def zoned_next(start, granularity):
+    _, unit, zone = granularity
+    if unit == "hour":
+        return start + 3_600_000
+    wall = local_time(start, zone).replace(tzinfo=None)
+    if unit == "day":
+        wall += dt.timedelta(days=1)
+    else:
+        wall = wall.replace(year=wall.year + wall.month // 12, month=wall.month % 12 + 1)
+    return from_local(wall, zone)
+
+
+def format_stamp(ms, granularity):
+    """A bucket timestamp as Druid prints it: in the period granularity's zone
+    (2015-09-11T17:00:00.000-07:00), else UTC."""
+    if not isinstance(granularity, tuple):
+        return format_time(ms)
+    local = local_time(ms, granularity[2])
+    offset = local.utcoffset()
+    text = local.strftime("%Y-%m-%dT%H:%M:%S") + ".%03d" % (ms % 1000)
+    if not offset:
+        return text + "Z"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return text + "%s%02d:%02d" % (sign, abs(minutes) // 60, abs(minutes) % 60)
 
 class Table:
     """One segment's rows (dicts with "__time" in ms), its column types ("STRING"/"LONG")
@@ -537,7 +603,7 @@ def timeseries(query, table):
         if not inside and context.get("skipEmptyBuckets", False):
             continue
         # Result keys: aggregators in declaration order (no post-aggregators used here).
-        result.append({"timestamp": format_time(start),
+        result.append({"timestamp": format_stamp(start, granularity_of(query)),
                        "result": aggregate(query.get("aggregations", []), inside,
                                           query.get("postAggregations", []))})
     if query.get("descending", False):
@@ -606,7 +672,8 @@ def topn(query, table):
         # Highest metric first; ties broken by dimension value ascending.
         entries.sort(key=lambda entry: null_first(entry[output]))
         entries.sort(key=lambda entry: entry[metric], reverse=True)
-        result.append({"timestamp": format_time(start), "result": entries[: query["threshold"]]})
+        result.append({"timestamp": format_stamp(start, granularity_of(query)),
+                       "result": entries[: query["threshold"]]})
     return result
 
 
@@ -639,7 +706,7 @@ def group_by(query, table):
     limit_spec = query.get("limitSpec")
     if limit_spec:
         results = apply_limit_spec(limit_spec, granularity, results)
-    return [{"version": "v1", "timestamp": format_time(stamp), "event": event}
+    return [{"version": "v1", "timestamp": format_stamp(stamp, granularity), "event": event}
             for stamp, event in results]
 
 
@@ -761,7 +828,48 @@ def time_boundary(query, table):
     return [{"timestamp": stamp, "result": result}]
 
 
+def search(query, table):
+    """SearchQueryRunner: per segment one result stamped with the segment's interval start
+    (bucketed unless granularity is all); hits counted per (dimension, value) over the
+    selected rows; numeric dimensions searched as their decimal text; only the `all` spec
+    accepts null; hits sorted by value with the sort's comparator, then dimension name
+    (SearchSortSpec), and cut at `limit` (default 1000). Cases keep matches under the limit
+    or use string dimensions without a filter, where Druid's index strategy walks the sorted
+    dictionary and so returns the same first `limit` values."""
+    rows = table.rows
+    selected = selected_rows(query, rows)
+    spec = query.get("query") or {"type": "all"}
+    ordering = (query.get("sort") or {"type": "lexicographic"})["type"]
+    if ordering != "lexicographic":
+        raise ValueError("only the lexicographic search sort is supported by this script")
+    dims = query.get("searchDimensions") or [
+        column for column in table.types if column != "__time"]
+    counts = {}
+    for dim in dims:
+        column, output, _ = dimension_spec(dim)
+        for row in selected:
+            value = dimension_value(row, column, "STRING")
+            if spec["type"] == "all":
+                accepted = True
+            elif value is None:
+                accepted = False
+            elif spec["type"] == "regex":
+                accepted = re.search(spec["pattern"], value) is not None
+            else:
+                accepted = search_match(spec, value)
+            if accepted:
+                counts[(output, value)] = counts.get((output, value), 0) + 1
+    hits = sorted(counts.items(), key=lambda item: (null_first(item[0][1]), item[0][0]))
+    limit = query.get("limit") or 1000
+    granularity = granularity_of(query)
+    start = parse_time(table.segment_id.split("_")[1])
+    stamp = start if granularity == "all" else bucket_start(start, granularity)
+    return [{"timestamp": format_stamp(stamp, granularity), "result": [
+        {"dimension": dim, "value": value, "count": count}
+        for (dim, value), count in hits[:limit]]}]
+
+
 ENGINES = {
     "timeseries": timeseries, "topN": topn, "groupBy": group_by, "scan": scan,
-    "timeBoundary": time_boundary,
+    "timeBoundary": time_boundary, "search": search,
 }

@@ -127,7 +127,7 @@ fn numeric(
 }
 
 /// `{dataSource}_{start}_{end}_{version}[_{partition}]` → `(start, end)`.
-fn interval_from_id(datasource: &str, segment_id: &str) -> Option<(i64, i64)> {
+pub(crate) fn interval_from_id(datasource: &str, segment_id: &str) -> Option<(i64, i64)> {
     let rest = segment_id.strip_prefix(datasource)?.strip_prefix('_')?;
     let mut parts = rest.split('_');
     let start = parse_timestamp(parts.next()?)?;

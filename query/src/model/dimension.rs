@@ -50,14 +50,19 @@ pub(crate) struct DimensionSpec {
 }
 
 impl DimensionSpec {
+    /// `{"type": "default", "dimension": name}`: the column's values as strings.
+    pub(crate) fn default_for(name: &str) -> DimensionSpec {
+        DimensionSpec {
+            dimension: name.to_owned(),
+            output_name: name.to_owned(),
+            output_type: OutputType::String,
+            transforms: Vec::new(),
+        }
+    }
+
     pub(crate) fn parse(value: &Value, limits: &Limits) -> Result<DimensionSpec, QueryError> {
         if let Value::String(name) = value {
-            return Ok(DimensionSpec {
-                dimension: name.clone(),
-                output_name: name.clone(),
-                output_type: OutputType::String,
-                transforms: Vec::new(),
-            });
+            return Ok(DimensionSpec::default_for(name));
         }
         let fields = Fields::of(value, DIMENSION_SPEC_CLASS)?;
         let kind = type_id(value, "type").unwrap_or("default");

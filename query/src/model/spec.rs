@@ -11,6 +11,7 @@ use super::having::HavingSpec;
 use super::json::Fields;
 use super::metadata::SegmentMetadataSpec;
 use super::post_aggregator::{parse_post_aggregators, PostAggSpec};
+use super::search::SearchSpec;
 use crate::error::QueryError;
 use crate::parse::Limits;
 
@@ -32,6 +33,7 @@ pub(crate) enum QueryKind {
     /// The latest ingested event time; it runs like an unfiltered timeBoundary per segment.
     DataSourceMetadata,
     SegmentMetadata(SegmentMetadataSpec),
+    Search(SearchSpec),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -10,6 +10,7 @@ mod having;
 mod merging;
 mod post_aggregators;
 mod scan;
+mod search;
 mod segment_metadata;
 mod time_boundary;
 mod timeseries;

@@ -145,5 +145,11 @@ pub fn seeds() -> Vec<Value> {
         json!({"queryType": "segmentMetadata", "dataSource": "wiki",
                "toInclude": {"type": "all"}, "merge": false}),
         json!({"queryType": "dataSourceMetadata", "dataSource": "wiki"}),
+        json!({"queryType": "search", "dataSource": "wiki", "intervals": interval,
+               "granularity": {"type": "period", "period": "P2D", "timeZone": "Asia/Kolkata",
+                               "origin": "2015-09-01T00:00:00Z"},
+               "searchDimensions": ["page", {"type": "default", "dimension": "added"}],
+               "query": {"type": "fragment", "values": ["a", "N"], "caseSensitive": true},
+               "sort": {"type": "alphanumeric"}, "limit": 2, "filter": filter}),
     ]
 }
