@@ -91,12 +91,14 @@ pub(crate) fn run(
     )
 }
 
+/// Hit counts of one bucket, keyed by (dimension, value).
+type HitCounts = BTreeMap<(String, Option<String>), u64>;
+
 /// Buckets merged by timestamp (`all`: one bucket with the earliest timestamp); hits of the
 /// same dimension and value add their counts; each bucket is sorted and cut at `limit`.
 pub(crate) fn merge(spec: &SearchSpec, parts: Vec<SearchPartial>) -> SearchPartial {
     let all = spec.granularity == Granularity::All;
-    let mut buckets: BTreeMap<i64, (i64, BTreeMap<(String, Option<String>), u64>)> =
-        BTreeMap::new();
+    let mut buckets: BTreeMap<i64, (i64, HitCounts)> = BTreeMap::new();
     for bucket in parts.into_iter().flat_map(|part| part.buckets) {
         let key = if all { 0 } else { bucket.timestamp };
         let (timestamp, counts) = buckets
