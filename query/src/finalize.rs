@@ -24,7 +24,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::QueryError;
 use crate::having::keep;
-use crate::merge::{combine_values, merge};
+use crate::merge::{combine_values, merge, merge_group_by};
 use crate::model::aggregator::AggregatorSpec;
 use crate::model::post_aggregator::PostAggSpec;
 use crate::model::spec::{
@@ -203,6 +203,61 @@ fn finalize_topn(spec: &TopNSpec, part: TopNPartial) -> Value {
 }
 
 fn finalize_group_by(spec: &GroupBySpec, part: GroupByPartial, first_start: i64) -> Value {
+    match &spec.subtotals {
+        Some(subtotals) => Value::Array(
+            subtotals
+                .iter()
+                .flat_map(|included| finalize_subtotal(spec, &part, included))
+                .collect(),
+        ),
+        None => finalize_groups(spec, part, first_start),
+    }
+}
+
+/// One `subtotalsSpec` entry: the merged groups regrouped by the included dimensions (the
+/// others become null), then finished like a groupBy of its own whose limitSpec keeps only
+/// the columns it still has, as Druid's `GroupingEngine.processSubtotalsSpec` does. The
+/// result sets are concatenated in `subtotalsSpec` order.
+fn finalize_subtotal(spec: &GroupBySpec, part: &GroupByPartial, included: &[usize]) -> Vec<Value> {
+    let regrouped = GroupByPartial {
+        rows: part
+            .rows
+            .iter()
+            .map(|row| GroupRow {
+                timestamp: row.timestamp,
+                dims: (0..row.dims.len())
+                    .map(|index| {
+                        included
+                            .contains(&index)
+                            .then(|| row.dims[index].clone())
+                            .flatten()
+                    })
+                    .collect(),
+                values: row.values.clone(),
+            })
+            .collect(),
+    };
+    let merged = merge_group_by(&spec.aggregations, vec![regrouped]);
+    let excluded: Vec<&str> = spec
+        .dimensions
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !included.contains(index))
+        .map(|(_, dimension)| dimension.output_name.as_str())
+        .collect();
+    let mut subtotal_spec = spec.clone();
+    subtotal_spec.subtotals = None;
+    subtotal_spec
+        .limit_spec
+        .columns
+        .retain(|column| !excluded.contains(&column.column.as_str()));
+    match finalize_groups(&subtotal_spec, merged, 0) {
+        Value::Array(rows) => rows,
+        _ => Vec::new(),
+    }
+}
+
+fn finalize_groups(spec: &GroupBySpec, part: GroupByPartial, first_start: i64) -> Value {
     let mut rows = part.rows;
     let wants_summary_row = spec.dimensions.is_empty()
         && spec.granularity == Granularity::All

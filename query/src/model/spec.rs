@@ -76,6 +76,9 @@ pub(crate) struct GroupBySpec {
     pub(crate) dimensions: Vec<DimensionSpec>,
     pub(crate) limit_spec: LimitSpec,
     pub(crate) having: Option<HavingSpec>,
+    /// `subtotalsSpec`: each entry lists the indices (into `dimensions`, ascending) of the
+    /// dimensions one result set groups by.
+    pub(crate) subtotals: Option<Vec<Vec<usize>>>,
 }
 
 /// Scan `resultFormat`.
@@ -279,16 +282,19 @@ pub(crate) fn parse_group_by(
         .get("having")
         .map(|having| HavingSpec::parse(having, limits))
         .transpose()?;
-    if fields.get("subtotalsSpec").is_some() {
-        return Err(QueryError::unsupported(
-            "subtotalsSpec is not supported yet",
-        ));
-    }
     let dimensions = fields
         .array("dimensions")?
         .iter()
         .map(|spec| DimensionSpec::parse(spec, limits))
         .collect::<Result<Vec<_>, _>>()?;
+    let subtotals = match fields.get("subtotalsSpec") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(parse_subtotals(
+            fields.array("subtotalsSpec")?,
+            &dimensions,
+            limits,
+        )?),
+    };
     check_output_names(
         dimensions
             .iter()
@@ -320,7 +326,45 @@ pub(crate) fn parse_group_by(
         dimensions,
         limit_spec,
         having,
+        subtotals,
     })
+}
+
+/// `subtotalsSpec`: lists of dimension output names, each a subset of the query's.
+fn parse_subtotals(
+    specs: &[Value],
+    dimensions: &[DimensionSpec],
+    limits: &Limits,
+) -> Result<Vec<Vec<usize>>, QueryError> {
+    limits.check_values("subtotalsSpec", specs.len())?;
+    specs
+        .iter()
+        .map(|spec| {
+            let names = match spec {
+                Value::Array(names) => names,
+                other => return Err(super::json::mismatch("java.util.List", other)),
+            };
+            let mut indices = Vec::with_capacity(names.len());
+            for name in names {
+                let index = name.as_str().and_then(|name| {
+                    dimensions
+                        .iter()
+                        .position(|dimension| dimension.output_name == name)
+                });
+                match index {
+                    Some(index) => indices.push(index),
+                    None => {
+                        return Err(QueryError::invalid_query(format!(
+                            "Subtotal spec {spec} is either not a subset of top level dimensions."
+                        )))
+                    }
+                }
+            }
+            indices.sort_unstable();
+            indices.dedup();
+            Ok(indices)
+        })
+        .collect()
 }
 
 pub(crate) fn parse_scan(fields: &Fields<'_>, limits: &Limits) -> Result<ScanSpec, QueryError> {

@@ -153,3 +153,70 @@ fn dimensionless_queries_return_a_summary_row_over_no_data() {
     }));
     assert_eq!(empty_result(&with_dimension), json!([]));
 }
+
+#[test]
+fn subtotals_concatenate_one_grouping_per_spec() {
+    let response = run_wiki(json!({
+        "queryType": "groupBy",
+        "dataSource": "wiki",
+        "intervals": ["2015-09-12/2015-09-13"],
+        "granularity": "all",
+        "dimensions": ["channel", "user"],
+        "aggregations": [{"type": "count", "name": "rows"}],
+        "subtotalsSpec": [["channel", "user"], ["channel"], []],
+    }));
+    let row = |channel: serde_json::Value, user: serde_json::Value, rows: u64| {
+        json!({"version": "v1", "timestamp": "2015-09-12T00:00:00.000Z",
+               "event": {"channel": channel, "user": user, "rows": rows}})
+    };
+    let null = serde_json::Value::Null;
+    assert_eq!(
+        response,
+        json!([
+            row(null.clone(), json!("carol"), 1),
+            row(json!("#de"), null.clone(), 1),
+            row(json!("#en"), null.clone(), 1),
+            row(json!("#en"), json!("alice"), 1),
+            row(json!("#fr"), json!("alice"), 1),
+            row(json!("#fr"), json!("bob"), 1),
+            row(null.clone(), null.clone(), 1),
+            row(json!("#de"), null.clone(), 1),
+            row(json!("#en"), null.clone(), 2),
+            row(json!("#fr"), null.clone(), 2),
+            row(null.clone(), null.clone(), 6),
+        ])
+        .to_string()
+    );
+    // An order on a dimension a subtotal drops is dropped for that subtotal only.
+    let ordered = run_wiki(json!({
+        "queryType": "groupBy",
+        "dataSource": "wiki",
+        "intervals": ["2015-09-12/2015-09-13"],
+        "granularity": "all",
+        "dimensions": ["channel", "user"],
+        "aggregations": [{"type": "count", "name": "rows"}],
+        "limitSpec": {"type": "default", "limit": 2,
+                      "columns": [{"dimension": "user", "direction": "descending"}, "rows"]},
+        "subtotalsSpec": [["user"], ["channel"]],
+    }));
+    assert_eq!(
+        ordered,
+        json!([
+            row(null.clone(), json!("carol"), 1),
+            row(null.clone(), json!("bob"), 1),
+            row(null.clone(), null.clone(), 1),
+            row(json!("#de"), null.clone(), 1),
+        ])
+        .to_string()
+    );
+    let bad = henge_query::parse_query(
+        json!({"queryType": "groupBy", "dataSource": "wiki", "intervals": "2015/2016",
+               "granularity": "all", "dimensions": ["channel"],
+               "subtotalsSpec": [["page"]]})
+        .to_string()
+        .as_bytes(),
+        &henge_query::Limits::default(),
+    )
+    .unwrap_err();
+    assert_eq!(bad.status, 400);
+}
