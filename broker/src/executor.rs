@@ -53,8 +53,14 @@ impl Broker {
         &self.cache
     }
 
-    /// Runs `query` across the cluster and returns Druid's response JSON.
+    /// Runs `query` across the cluster and returns Druid's response JSON. A query over a
+    /// query data source runs its inner query first (recursively), then itself over that
+    /// result on this broker.
     pub async fn run(&self, query: &Query) -> Result<Value, QueryError> {
+        if let Some(inner) = query.inner_query() {
+            let inner_result = Box::pin(self.run(inner)).await?;
+            return henge_query::run_over_result(query, &inner_result);
+        }
         let timeout_ms = context_u64(query, "timeout").unwrap_or(DEFAULT_TIMEOUT_MS);
         let deadline = Instant::now() + Duration::from_millis(timeout_ms.max(1));
         let gather = self.gather(query, deadline);

@@ -15,7 +15,8 @@
 //! `aggregate` (dense per-slot aggregators), `engine/` (one module per query type),
 //! `partial`, `merge`, `order` (Druid's orderings), `output` (dimension output types),
 //! `extract` (extraction functions and filtered dimension specs), `postagg` (post-aggregator
-//! evaluation), `having` and `finalize`.
+//! evaluation), `having`, `finalize`, and `nested` (an outer query over an inner query's
+//! result, for query data sources).
 //!
 //! The crate is pure: no tokio, no network, no files. It depends only on `henge-segment` for
 //! data and on serde/roaring/hashbrown; keep it that way, so it can be tested, fuzzed and
@@ -30,6 +31,7 @@ mod finalize;
 mod having;
 mod merge;
 mod model;
+mod nested;
 mod order;
 mod output;
 mod parse;
@@ -42,6 +44,7 @@ pub use error::QueryError;
 pub use finalize::{empty_result, finalize};
 pub use merge::merge;
 pub use model::Query;
+pub use nested::{run_over_result, DEFAULT_MAX_SUBQUERY_ROWS};
 pub use parse::{parse_query, Limits};
 pub use partial::{
     ColumnAnalysis, GroupByPartial, GroupRow, PartialResult, ScanBatch, ScanPartial, ScanRow,

@@ -45,6 +45,9 @@ pub struct Query {
     raw: Value,
     query_type: &'static str,
     data_source: String,
+    /// The query of a `{"type": "query"}` data source, run first; this query then reads its
+    /// result rows.
+    inner: Option<Box<Query>>,
     intervals: Vec<Interval>,
     context: Map<String, Value>,
     pub(crate) kind: QueryKind,
@@ -79,7 +82,10 @@ impl Query {
                 ))
             }
         };
-        let data_source = parse_data_source(fields.get("dataSource"))?;
+        let (data_source, inner) = match parse_data_source(fields.get("dataSource"), limits)? {
+            DataSource::Table(name) => (name, None),
+            DataSource::Query(inner) => (inner.data_source.clone(), Some(inner)),
+        };
         let intervals = match fields.get("intervals") {
             Some(value) => parse_intervals(value)?,
             // Druid's TimeBoundaryQuery and DataSourceMetadataQuery default to ETERNITY; so does
@@ -122,15 +128,22 @@ impl Query {
             raw,
             query_type,
             data_source,
+            inner,
             intervals,
             context,
             kind,
         })
     }
 
-    /// The table this query reads.
+    /// The table this query reads (through its inner queries, for a query data source).
     pub fn datasource(&self) -> &str {
         &self.data_source
+    }
+
+    /// The inner query of a query data source: run it first, then this query over its
+    /// result with [`crate::run_over_result`].
+    pub fn inner_query(&self) -> Option<&Query> {
+        self.inner.as_deref()
     }
 
     /// The query intervals, sorted and condensed (overlapping or abutting ones merged).
@@ -185,18 +198,32 @@ impl Query {
     }
 }
 
-/// `dataSource`: a table name, or `{"type": "table", "name": ...}`.
-fn parse_data_source(value: Option<&Value>) -> Result<String, QueryError> {
+/// What a query reads.
+enum DataSource {
+    Table(String),
+    Query(Box<Query>),
+}
+
+/// `dataSource`: a table name, `{"type": "table", "name": ...}` or
+/// `{"type": "query", "query": {...}}`.
+fn parse_data_source(value: Option<&Value>, limits: &Limits) -> Result<DataSource, QueryError> {
     match value {
         None => Err(QueryError::invalid_query("dataSource can't be null")),
-        Some(Value::String(name)) => Ok(name.clone()),
+        Some(Value::String(name)) => Ok(DataSource::Table(name.clone())),
         Some(object @ Value::Object(_)) => {
             let fields = Fields::of(object, DATA_SOURCE_CLASS)?;
             match type_id(object, "type") {
-                Some("table") => fields.required_string("name", "'name' must be nonnull"),
+                Some("table") => fields
+                    .required_string("name", "'name' must be nonnull")
+                    .map(DataSource::Table),
+                Some("query") => match fields.get("query") {
+                    Some(inner @ Value::Object(_)) => Query::from_json(inner.clone(), limits)
+                        .map(|inner| DataSource::Query(Box::new(inner))),
+                    _ => Err(QueryError::invalid_query("'query' must be nonnull")),
+                },
                 Some(
-                    known @ ("lookup" | "union" | "inline" | "query" | "join" | "unnest"
-                    | "filtered" | "frame" | "restrict"),
+                    known @ ("lookup" | "union" | "inline" | "join" | "unnest" | "filtered"
+                    | "frame" | "restrict"),
                 ) => Err(QueryError::unsupported(format!(
                     "dataSource type [{known}] is not supported yet"
                 ))),

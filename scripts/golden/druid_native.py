@@ -869,6 +869,29 @@ def search(query, table):
         for (dim, value), count in hits[:limit]]}]
 
 
+def run(query, table):
+    """Answers a query; a query data source (query-datasource docs: the outer query reads the
+    inner result as a table) runs the inner groupBy first and reads its events as rows,
+    stamped with their timestamps."""
+    source = query.get("dataSource")
+    if isinstance(source, dict) and source.get("type") == "query":
+        inner = source["query"]
+        if inner["queryType"] != "groupBy":
+            raise ValueError("only groupBy subqueries are supported by this script")
+        rows = [dict(result["event"], __time=parse_time(result["timestamp"]))
+                for result in run(inner, table)]
+        types = {}
+        for row in rows:
+            for column, value in row.items():
+                if column != "__time" and value is not None:
+                    kind = "STRING" if isinstance(value, str) else (
+                        "LONG" if isinstance(value, int) else "DOUBLE")
+                    types[column] = kind if types.get(column, kind) == kind else "STRING"
+        return run(dict(query, dataSource=inner["dataSource"]),
+                   Table(rows, types, table.segment_id))
+    return ENGINES[query["queryType"]](query, table)
+
+
 ENGINES = {
     "timeseries": timeseries, "topN": topn, "groupBy": group_by, "scan": scan,
     "timeBoundary": time_boundary, "search": search,

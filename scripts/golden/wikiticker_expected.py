@@ -89,10 +89,13 @@ def main():
         if case.get("dataset") != DATASOURCE or case.get("source") != "independent":
             continue
         query = case["query"]
-        if query.get("dataSource") != DATASOURCE:
+        source = query.get("dataSource")
+        while isinstance(source, dict) and source.get("type") == "query":
+            source = source["query"].get("dataSource")
+        if source != DATASOURCE:
             raise ValueError(f"{path.name}: query dataSource must be {DATASOURCE}")
         try:
-            expected = native.ENGINES[query["queryType"]](query, table)
+            expected = native.run(query, table)
         except (KeyError, ValueError) as err:
             raise SystemExit(f"{path.name}: {err!r}")
         # Compare the JSON text: key order and 1 vs 1.0 are part of Druid's answer.

@@ -1,0 +1,199 @@
+//! Queries over a query data source (`{"type": "query", "query": {...}}`): the inner query's
+//! finalized result becomes one in-memory segment, and the outer query runs on it with the
+//! ordinary engine, as Druid's broker runs the outer query over the inner result rows.
+//!
+//! Result rows map to segment rows as Druid's `toResultArray` does per inner type: groupBy
+//! events, timeseries results (not the grandTotal row), topN entries (one row per entry) and
+//! scan events; each row is stamped with its result timestamp (a scan row with its `__time`).
+//! Columns are typed from their values: whole numbers LONG, other numbers DOUBLE, everything
+//! else STRING (booleans and arrays as their JSON text). The inner query's dimensions, and
+//! string columns, are dimensions; other numeric columns are metrics.
+
+use henge_segment::time::parse_timestamp;
+use henge_segment::{ColumnSpec, ColumnType, Segment, SegmentBuilder, Value as Cell};
+use serde_json::{Map, Value};
+
+use crate::error::QueryError;
+use crate::model::spec::{QueryKind, TIME_COLUMN};
+use crate::model::Query;
+use crate::{finalize, merge, run_on_segment};
+
+/// Druid's default `maxSubqueryRows`: inner results larger than this fail the query.
+pub const DEFAULT_MAX_SUBQUERY_ROWS: usize = 100_000;
+
+/// Runs `outer` over `inner_result`, the finalized response of `outer.inner_query()`.
+pub fn run_over_result(outer: &Query, inner_result: &Value) -> Result<Value, QueryError> {
+    let Some(inner) = outer.inner_query() else {
+        return Err(QueryError::internal("the query has no inner query"));
+    };
+    let max_rows = match outer.context().get("maxSubqueryRows") {
+        Some(Value::Number(number)) => number
+            .as_u64()
+            .and_then(|rows| usize::try_from(rows).ok())
+            .unwrap_or(DEFAULT_MAX_SUBQUERY_ROWS),
+        _ => DEFAULT_MAX_SUBQUERY_ROWS,
+    };
+    let rows = result_rows(inner, inner_result)?;
+    if rows.len() > max_rows {
+        return Err(QueryError::resource_limit(format!(
+            "Subquery generated results beyond maximum[{max_rows}] rows"
+        )));
+    }
+    let segment = build_segment(inner, &rows)?;
+    let segment_id = format!("{}_subquery", outer.datasource());
+    let partial = run_on_segment(outer, &segment, &segment_id)?;
+    finalize(outer, merge(outer, vec![partial])?)
+}
+
+/// The inner result as `(timestamp, columns)` rows.
+fn result_rows<'r>(
+    inner: &Query,
+    result: &'r Value,
+) -> Result<Vec<(i64, &'r Map<String, Value>)>, QueryError> {
+    let unexpected = || {
+        QueryError::internal(format!(
+            "unexpected {} result shape in a subquery",
+            inner.query_type()
+        ))
+    };
+    let entries = result.as_array().ok_or_else(unexpected)?;
+    let stamp = |entry: &Value| {
+        entry
+            .get("timestamp")
+            .and_then(Value::as_str)
+            .and_then(parse_timestamp)
+    };
+    let mut rows = Vec::new();
+    for entry in entries {
+        match &inner.kind {
+            QueryKind::GroupBy(_) => {
+                let event = entry.get("event").and_then(Value::as_object);
+                rows.push((
+                    stamp(entry).ok_or_else(unexpected)?,
+                    event.ok_or_else(unexpected)?,
+                ));
+            }
+            QueryKind::Timeseries(_) => {
+                // The grandTotal row has a null timestamp and is not part of the table.
+                if let (Some(time), Some(values)) =
+                    (stamp(entry), entry.get("result").and_then(Value::as_object))
+                {
+                    rows.push((time, values));
+                }
+            }
+            QueryKind::TopN(_) => {
+                let time = stamp(entry).ok_or_else(unexpected)?;
+                let ranked = entry.get("result").and_then(Value::as_array);
+                for item in ranked.ok_or_else(unexpected)? {
+                    rows.push((time, item.as_object().ok_or_else(unexpected)?));
+                }
+            }
+            QueryKind::Scan(_) => {
+                let events = entry.get("events").and_then(Value::as_array);
+                for event in events.ok_or_else(unexpected)? {
+                    let Some(event) = event.as_object() else {
+                        return Err(QueryError::unsupported(
+                            "a compactedList scan as a subquery is not supported yet",
+                        ));
+                    };
+                    let time = event.get(TIME_COLUMN).and_then(Value::as_i64).unwrap_or(0);
+                    rows.push((time, event));
+                }
+            }
+            _ => {
+                return Err(QueryError::unsupported(format!(
+                    "a {} query as a query data source is not supported",
+                    inner.query_type()
+                )))
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Column names in first-seen order, each typed from its non-null values.
+fn schema(inner: &Query, rows: &[(i64, &Map<String, Value>)]) -> Vec<ColumnSpec> {
+    let mut columns: Vec<(String, Option<ColumnType>)> = Vec::new();
+    for (_, row) in rows {
+        for (name, value) in row.iter() {
+            if name == TIME_COLUMN {
+                continue;
+            }
+            let seen = match columns.iter().position(|(known, _)| known == name) {
+                Some(at) => at,
+                None => {
+                    columns.push((name.clone(), None));
+                    columns.len() - 1
+                }
+            };
+            let observed = match value {
+                Value::Null => continue,
+                Value::Number(number) if number.is_i64() => ColumnType::Long,
+                Value::Number(_) => ColumnType::Double,
+                _ => ColumnType::String,
+            };
+            let slot = &mut columns[seen].1;
+            *slot = Some(match (*slot, observed) {
+                (None, observed) => observed,
+                (Some(ColumnType::String), _) | (_, ColumnType::String) => ColumnType::String,
+                (Some(ColumnType::Long), ColumnType::Long) => ColumnType::Long,
+                _ => ColumnType::Double,
+            });
+        }
+    }
+    let dimensions = inner_dimensions(inner);
+    columns
+        .into_iter()
+        .map(|(name, column_type)| {
+            let column_type = column_type.unwrap_or(ColumnType::String);
+            if column_type == ColumnType::String || dimensions.contains(&name.as_str()) {
+                ColumnSpec::dimension(name, column_type)
+            } else {
+                ColumnSpec::metric(name, column_type)
+            }
+        })
+        .collect()
+}
+
+fn inner_dimensions(inner: &Query) -> Vec<&str> {
+    match &inner.kind {
+        QueryKind::GroupBy(spec) => spec
+            .dimensions
+            .iter()
+            .map(|dimension| dimension.output_name.as_str())
+            .collect(),
+        QueryKind::TopN(spec) => vec![spec.dimension.output_name.as_str()],
+        _ => Vec::new(),
+    }
+}
+
+fn build_segment(
+    inner: &Query,
+    rows: &[(i64, &Map<String, Value>)],
+) -> Result<Segment, QueryError> {
+    let columns = schema(inner, rows);
+    let mut ordered: Vec<&(i64, &Map<String, Value>)> = rows.iter().collect();
+    // Segments are time-sorted; the sort is stable, so equal times keep the result order.
+    ordered.sort_by_key(|(time, _)| *time);
+    let mut builder = SegmentBuilder::new(columns.clone());
+    let mut cells = Vec::with_capacity(columns.len());
+    for (time, row) in ordered {
+        cells.clear();
+        cells.extend(columns.iter().map(|column| match row.get(&column.name) {
+            None | Some(Value::Null) => Cell::Null,
+            Some(Value::String(text)) => Cell::String(text.clone()),
+            Some(Value::Number(number)) => match number.as_i64() {
+                Some(long) if column.column_type == ColumnType::Long => Cell::Long(long),
+                _ => number.as_f64().map_or(Cell::Null, Cell::Double),
+            },
+            Some(other) => Cell::String(other.to_string()),
+        }));
+        builder.push_row(*time, &cells);
+    }
+    let mut bytes = Vec::new();
+    builder
+        .write(&mut bytes)
+        .map_err(|error| QueryError::internal(format!("subquery segment: {error}")))?;
+    Segment::from_vec(bytes)
+        .map_err(|error| QueryError::internal(format!("subquery segment: {error}")))
+}
