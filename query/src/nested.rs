@@ -45,11 +45,11 @@ pub fn run_over_result(outer: &Query, inner_result: &Value) -> Result<Value, Que
     finalize(outer, merge(outer, vec![partial])?)
 }
 
-/// The inner result as `(timestamp, columns)` rows.
-fn result_rows<'r>(
-    inner: &Query,
-    result: &'r Value,
-) -> Result<Vec<(i64, &'r Map<String, Value>)>, QueryError> {
+/// One inner result row: its timestamp and its columns.
+type ResultRow<'r> = (i64, &'r Map<String, Value>);
+
+/// The inner result as rows.
+fn result_rows<'r>(inner: &Query, result: &'r Value) -> Result<Vec<ResultRow<'r>>, QueryError> {
     let unexpected = || {
         QueryError::internal(format!(
             "unexpected {} result shape in a subquery",
@@ -112,7 +112,7 @@ fn result_rows<'r>(
 }
 
 /// Column names in first-seen order, each typed from its non-null values.
-fn schema(inner: &Query, rows: &[(i64, &Map<String, Value>)]) -> Vec<ColumnSpec> {
+fn schema(inner: &Query, rows: &[ResultRow<'_>]) -> Vec<ColumnSpec> {
     let mut columns: Vec<(String, Option<ColumnType>)> = Vec::new();
     for (_, row) in rows {
         for (name, value) in row.iter() {
@@ -172,7 +172,7 @@ fn build_segment(
     rows: &[(i64, &Map<String, Value>)],
 ) -> Result<Segment, QueryError> {
     let columns = schema(inner, rows);
-    let mut ordered: Vec<&(i64, &Map<String, Value>)> = rows.iter().collect();
+    let mut ordered: Vec<&ResultRow<'_>> = rows.iter().collect();
     // Segments are time-sorted; the sort is stable, so equal times keep the result order.
     ordered.sort_by_key(|(time, _)| *time);
     let mut builder = SegmentBuilder::new(columns.clone());
