@@ -9,7 +9,8 @@
 //! Comparison is exact JSON equality with two refinements: object keys must come in the same
 //! order (Druid's key order is part of its answer), and two doubles are equal within a
 //! relative tolerance of 1e-9 (an integer never equals a double: Druid prints doubleSum as
-//! `9385573.0`). Segment versions are ingestion times, so every `segmentId` in an answer has
+//! `9385573.0`). A case may set `"tolerance"` (relative): its doubles then match any number
+//! that close, for sketch estimates checked against exact values. Segment versions are ingestion times, so every `segmentId` in an answer has
 //! its version replaced by `VERSION` before the comparison.
 
 use std::path::{Path, PathBuf};
@@ -51,6 +52,12 @@ impl Case {
     /// Whether `expected` comes from the independent script (never rewritten from Henge).
     pub fn is_independent(&self) -> bool {
         self.document["source"] == "independent"
+    }
+
+    /// A case's own relative tolerance for numbers (sketch estimates against exact
+    /// values), if it sets one.
+    pub fn tolerance(&self) -> Option<f64> {
+        self.document["tolerance"].as_f64()
     }
 
     pub fn known_failure(&self) -> Option<&str> {
@@ -139,11 +146,35 @@ fn normalize_segment_id(id: &str, dataset: &str) -> String {
 
 /// Where `actual` first differs from `expected` (a JSON path and what differs), if anywhere.
 pub fn first_difference(expected: &Value, actual: &Value) -> Option<String> {
-    difference_at("$", expected, actual)
+    difference_at("$", expected, actual, None)
 }
 
-fn difference_at(path: &str, expected: &Value, actual: &Value) -> Option<String> {
+/// [`first_difference`], except that with a `tolerance` a double in `expected` matches any
+/// number within that relative distance (a sketch estimate against the exact value).
+pub fn first_difference_within(
+    expected: &Value,
+    actual: &Value,
+    tolerance: Option<f64>,
+) -> Option<String> {
+    difference_at("$", expected, actual, tolerance)
+}
+
+fn difference_at(
+    path: &str,
+    expected: &Value,
+    actual: &Value,
+    tolerance: Option<f64>,
+) -> Option<String> {
     match (expected, actual) {
+        (Value::Number(left), Value::Number(right)) if left.is_f64() && tolerance.is_some() => {
+            let (left, right) = (
+                left.as_f64().unwrap_or(f64::NAN),
+                right.as_f64().unwrap_or(f64::NAN),
+            );
+            let allowed = tolerance.unwrap_or_default() * left.abs();
+            ((left - right).abs() > allowed || right.is_nan())
+                .then(|| format!("{path}: {left} expected within {allowed}, {right} received"))
+        }
         (Value::Object(left), Value::Object(right)) => {
             let left_keys: Vec<&String> = left.keys().collect();
             let right_keys: Vec<&String> = right.keys().collect();
@@ -153,7 +184,12 @@ fn difference_at(path: &str, expected: &Value, actual: &Value) -> Option<String>
                 ));
             }
             left.iter().find_map(|(key, value)| {
-                difference_at(&format!("{path}.{key}"), value, &right[key.as_str()])
+                difference_at(
+                    &format!("{path}.{key}"),
+                    value,
+                    &right[key.as_str()],
+                    tolerance,
+                )
             })
         }
         (Value::Array(left), Value::Array(right)) => {
@@ -168,7 +204,7 @@ fn difference_at(path: &str, expected: &Value, actual: &Value) -> Option<String>
                 .zip(right)
                 .enumerate()
                 .find_map(|(index, (left, right))| {
-                    difference_at(&format!("{path}[{index}]"), left, right)
+                    difference_at(&format!("{path}[{index}]"), left, right, tolerance)
                 })
         }
         (Value::Number(left), Value::Number(right)) if left.is_f64() || right.is_f64() => {

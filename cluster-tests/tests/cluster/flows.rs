@@ -279,6 +279,29 @@ pub async fn ingest_demo(overlord: &DruidClient, broker: &DruidClient, input_dir
     wait_for_rows(broker, demo::DATASOURCE, DEMO_ROWS as u64).await;
 }
 
+/// Rows of Henge's own golden dataset (`scripts/golden/henge_tags.py` writes it).
+pub const TAGS_ROWS: u64 = 2000;
+
+/// Loads `henge-tags` (multi-value tags, nulls, sketch metrics) from
+/// `cluster-tests/data/` through the task API, staged in `input_dir`.
+pub async fn ingest_tags(overlord: &DruidClient, broker: &DruidClient, input_dir: &Path) {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    std::fs::copy(
+        data.join("henge-tags.json.gz"),
+        input_dir.join("henge-tags.json.gz"),
+    )
+    .expect("stage henge-tags data");
+    let text = std::fs::read_to_string(data.join("henge-tags-index.json")).expect("tags spec");
+    let mut spec: Value = serde_json::from_str(&text).expect("tags spec is JSON");
+    spec["spec"]["ioConfig"]["inputSource"]["baseDir"] = json!(input_dir.display().to_string());
+    let status = overlord.run_task(&spec, LOAD_TIMEOUT).await;
+    assert_eq!(
+        status["status"], "SUCCESS",
+        "henge-tags task failed: {status}"
+    );
+    wait_for_rows(broker, "henge-tags", TAGS_ROWS).await;
+}
+
 /// Datasource of rows pushed with the current time, which no handoff rule has published
 /// yet when the node is stopped.
 pub const LIVE: &str = "live";

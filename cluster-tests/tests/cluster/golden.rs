@@ -10,7 +10,8 @@ use std::time::Instant;
 
 use henge_cluster_tests::client::DruidClient;
 use henge_cluster_tests::golden::{
-    cases_dir, first_difference, load_cases, normalize_segment_ids, COMPLETE_VAR,
+    cases_dir, first_difference, first_difference_within, load_cases, normalize_segment_ids,
+    COMPLETE_VAR,
 };
 use serde_json::Value;
 
@@ -38,7 +39,7 @@ pub async fn run(broker: &DruidClient, topology: Topology) {
         let name = case.name();
         let dataset = case.dataset().to_string();
         assert!(
-            matches!(dataset.as_str(), "wikipedia" | "henge-demo"),
+            matches!(dataset.as_str(), "wikipedia" | "henge-demo" | "henge-tags"),
             "{name}: unknown dataset {dataset:?}"
         );
         let (status, mut actual) = broker.post("/druid/v2", case.query()).await;
@@ -53,7 +54,7 @@ pub async fn run(broker: &DruidClient, topology: Topology) {
             continue;
         }
         let difference = if status == 200 {
-            first_difference(case.expected(), &actual)
+            first_difference_within(case.expected(), &actual, case.tolerance())
         } else {
             Some(format!("HTTP {status}"))
         };

@@ -91,6 +91,7 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
     flows::ingest_wikiticker(&master_client, &broker_client, &expected).await;
     wikiticker::check(&broker_client, &expected).await;
     flows::ingest_demo(&master_client, &broker_client, &inputs).await;
+    flows::ingest_tags(&master_client, &broker_client, &inputs).await;
     golden::run(&broker_client, Topology::Cluster).await;
     flows::bad_input(&broker_client, &master_client).await;
     flows::parse_exceptions(&master_client, &broker_client, &inputs).await;

@@ -43,6 +43,7 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
 
     flows::ingest_wikiticker(&client, &client, &expected).await;
     wikiticker::check(&client, &expected).await;
+    flows::ingest_tags(&client, &client, &inputs).await;
     golden::run(&client, Topology::Quickstart).await;
     pydruid::run(&node.url);
     flows::bad_input(&client, &client).await;
