@@ -112,6 +112,18 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// Like [`Self::string_at`], but only the first value of a multi-value row (null when
+    /// it is empty): `stringAny` with `aggregateMultipleValues: false`.
+    pub(super) fn first_string_at(&self, row: usize) -> Option<String> {
+        match self {
+            Input::Strings(column, _) if column.is_multi_value() => {
+                let id = column.row_ids(row).next()?;
+                column.value(id).map(str::to_owned)
+            }
+            other => other.string_at(row),
+        }
+    }
+
     /// Non-null rows in `rows` of a numeric input.
     pub(super) fn non_null_count(&self, rows: &Range<usize>) -> usize {
         match self {

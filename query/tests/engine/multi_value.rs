@@ -408,6 +408,8 @@ fn timeseries_counts_rows_once() {
             {"type": "stringFirst", "name": "firstTags", "fieldName": "tags"},
             {"type": "stringLast", "name": "lastTags", "fieldName": "tags"},
             {"type": "stringAny", "name": "anyTags", "fieldName": "tags"},
+            {"type": "stringAny", "name": "anyFirstTag", "fieldName": "tags",
+             "aggregateMultipleValues": false},
             {"type": "stringFirst", "name": "firstCountry", "fieldName": "country"},
             {"type": "stringLast", "name": "lastCountry", "fieldName": "country"},
         ],
@@ -418,7 +420,7 @@ fn timeseries_counts_rows_once() {
     assert_eq!(
         response,
         json!([{"timestamp": "2011-01-12T00:00:00.000Z", "result": {
-            "rows": 4, "withT5": 2, "anyTags": "[t1, t2, t3]",
+            "rows": 4, "withT5": 2, "anyTags": "[t1, t2, t3]", "anyFirstTag": "t1",
             "firstTags": "[t1, t2, t3]", "lastTags": null,
             "firstCountry": "us", "lastCountry": "fr",
         }}])
