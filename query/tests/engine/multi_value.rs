@@ -3,12 +3,12 @@
 //! fixture is Druid's documentation example plus a second multi-value column; every expected
 //! value below is counted by hand from these four rows:
 //!
-//! | row  | time       | tags         | country    | added |
-//! |------|------------|--------------|------------|-------|
-//! | row1 | 2011-01-12 | [t1, t2, t3] | us         | 1     |
-//! | row2 | 2011-01-13 | [t3, t4, t5] | [us, fr]   | 2     |
-//! | row3 | 2011-01-14 | [t5, t6, t7] | null       | 4     |
-//! | row4 | 2011-01-14 | []           | fr         | 8     |
+//! | row  | time       | tags         | country    | alt      | added |
+//! |------|------------|--------------|------------|----------|-------|
+//! | row1 | 2011-01-12 | [t1, t2, t3] | us         | [t9, us] | 1     |
+//! | row2 | 2011-01-13 | [t3, t4, t5] | [us, fr]   | fr       | 2     |
+//! | row3 | 2011-01-14 | [t5, t6, t7] | null       | null     | 4     |
+//! | row4 | 2011-01-14 | []           | fr         | []       | 8     |
 
 use henge_segment::reader::Segment;
 use henge_segment::{ColumnSpec, ColumnType, Value};
@@ -25,6 +25,7 @@ fn fixture() -> Segment {
         ColumnSpec::dimension("label", ColumnType::String),
         ColumnSpec::dimension("tags", ColumnType::String),
         ColumnSpec::dimension("country", ColumnType::String),
+        ColumnSpec::dimension("alt", ColumnType::String),
         ColumnSpec::metric("added", ColumnType::Long),
     ];
     let rows = vec![
@@ -34,6 +35,7 @@ fn fixture() -> Segment {
                 "row1".into(),
                 strings(&["t1", "t2", "t3"]),
                 "us".into(),
+                strings(&["t9", "us"]),
                 1i64.into(),
             ],
         ),
@@ -43,6 +45,7 @@ fn fixture() -> Segment {
                 "row2".into(),
                 strings(&["t3", "t4", "t5"]),
                 strings(&["us", "fr"]),
+                "fr".into(),
                 2i64.into(),
             ],
         ),
@@ -52,12 +55,19 @@ fn fixture() -> Segment {
                 "row3".into(),
                 strings(&["t5", "t6", "t7"]),
                 Value::Null,
+                Value::Null,
                 4i64.into(),
             ],
         ),
         (
             ts("2011-01-14T00:00:00Z"),
-            vec!["row4".into(), strings(&[]), "fr".into(), 8i64.into()],
+            vec![
+                "row4".into(),
+                strings(&[]),
+                "fr".into(),
+                strings(&[]),
+                8i64.into(),
+            ],
         ),
     ];
     build(schema, &rows)
@@ -191,6 +201,15 @@ fn logical_filters_combine_per_row() {
     assert_eq!(
         matching(json!({"type": "not", "field": country("us")})),
         ["row4"]
+    );
+}
+
+#[test]
+fn column_comparison_matches_overlapping_values() {
+    // row1 and row2 share a value; row3 has two nulls; row4's empty row is null, fr is not.
+    assert_eq!(
+        matching(json!({"type": "columnComparison", "dimensions": ["country", "alt"]})),
+        ["row1", "row2", "row3"]
     );
 }
 
