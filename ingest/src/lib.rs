@@ -6,6 +6,7 @@
 //! - `input`: resolving `local` / `inline` input sources (confined to allowed directories) and
 //!   reading lines, gunzipping `.gz` files;
 //! - `parse`: borrowed, map-free parsing of one JSON object per line;
+//! - `multi_value`: JSON arrays into multi-value string rows, with `multiValueHandling`;
 //! - `rollup`: the columnar in-memory index of one time chunk, with ingestion-time rollup;
 //! - [`batch`]: [`run_batch`], which ties them together and writes segment files;
 //! - [`stats`]: row counters and Druid's task report;
@@ -18,6 +19,7 @@
 pub mod batch;
 mod error;
 mod input;
+mod multi_value;
 mod parse;
 pub mod realtime;
 mod rollup;
@@ -26,6 +28,7 @@ pub mod stats;
 
 pub use batch::{check_input_allowed, run_batch, BatchOutput, BuiltSegment};
 pub use error::{IngestError, Result, SpecError};
+pub use multi_value::MultiValueHandling;
 pub use realtime::{
     ChunkVersion, PushSummary, RealtimeConfig, RealtimeIndex, SinkHandoff, SinkView,
 };

@@ -25,7 +25,7 @@ use henge_segment::{ColumnSpec, Granularity, Interval, Segment, SegmentId};
 
 use self::schema::PushSchema;
 pub use self::schema::TIMESTAMP_FIELD;
-use self::sink::Sink;
+use self::sink::{ListScratch, Sink};
 use crate::error::{IngestError, Result, SpecError};
 
 /// Most bad lines described in a rejected push.
@@ -172,6 +172,7 @@ impl RealtimeIndex {
         state.schema.apply(&validated);
         let config = &self.config;
         let mut scalars = Vec::new();
+        let mut lists = ListScratch::default();
         for event in &validated.events {
             let start = config.segment_granularity.bucket_start(event.time);
             let chunk = state.chunks.entry(start).or_insert_with(|| {
@@ -205,6 +206,7 @@ impl RealtimeIndex {
                 &state.schema,
                 event,
                 &mut scalars,
+                &mut lists,
                 config.max_rows_in_memory,
             )?;
         }

@@ -3,7 +3,8 @@
 //! dimension values) already exists is folded into it by the metric aggregators (Druid's
 //! `docs/ingestion/rollup.md`). Columns can be added while rows arrive (schemaless
 //! discovery); earlier rows read null there. [`RowStore::build`] hands the rows to a
-//! [`SegmentBuilder`], which sorts them.
+//! [`SegmentBuilder`], which sorts them. A multi-value row's key is its whole list of values
+//! (rows roll up only with the same values in the same order).
 
 mod columns;
 mod dictionary;
@@ -35,6 +36,10 @@ pub(crate) enum DimInput<'a> {
     Double(f64),
     /// A JSON number as written, for a [`DimStorage::Typed`] or string column.
     Number(&'a str),
+    /// The values of a multi-value row, already in `multiValueHandling` order. A string
+    /// column keeps the whole list (it is all of the rollup key); a typed column becomes a
+    /// string column; a numeric column takes a single element, else null.
+    List(&'a [Option<String>]),
 }
 
 /// A metric's input for one row, already converted to the metric's type.

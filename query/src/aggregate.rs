@@ -64,6 +64,8 @@ pub(crate) struct Accumulator<'a> {
     filter: Option<Option<Vec<u64>>>,
     kind: AggKind,
     max_string_bytes: usize,
+    /// `stringAny`'s `aggregateMultipleValues`.
+    aggregate_multiple_values: bool,
     state: State,
 }
 
@@ -114,6 +116,7 @@ impl<'a> Accumulator<'a> {
             filter,
             kind: spec.kind,
             max_string_bytes: spec.max_string_bytes,
+            aggregate_multiple_values: spec.aggregate_multiple_values,
             state,
         }
     }
@@ -227,6 +230,10 @@ impl<'a> Accumulator<'a> {
                 .input
                 .double_at(row)
                 .map(|value| AggValue::Double(f64::from(value as f32))),
+            PickType::String if !self.aggregate_multiple_values => self
+                .input
+                .first_string_at(row)
+                .map(|text| AggValue::Str(text.chars().take(self.max_string_bytes).collect())),
             PickType::String => self.input.string_at(row).map(|text| {
                 AggValue::Str(match self.kind {
                     // `stringAny` cuts to characters (`fastLooseChop`), first/last to UTF-8

@@ -110,6 +110,13 @@ pub(crate) fn parse_zone(zone: &str) -> Result<TimeZone, QueryError> {
 
 /// Applies a dimension spec's transforms to one value (`None` for no transforms).
 pub(crate) fn apply_all(transforms: &[Transform], value: RawValue<'_>) -> Option<String> {
+    apply_kept(transforms, value).flatten()
+}
+
+/// Like [`apply_all`], but `None` when a value filter (`listFiltered`, `regexFiltered`,
+/// `prefixFiltered`) drops the value, and `Some(None)` for a null result: a multi-value row
+/// loses its dropped values, while a single-value row groups them as null.
+pub(crate) fn apply_kept(transforms: &[Transform], value: RawValue<'_>) -> Option<Option<String>> {
     let mut current = match transforms.first() {
         Some(Transform::Extract(function)) => apply(function, value),
         _ => value.as_string(),
@@ -121,10 +128,13 @@ pub(crate) fn apply_all(transforms: &[Transform], value: RawValue<'_>) -> Option
                 function,
                 current.as_deref().map_or(RawValue::Null, RawValue::Str),
             ),
-            Transform::Filter(filter) => current.filter(|text| keeps(filter, text)),
+            Transform::Filter(filter) => match current {
+                Some(text) if !keeps(filter, &text) => return None,
+                other => other,
+            },
         };
     }
-    current
+    Some(current)
 }
 
 fn keeps(filter: &ValueFilter, value: &str) -> bool {

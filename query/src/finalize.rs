@@ -400,7 +400,7 @@ fn finalize_segment_metadata(part: SegmentMetadataPartial) -> Value {
                         let analysis = json!({
                             "typeSignature": column.type_name,
                             "type": column.type_name,
-                            "hasMultipleValues": false,
+                            "hasMultipleValues": column.has_multiple_values,
                             "hasNulls": column.has_nulls,
                             "size": column.size,
                             "cardinality": column.cardinality,

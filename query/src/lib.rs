@@ -18,6 +18,11 @@
 //! evaluation), `having`, `finalize`, and `nested` (an outer query over an inner query's
 //! result, for query data sources).
 //!
+//! Multi-value string dimensions (`docs/querying/multi-value-dimensions.md`) need no special
+//! case in filters (a value's bitmap holds every row holding it, empty rows are in null's);
+//! `engine/dimension` gives each row a list of output ids, which groupBy and topN explode,
+//! and scan, the string aggregators and segmentMetadata read whole rows.
+//!
 //! The crate is pure: no tokio, no network, no files. It depends only on `henge-segment` for
 //! data and on serde/roaring/hashbrown; keep it that way, so it can be tested, fuzzed and
 //! benchmarked without a runtime.

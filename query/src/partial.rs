@@ -135,6 +135,9 @@ pub struct ColumnAnalysis {
     /// `STRING`, `LONG` or `DOUBLE`.
     pub(crate) type_name: String,
     pub(crate) has_nulls: bool,
+    /// A multi-value string column (partials from older nodes lack it: false).
+    #[serde(default)]
+    pub(crate) has_multiple_values: bool,
     pub(crate) size: i64,
     pub(crate) cardinality: Option<u64>,
     pub(crate) min: Option<String>,

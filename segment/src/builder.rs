@@ -1,5 +1,6 @@
 //! [`SegmentBuilder`]: accumulates rows column by column (no per-row allocation), then sorts
-//! them by (time, dimensions), sorts every dictionary and writes format v1.
+//! them by (time, dimensions), sorts every dictionary and writes the current format
+//! (`segment/FORMAT.md`).
 
 mod dictionary;
 
@@ -11,7 +12,7 @@ use roaring::RoaringBitmap;
 use self::dictionary::StringAccumulator;
 use crate::format::{ColumnEntry, Footer, CODEC_DOUBLE_RAW, CODEC_LONG_RAW};
 use crate::schema::{ColumnRole, ColumnSpec, ColumnType, Value, ValueRef};
-use crate::writer::SegmentWriter;
+use crate::writer::{SegmentWriter, StringRows};
 
 /// Builds one segment in memory. Values are coerced to their column's type as described on
 /// [`Value`] (see [`ValueRef::coerce_long`] and friends).
@@ -150,7 +151,10 @@ impl SegmentBuilder {
         for (index, column) in self.data.iter_mut().enumerate() {
             let value = value_of(index);
             match column {
-                ColumnData::String(strings) => strings.push(value.coerce_str(&mut self.scratch)),
+                ColumnData::String(strings) => match value {
+                    ValueRef::Strings(list) => strings.push_list(list.iter()),
+                    _ => strings.push(value.coerce_str(&mut self.scratch)),
+                },
                 ColumnData::Long(longs) => longs.push(value.coerce_long()),
                 ColumnData::Double(doubles) => doubles.push(value.coerce_double()),
             }
@@ -158,7 +162,8 @@ impl SegmentBuilder {
     }
 
     /// Sorts rows by (time, dimension values in column order; nulls first, strings by
-    /// UTF-8 bytes, doubles by total order; ties keep push order), then writes format v1.
+    /// UTF-8 bytes, multi-value rows by their id lists, doubles by total order; ties keep
+    /// push order), then writes the current format version.
     pub fn write<W: Write>(self, writer: W) -> io::Result<WriteSummary> {
         let SegmentBuilder {
             columns,
@@ -178,8 +183,11 @@ impl SegmentBuilder {
         for (spec, column) in columns.iter().zip(&encoded) {
             let blob = match column {
                 EncodedColumn::String(strings) => {
-                    let ids = permute(&strings.ids, &permutation);
-                    out.write_string_blob(&strings.sorted_values(), strings.has_nulls, &ids)?
+                    let rows = match &strings.row_ends {
+                        None => StringRows::Single(permute(&strings.ids, &permutation)),
+                        Some(_) => permute_lists(strings, &permutation),
+                    };
+                    out.write_string_blob(&strings.sorted_values(), strings.has_nulls, &rows)?
                 }
                 EncodedColumn::Long(values, mask) => out.write_numeric_blob(
                     CODEC_LONG_RAW,
@@ -248,6 +256,9 @@ impl EncodedColumn {
             mask.as_ref().is_some_and(|mask| mask[row])
         }
         match self {
+            EncodedColumn::String(strings) if strings.row_ends.is_some() => {
+                strings.row(left).cmp(strings.row(right))
+            }
             EncodedColumn::String(strings) => strings.ids[left].cmp(&strings.ids[right]),
             EncodedColumn::Long(values, mask) => {
                 (!is_null(mask, left), values[left]).cmp(&(!is_null(mask, right), values[right]))
@@ -286,6 +297,17 @@ fn permute<T: Copy>(values: &[T], permutation: &[u32]) -> Vec<T> {
         .iter()
         .map(|&row| values[row as usize])
         .collect()
+}
+
+/// The rows of a multi-value column in segment order.
+fn permute_lists(strings: &dictionary::EncodedStrings, permutation: &[u32]) -> StringRows {
+    let mut ends = Vec::with_capacity(permutation.len());
+    let mut ids = Vec::with_capacity(strings.ids.len());
+    for &source in permutation {
+        ids.extend_from_slice(strings.row(source as usize));
+        ends.push(ids.len() as u32);
+    }
+    StringRows::Multi { ends, ids }
 }
 
 fn permuted_nulls(mask: &Option<Vec<bool>>, permutation: &[u32]) -> Option<RoaringBitmap> {

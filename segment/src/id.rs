@@ -149,7 +149,7 @@ mod tests {
             value["shardSpec"],
             json!({"type": "numbered", "partitionNum": 1, "partitions": 2})
         );
-        assert_eq!(value["binaryVersion"], 1);
+        assert_eq!(value["binaryVersion"], 2);
         assert_eq!(value["numRows"], 10);
         let back: DataSegment = serde_json::from_value(value).unwrap();
         assert_eq!(back, segment);

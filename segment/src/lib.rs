@@ -1,4 +1,4 @@
-//! Henge's segment format v1: the immutable, time-sorted, columnar unit of storage.
+//! Henge's segment format (v2; v1 files stay readable): the immutable, time-sorted, columnar unit of storage.
 //!
 //! This crate owns everything about one segment and nothing around it:
 //! - [`time`]: ISO-8601 timestamps and [`Interval`]s, formatted exactly like Druid (Joda);
@@ -16,7 +16,8 @@
 //! depend on this crate without a runtime.
 //!
 //! Invariants: rows are sorted by (time, dimension values in column order, nulls first);
-//! string dictionaries are sorted by UTF-8 bytes with null at id 0 when a column has nulls;
+//! string dictionaries are sorted by UTF-8 bytes with null at id 0 when a column has nulls
+//! (a multi-value column's empty rows count as null: they are in id 0's bitmap);
 //! every byte of a segment is covered by its CRC32, magic or version fields.
 
 #[cfg(target_endian = "big")]
@@ -39,11 +40,11 @@ pub use granularity::Granularity;
 pub use id::{DataSegment, SegmentId, ShardSpec};
 pub use merge::merge_segments;
 pub use reader::{ColumnRef, NumericColumn, Segment, SegmentBytes, StringColumn};
-pub use schema::{ColumnRole, ColumnSpec, ColumnType, Value, ValueRef};
+pub use schema::{ColumnRole, ColumnSpec, ColumnType, StringList, Value, ValueRef};
 pub use time::Interval;
 
-/// The segment format version this crate writes (and the only one it reads so far).
-pub const FORMAT_VERSION: u32 = 1;
+/// The segment format version this crate writes; readers also open `FORMAT_VERSION - 1`.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The four magic bytes at the start and at the very end of every segment.
 pub const MAGIC: &[u8; 4] = b"HNGS";

@@ -3,7 +3,7 @@
 
 use crate::builder::SegmentBuilder;
 use crate::reader::{ColumnRef, Segment};
-use crate::schema::{ColumnSpec, ColumnType, ValueRef};
+use crate::schema::{ColumnSpec, ColumnType, StringList, ValueRef};
 
 /// Merges segments into a builder holding all of their rows.
 ///
@@ -37,9 +37,22 @@ pub fn merge_segments(segments: &[Segment]) -> SegmentBuilder {
             .iter()
             .map(|column| segment.column(&column.name))
             .collect();
+        // Multi-value string columns: one reused list per column.
+        let mut lists: Vec<Vec<Option<&str>>> = vec![Vec::new(); columns.len()];
         for (row, &timestamp) in segment.times().iter().enumerate() {
+            for (list, source) in lists.iter_mut().zip(&sources) {
+                if let Some(ColumnRef::String(strings)) = source {
+                    if strings.is_multi_value() {
+                        list.clear();
+                        list.extend(strings.row_ids(row).map(|id| strings.value(id)));
+                    }
+                }
+            }
             builder.push_row_with(timestamp, |index| match &sources[index] {
                 None => ValueRef::Null,
+                Some(ColumnRef::String(strings)) if strings.is_multi_value() => {
+                    ValueRef::Strings(StringList::Borrowed(&lists[index]))
+                }
                 Some(ColumnRef::String(strings)) => strings
                     .value(strings.row_id(row))
                     .map_or(ValueRef::Null, ValueRef::Str),

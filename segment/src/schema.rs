@@ -70,13 +70,19 @@ impl ColumnSpec {
 ///   (`1.0`, `0.25`, `1e20`); the empty string stays distinct from null;
 /// - into a LONG column: a double is truncated toward zero (saturating; NaN becomes null);
 ///   a string is parsed as an integer, else as a float then truncated, else becomes null;
-/// - into a DOUBLE column: a long is converted; a string is parsed as a float, else null.
+/// - into a DOUBLE column: a long is converted; a string is parsed as a float, else null;
+/// - [`Value::Strings`] (a multi-value row, from a JSON array) into a STRING column keeps
+///   the list as it is: no values is an empty row (grouped and filtered as null), one value
+///   is an ordinary single-value row, more make the column multi-value; into a LONG or
+///   DOUBLE column a one-element list is coerced like that element, any other list is null.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,
     String(String),
     Long(i64),
     Double(f64),
+    /// The values of a multi-value row, in stored order (`None` is a null element).
+    Strings(Vec<Option<String>>),
 }
 
 impl Value {
@@ -87,6 +93,7 @@ impl Value {
             Value::String(text) => ValueRef::Str(text),
             Value::Long(long) => ValueRef::Long(*long),
             Value::Double(double) => ValueRef::Double(*double),
+            Value::Strings(values) => ValueRef::Strings(StringList::Owned(values)),
         }
     }
 }
@@ -129,6 +136,45 @@ pub enum ValueRef<'a> {
     Str(&'a str),
     Long(i64),
     Double(f64),
+    /// A multi-value row (see [`Value::Strings`]).
+    Strings(StringList<'a>),
+}
+
+/// The borrowed values of a multi-value row: owned strings (from a [`Value::Strings`]) or
+/// borrowed ones (from a segment being merged, or a parsed input line).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StringList<'a> {
+    Owned(&'a [Option<String>]),
+    Borrowed(&'a [Option<&'a str>]),
+}
+
+impl<'a> StringList<'a> {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            StringList::Owned(values) => values.len(),
+            StringList::Borrowed(values) => values.len(),
+        }
+    }
+
+    /// Whether the row has no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value at `index` (`None` for a null element or an index out of range).
+    pub fn get(&self, index: usize) -> Option<&'a str> {
+        match *self {
+            StringList::Owned(values) => values.get(index)?.as_deref(),
+            StringList::Borrowed(values) => *values.get(index)?,
+        }
+    }
+
+    /// The values in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<&'a str>> + 'a {
+        let list = *self;
+        (0..list.len()).map(move |index| list.get(index))
+    }
 }
 
 impl ValueRef<'_> {
@@ -139,6 +185,18 @@ impl ValueRef<'_> {
             ValueRef::Str(text) => Value::String(text.to_string()),
             ValueRef::Long(long) => Value::Long(long),
             ValueRef::Double(double) => Value::Double(double),
+            ValueRef::Strings(list) => {
+                Value::Strings(list.iter().map(|value| value.map(str::to_owned)).collect())
+            }
+        }
+    }
+
+    /// The single element of a one-element list, else `None` (used to coerce a list into a
+    /// numeric column).
+    fn single_element(list: StringList<'_>) -> ValueRef<'_> {
+        match (list.len(), list.get(0)) {
+            (1, Some(text)) => ValueRef::Str(text),
+            _ => ValueRef::Null,
         }
     }
 
@@ -146,6 +204,7 @@ impl ValueRef<'_> {
     pub fn coerce_long(&self) -> Option<i64> {
         match *self {
             ValueRef::Null => None,
+            ValueRef::Strings(list) => ValueRef::single_element(list).coerce_long(),
             ValueRef::Long(long) => Some(long),
             ValueRef::Double(double) => double_to_long(double),
             ValueRef::Str(text) => {
@@ -161,6 +220,7 @@ impl ValueRef<'_> {
     pub fn coerce_double(&self) -> Option<f64> {
         match *self {
             ValueRef::Null => None,
+            ValueRef::Strings(list) => ValueRef::single_element(list).coerce_double(),
             ValueRef::Long(long) => Some(long as f64),
             ValueRef::Double(double) => Some(double),
             ValueRef::Str(text) => text.trim().parse::<f64>().ok(),
@@ -168,11 +228,16 @@ impl ValueRef<'_> {
     }
 
     /// This value coerced to a string, formatted into `scratch` when it is numeric;
-    /// `None` means null.
+    /// `None` means null. A list gives its single element, else null (string columns take
+    /// lists whole instead, see [`Value`]).
     pub fn coerce_str<'s>(&'s self, scratch: &'s mut String) -> Option<&'s str> {
         use std::fmt::Write;
         match *self {
             ValueRef::Null => None,
+            ValueRef::Strings(list) => match (list.len(), list.get(0)) {
+                (1, Some(text)) => Some(text),
+                _ => None,
+            },
             ValueRef::Str(text) => Some(text),
             ValueRef::Long(long) => {
                 scratch.clear();
@@ -213,6 +278,20 @@ mod tests {
         assert_eq!(ValueRef::Long(-4).coerce_str(&mut scratch), Some("-4"));
         assert_eq!(ValueRef::Double(1.0).coerce_str(&mut scratch), Some("1.0"));
         assert_eq!(ValueRef::Null.coerce_str(&mut scratch), None);
+        let one = [Some("7".to_string())];
+        assert_eq!(
+            ValueRef::Strings(StringList::Owned(&one)).coerce_long(),
+            Some(7)
+        );
+        let two = [Some("7"), Some("8")];
+        assert_eq!(
+            ValueRef::Strings(StringList::Borrowed(&two)).coerce_long(),
+            None
+        );
+        assert_eq!(
+            ValueRef::Strings(StringList::Borrowed(&two)).to_value(),
+            Value::Strings(vec![Some("7".into()), Some("8".into())])
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Low-level serialization of format v1: the header, column blobs with their alignment
+//! Low-level serialization of the current format (`segment/FORMAT.md`): the header, column blobs with their alignment
 //! padding, and the footer, all through one checksumming, position-tracking writer. The
 //! builder decides what to write (sorted rows); this module decides how the bytes look.
 
@@ -11,6 +11,29 @@ use crate::format::{
     align8, BlobRef, Footer, CODEC_STRING_DICT, HEADER_LEN, NUMERIC_HEADER_LEN, STRING_HEADER_LEN,
 };
 use crate::{FORMAT_VERSION, MAGIC};
+
+/// The rows of a string column in segment order: one id per row, or (multi-value) every
+/// row's ids back to back and the end of each row in them.
+pub(crate) enum StringRows {
+    Single(Vec<u32>),
+    Multi { ends: Vec<u32>, ids: Vec<u32> },
+}
+
+impl StringRows {
+    fn num_rows(&self) -> usize {
+        match self {
+            StringRows::Single(ids) => ids.len(),
+            StringRows::Multi { ends, .. } => ends.len(),
+        }
+    }
+
+    /// The bit-packed ids: one per row, or every value of every row.
+    fn packed_ids(&self) -> &[u32] {
+        match self {
+            StringRows::Single(ids) | StringRows::Multi { ids, .. } => ids,
+        }
+    }
+}
 
 /// Writes a segment front to back, hashing every byte and tracking the position.
 pub(crate) struct SegmentWriter<W: Write> {
@@ -87,16 +110,17 @@ impl<W: Write> SegmentWriter<W> {
     }
 
     /// Writes a string blob for a sorted dictionary (`values`, the null entry excluded) and
-    /// per-row ids into it (id 0 is null when `has_nulls`).
+    /// the rows' ids into it (id 0 is null when `has_nulls`).
     pub(crate) fn write_string_blob(
         &mut self,
         values: &[&str],
         has_nulls: bool,
-        ids: &[u32],
+        rows: &StringRows,
     ) -> io::Result<BlobRef> {
         self.pad_to_8()?;
         let offset = self.position;
-        let num_rows = row_count(ids.len())?;
+        let num_rows = row_count(rows.num_rows())?;
+        let ids = rows.packed_ids();
         let cardinality = values.len() + usize::from(has_nulls);
         let cardinality_u32 = u32::try_from(cardinality)
             .map_err(|_| invalid_input("string dictionary has more than u32::MAX entries"))?;
@@ -106,17 +130,25 @@ impl<W: Write> SegmentWriter<W> {
             return Err(invalid_input("string dictionary exceeds 4 gib"));
         }
         let ids_offset = align8(STRING_HEADER_LEN + 4 * (values.len() + 1) + dict_bytes);
+        // Multi-value: the row ends come first, the packed ids after them.
+        let packed_offset = match rows {
+            StringRows::Single(_) => ids_offset,
+            StringRows::Multi { ends, .. } => align8(ids_offset + 4 * (ends.len() + 1)),
+        };
         let ids_len = (ids.len() * usize::from(num_bits)).div_ceil(8);
-        let bitmaps_offset = align8(ids_offset + ids_len);
+        let bitmaps_offset = align8(packed_offset + ids_len);
 
-        let mut bitmaps = rows_by_id(ids, cardinality);
+        let mut bitmaps = match rows {
+            StringRows::Single(ids) => rows_by_id(ids, cardinality),
+            StringRows::Multi { ends, ids } => rows_by_value(ends, ids, cardinality),
+        };
         for bitmap in &mut bitmaps {
             bitmap.optimize();
         }
 
         let mut header = [0u8; STRING_HEADER_LEN];
         header[0] = CODEC_STRING_DICT;
-        header[1] = 0; // multi-value: reserved for v2
+        header[1] = u8::from(matches!(rows, StringRows::Multi { .. }));
         header[2] = u8::from(has_nulls);
         header[3] = num_bits;
         header[4..8].copy_from_slice(&cardinality_u32.to_le_bytes());
@@ -136,6 +168,14 @@ impl<W: Write> SegmentWriter<W> {
         }
         self.pad_to_8()?;
         debug_assert_eq!(self.position - offset, ids_offset as u64);
+        if let StringRows::Multi { ends, .. } = rows {
+            self.write_all(&0u32.to_le_bytes())?;
+            for end in ends {
+                self.write_all(&end.to_le_bytes())?;
+            }
+            self.pad_to_8()?;
+            debug_assert_eq!(self.position - offset, packed_offset as u64);
+        }
 
         let mut packer = BitPacker::new();
         for &id in ids {
@@ -186,6 +226,32 @@ fn row_count(len: usize) -> io::Result<u32> {
 
 fn invalid_input(message: &'static str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+/// One bitmap per dictionary id for a multi-value column: the rows holding the id at least
+/// once; the null id (0, present whenever a row is empty) also holds the empty rows.
+fn rows_by_value(ends: &[u32], ids: &[u32], cardinality: usize) -> Vec<RoaringBitmap> {
+    let mut rows: Vec<Vec<u32>> = vec![Vec::new(); cardinality];
+    let mut start = 0usize;
+    for (row, &end) in ends.iter().enumerate() {
+        let row = row as u32;
+        let values = &ids[start..end as usize];
+        if values.is_empty() {
+            rows[0].push(row);
+        }
+        for &id in values {
+            let bucket = &mut rows[id as usize];
+            if bucket.last() != Some(&row) {
+                bucket.push(row);
+            }
+        }
+        start = end as usize;
+    }
+    // A row's values are visited together, so comparing with the last row pushed is enough
+    // to keep every bucket strictly ascending.
+    rows.into_iter()
+        .map(|rows| RoaringBitmap::from_sorted_iter(rows).expect("rows ascend within an id"))
+        .collect()
 }
 
 /// One bitmap per dictionary id: a counting sort groups the (ascending) row numbers by id,

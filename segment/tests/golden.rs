@@ -1,6 +1,8 @@
-//! Golden segment files: `compat/v1.seg` must stay readable forever, with every value below.
-//! Regenerate it only when the fixture itself changes: `HENGE_REGEN_GOLDEN=1 cargo test -p
-//! henge-segment --test golden`. A new format version adds a new file; old files stay.
+//! Golden segment files: `compat/v1.seg` and `compat/v2.seg` must stay readable forever, with
+//! every value below. The current writer must reproduce the current version's file; regenerate
+//! it only when the fixture itself changes: `HENGE_REGEN_GOLDEN=1 cargo test -p henge-segment
+//! --test golden`. A new format version adds a new file; old files stay (v1.seg was written
+//! by the v1 writer from this fixture without the `tags` column).
 
 use std::path::PathBuf;
 use std::sync::Once;
@@ -24,9 +26,19 @@ fn fixture() -> Vec<u8> {
     let mut builder = SegmentBuilder::new(vec![
         ColumnSpec::dimension("page", ColumnType::String),
         ColumnSpec::dimension("user", ColumnType::String),
+        ColumnSpec::dimension("tags", ColumnType::String),
         ColumnSpec::metric("added", ColumnType::Long),
         ColumnSpec::metric("ratio", ColumnType::Double),
     ]);
+    // Multi-value rows, in push order: a list, an empty list, one value, nothing (null), and
+    // a list with a null and a repeat.
+    let tags = [
+        Value::Strings(vec![Some("b".into()), Some("a".into())]),
+        Value::Strings(vec![]),
+        Value::Strings(vec![Some("x".into())]),
+        Value::Strings(vec![None, Some("x".into()), Some("x".into())]),
+        Value::Null,
+    ];
     let rows: [(&str, Value, &str, Value, f64); 5] = [
         (
             "2015-09-12T01:00:00Z",
@@ -64,8 +76,11 @@ fn fixture() -> Vec<u8> {
             1e300,
         ),
     ];
-    for (time, page, user, added, ratio) in rows {
-        builder.push_row(ts(time), &[page, user.into(), added, Value::Double(ratio)]);
+    for ((time, page, user, added, ratio), tags) in rows.into_iter().zip(tags) {
+        builder.push_row(
+            ts(time),
+            &[page, user.into(), tags, added, Value::Double(ratio)],
+        );
     }
     // Keys in sorted order, so the JSON is the same with or without serde_json's
     // `preserve_order` feature.
@@ -102,20 +117,57 @@ fn current_writer_reproduces_the_golden_file_byte_for_byte() {
 
 #[test]
 fn reads_every_value_of_v1() {
-    let bytes = golden_bytes(1);
+    check_common_values(&golden_bytes(1), false);
+}
+
+#[test]
+fn reads_every_value_of_v2() {
+    let bytes = golden_bytes(2);
+    let segment = check_common_values(&bytes, true);
+    let Some(ColumnRef::String(tags)) = segment.column("tags") else {
+        panic!("tags")
+    };
+    assert!(tags.is_multi_value());
+    assert!(tags.has_nulls());
+    assert_eq!(tags.cardinality(), 4);
+    let values: Vec<_> = (0..4).map(|id| tags.value(id)).collect();
+    assert_eq!(values, [None, Some("a"), Some("b"), Some("x")]);
+    // Rows in segment order: alice [], Apple/bob null, Apple/émile ["x"], Zebra ["b", "a"],
+    // 02:30 [null, "x", "x"].
+    let rows: Vec<Vec<u32>> = (0..5).map(|row| tags.row_ids(row).collect()).collect();
+    assert_eq!(rows, [vec![], vec![0], vec![3], vec![2, 1], vec![0, 3, 3]]);
+    let bitmap = |id: u32| tags.bitmap(id).iter().collect::<Vec<_>>();
+    assert_eq!(bitmap(0), [0, 1, 4]);
+    assert_eq!(bitmap(1), [3]);
+    assert_eq!(bitmap(2), [3]);
+    assert_eq!(bitmap(3), [2, 4]);
+    assert_eq!(tags.row_id(0), 0);
+    assert_eq!(tags.row_id(3), 2);
+    assert_eq!(tags.lookup(Some("x")), Some(3));
+    // A single-value column of a v2 file is laid out as in v1.
+    let Some(ColumnRef::String(page)) = segment.column("page") else {
+        panic!("page")
+    };
+    assert!(!page.is_multi_value());
+}
+
+/// Checks what v1 and v2 files share and returns the opened segment.
+fn check_common_values(bytes: &[u8], with_tags: bool) -> Segment {
+    let bytes = bytes.to_vec();
     let segment = Segment::from_vec(bytes.clone()).unwrap();
     assert_eq!(segment.num_rows(), 5);
     assert_eq!(segment.size_bytes(), bytes.len() as u64);
     assert_eq!(segment.crc32(), crc32fast::hash(&bytes));
-    assert_eq!(
-        segment.schema(),
-        [
-            ColumnSpec::dimension("page", ColumnType::String),
-            ColumnSpec::dimension("user", ColumnType::String),
-            ColumnSpec::metric("added", ColumnType::Long),
-            ColumnSpec::metric("ratio", ColumnType::Double),
-        ]
-    );
+    let mut schema = vec![
+        ColumnSpec::dimension("page", ColumnType::String),
+        ColumnSpec::dimension("user", ColumnType::String),
+        ColumnSpec::metric("added", ColumnType::Long),
+        ColumnSpec::metric("ratio", ColumnType::Double),
+    ];
+    if with_tags {
+        schema.insert(2, ColumnSpec::dimension("tags", ColumnType::String));
+    }
+    assert_eq!(segment.schema(), schema);
     let midnight = ts("2015-09-12T00:00:00Z");
     assert_eq!(
         segment.times(),
@@ -179,4 +231,5 @@ fn reads_every_value_of_v1() {
             "rollup": false,
         })
     );
+    segment
 }

@@ -259,3 +259,121 @@ fn writes_are_deterministic() {
         .collect();
     assert_eq!(build(&columns, &rows), build(&columns, &rows));
 }
+
+/// A multi-value row as it reads back: a plain value or null is a one-element list.
+fn as_list(value: &Value) -> Vec<Option<String>> {
+    match value {
+        Value::Null => vec![None],
+        Value::String(text) => vec![Some(text.clone())],
+        Value::Strings(values) => values.clone(),
+        other => panic!("not a string value: {other:?}"),
+    }
+}
+
+fn multi_value() -> impl Strategy<Value = Value> {
+    let element = prop_oneof![1 => Just(None), 4 => "[a-d]".prop_map(Some)];
+    prop_oneof![
+        1 => Just(Value::Null),
+        1 => "[a-d]".prop_map(Value::String),
+        4 => prop::collection::vec(element, 0..4).prop_map(Value::Strings),
+    ]
+}
+
+/// `(time, tags, push index)` rows of a segment with a multi-value `tags` dimension.
+fn multi_value_rows() -> impl Strategy<Value = Vec<(i64, Value)>> {
+    prop::collection::vec((0i64..3, multi_value()), 0..60)
+}
+
+fn read_list(strings: &henge_segment::StringColumn<'_>, row: usize) -> Vec<Option<String>> {
+    strings
+        .row_ids(row)
+        .map(|id| strings.value(id).map(str::to_owned))
+        .collect()
+}
+
+fn multi_value_segment(rows: &[(i64, Value)]) -> Vec<u8> {
+    let columns = [
+        ColumnSpec::dimension("tags", ColumnType::String),
+        ColumnSpec::metric("n", ColumnType::Long),
+    ];
+    let rows: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .map(|(index, (time, tags))| (*time, vec![tags.clone(), Value::Long(index as i64)]))
+        .collect();
+    build(&columns, &rows)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn multi_value_rows_round_trip(rows in multi_value_rows()) {
+        let segment = Segment::from_vec(multi_value_segment(&rows)).unwrap();
+        let mut expected: Vec<(i64, Vec<Option<String>>, i64)> = rows
+            .iter()
+            .enumerate()
+            .map(|(index, (time, tags))| (*time, as_list(tags), index as i64))
+            .collect();
+        // Stable sort by (time, list): null first, then by value, element by element.
+        expected.sort_by(|left, right| (left.0, &left.1).cmp(&(right.0, &right.1)));
+        let Some(ColumnRef::String(tags)) = segment.column("tags") else { panic!("tags") };
+        let Some(ColumnRef::Long(n)) = segment.column("n") else { panic!("n") };
+        let multi = rows.iter().any(|(_, tags)| as_list(tags).len() != 1);
+        prop_assert_eq!(tags.is_multi_value(), multi);
+        for (row, (time, list, index)) in expected.iter().enumerate() {
+            prop_assert_eq!(segment.times()[row], *time);
+            prop_assert_eq!(&read_list(&tags, row), list);
+            prop_assert_eq!(n.values()[row], *index);
+        }
+        let has_nulls = expected.iter().any(|(_, list, _)| list.is_empty() || list.contains(&None));
+        prop_assert_eq!(tags.has_nulls(), has_nulls);
+        for id in 0..tags.cardinality() as u32 {
+            let value = tags.value(id).map(str::to_owned);
+            let naive: Vec<u32> = expected
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, list, _))| list.contains(&value) || (value.is_none() && list.is_empty()))
+                .map(|(row, _)| row as u32)
+                .collect();
+            prop_assert!(!naive.is_empty(), "every dictionary entry is used");
+            prop_assert_eq!(tags.bitmap(id).iter().collect::<Vec<_>>(), naive);
+        }
+    }
+
+    #[test]
+    fn merging_keeps_multi_value_rows(
+        rows in multi_value_rows(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let cut = if rows.is_empty() { 0 } else { cut.index(rows.len() + 1) };
+        let parts = [
+            Segment::from_vec(multi_value_segment(&rows[..cut])).unwrap(),
+            Segment::from_vec(multi_value_segment(&rows[cut..])).unwrap(),
+        ];
+        let mut bytes = Vec::new();
+        merge_segments(&parts).write(&mut bytes).unwrap();
+        let merged = Segment::from_vec(bytes).unwrap();
+        let Some(ColumnRef::String(tags)) = merged.column("tags") else { panic!("tags") };
+        let mut actual: Vec<(i64, Vec<Option<String>>)> = (0..merged.num_rows())
+            .map(|row| (merged.times()[row], read_list(&tags, row)))
+            .collect();
+        let mut expected: Vec<(i64, Vec<Option<String>>)> =
+            rows.iter().map(|(time, tags)| (*time, as_list(tags))).collect();
+        actual.sort();
+        expected.sort();
+        prop_assert_eq!(actual, expected);
+    }
+
+    #[test]
+    fn corrupted_multi_value_segments_fail_open(
+        rows in multi_value_rows(),
+        position in any::<prop::sample::Index>(),
+        flip in 1u8..=255,
+    ) {
+        let mut bytes = multi_value_segment(&rows);
+        let index = position.index(bytes.len());
+        bytes[index] ^= flip;
+        prop_assert!(Segment::from_vec(bytes).is_err(), "corrupting byte {} went unnoticed", index);
+    }
+}

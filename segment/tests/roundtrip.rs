@@ -213,7 +213,13 @@ fn open_reports_what_is_wrong() {
     bad_version[len - 8..len - 4].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
     assert!(matches!(
         Segment::from_vec(bad_version),
-        Err(SegmentError::UnsupportedVersion(2))
+        Err(SegmentError::UnsupportedVersion(3))
+    ));
+    let mut too_old = bytes.clone();
+    too_old[len - 8..len - 4].copy_from_slice(&(FORMAT_VERSION - 2).to_le_bytes());
+    assert!(matches!(
+        Segment::from_vec(too_old),
+        Err(SegmentError::UnsupportedVersion(0))
     ));
     let mut bad_data = bytes.clone();
     bad_data[20] ^= 0x40;

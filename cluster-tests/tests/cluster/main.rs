@@ -4,5 +4,6 @@
 mod flows;
 mod golden;
 mod multi_process;
+mod multi_value;
 mod pydruid;
 mod quickstart;

@@ -6,13 +6,17 @@
 //! `dimensionExclusions` becomes a dimension, in first-seen order. Classic discovery makes
 //! them strings (numbers keep their JSON text, booleans become "true"/"false");
 //! `useSchemaDiscovery` types each column per segment: LONG when every value is an integer,
-//! DOUBLE when every value is a number, STRING otherwise. Arrays and objects are stored as
-//! their JSON text (multi-value and nested columns are not supported yet).
+//! DOUBLE when every value is a number, STRING otherwise. A JSON array in a string (or
+//! discovered) dimension is a multi-value row, ordered by the dimension's
+//! `multiValueHandling` (discovered dimensions use the default, `SORTED_ARRAY`); an array
+//! makes a typed-discovery column STRING. Objects are stored as their JSON text (nested
+//! columns are not supported yet).
 
 use serde_json::value::RawValue;
 
-use henge_segment::{ColumnSpec, ColumnType, SegmentBuilder, ValueRef};
+use henge_segment::{ColumnSpec, ColumnType, SegmentBuilder, StringList, ValueRef};
 
+use crate::multi_value::{read_list, MultiValueHandling};
 use crate::parse::{recycle, FieldIndex, Scalar};
 use crate::rollup::{DimInput, DimStorage, MetricInput, RowStore};
 use crate::spec::{DataSchema, DimensionKind, MetricKind, TimestampSpec};
@@ -33,6 +37,18 @@ struct DimPlan {
     slot: usize,
     storage: DimStorage,
     explicit: bool,
+    handling: MultiValueHandling,
+}
+
+impl DimPlan {
+    /// Reads a JSON array of this dimension into `list` (see the module docs): true when
+    /// the value is an array and the column stores strings.
+    fn read_list(&self, scalar: &Scalar<'_>, list: &mut Vec<Option<String>>) -> bool {
+        matches!(
+            self.storage,
+            DimStorage::Fixed(ColumnType::String) | DimStorage::Typed
+        ) && read_list(scalar, self.handling, list)
+    }
 }
 
 struct MetricPlan {
@@ -56,6 +72,9 @@ pub(crate) struct RowLayout {
     /// Allocations reused by [`RowLayout::add_to_builder`] (always empty between rows).
     scalars: Vec<Scalar<'static>>,
     cells: Vec<ValueRef<'static>>,
+    /// Each dimension's multi-value row, when its value is a JSON array.
+    lists: Vec<Vec<Option<String>>>,
+    is_list: Vec<bool>,
 }
 
 impl RowLayout {
@@ -74,6 +93,7 @@ impl RowLayout {
                     DimensionKind::Auto => DimStorage::Typed,
                 },
                 explicit: true,
+                handling: dim.multi_value_handling,
             })
             .collect();
         let metrics = schema
@@ -114,6 +134,8 @@ impl RowLayout {
             metric_inputs: Vec::new(),
             scalars: Vec::new(),
             cells: Vec::new(),
+            lists: Vec::new(),
+            is_list: Vec::new(),
         }
     }
 
@@ -146,6 +168,7 @@ impl RowLayout {
                 slot: *slot,
                 storage: self.discovered_storage,
                 explicit: false,
+                handling: MultiValueHandling::default(),
             });
         }
         if parsed.is_err() {
@@ -220,13 +243,19 @@ impl RowLayout {
                 .iter()
                 .map(|metric| Scalar::of(metric.input.as_ref().and_then(|(slot, _)| slots[*slot]))),
         );
+        self.read_lists(&scalars);
         let mut cells: Vec<ValueRef<'_>> = recycle(std::mem::take(&mut self.cells));
-        for (dim, scalar) in self.dims.iter().zip(&scalars) {
+        for (index, (dim, scalar)) in self.dims.iter().zip(&scalars).enumerate() {
+            if self.is_list[index] {
+                cells.push(ValueRef::Strings(StringList::Owned(&self.lists[index])));
+                continue;
+            }
             cells.push(match dim_input(scalar, dim.storage, &mut errors) {
                 DimInput::Null => ValueRef::Null,
                 DimInput::Str(text) | DimInput::Number(text) => ValueRef::Str(text),
                 DimInput::Long(long) => ValueRef::Long(long),
                 DimInput::Double(double) => ValueRef::Double(double),
+                DimInput::List(values) => ValueRef::Strings(StringList::Owned(values)),
             });
         }
         for (metric, scalar) in self.metrics.iter().zip(&scalars[self.dims.len()..]) {
@@ -251,11 +280,18 @@ impl RowLayout {
     ) -> LineOutcome {
         self.sync_dims(store);
         let mut errors = Vec::new();
+        let mut scalars: Vec<Scalar<'_>> = recycle(std::mem::take(&mut self.scalars));
+        scalars.extend(self.dims.iter().map(|dim| Scalar::of(slots[dim.slot])));
+        self.read_lists(&scalars);
         store.start_row();
-        for dim in &self.dims {
-            let scalar = Scalar::of(slots[dim.slot]);
-            store.push_dim(dim_input(&scalar, dim.storage, &mut errors));
+        for (index, (dim, scalar)) in self.dims.iter().zip(&scalars).enumerate() {
+            if self.is_list[index] {
+                store.push_dim(DimInput::List(&self.lists[index]));
+            } else {
+                store.push_dim(dim_input(scalar, dim.storage, &mut errors));
+            }
         }
+        self.scalars = recycle(scalars);
         self.metric_inputs.clear();
         for metric in &self.metrics {
             let scalar = Scalar::of(metric.input.as_ref().and_then(|(slot, _)| slots[*slot]));
@@ -264,6 +300,17 @@ impl RowLayout {
         }
         store.finish_row(time, &self.metric_inputs);
         outcome(errors)
+    }
+}
+
+impl RowLayout {
+    /// Fills `is_list` (and `lists`) for the row's dimension values `scalars`.
+    fn read_lists(&mut self, scalars: &[Scalar<'_>]) {
+        self.lists.resize_with(self.dims.len(), Vec::new);
+        self.is_list.clear();
+        for ((dim, scalar), list) in self.dims.iter().zip(scalars).zip(&mut self.lists) {
+            self.is_list.push(dim.read_list(scalar, list));
+        }
     }
 }
 

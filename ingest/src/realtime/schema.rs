@@ -1,8 +1,8 @@
 //! [`PushSchema`]: the columns of a push-ingested datasource, discovered from the events, and
 //! the validation of one push request against them.
 //!
-//! Typing: JSON strings, booleans, arrays and objects make a STRING column (arrays and
-//! objects as their JSON text), integers a LONG column and other numbers a DOUBLE column.
+//! Typing: JSON strings, booleans, arrays and objects make a STRING column (an array is a
+//! multi-value row, sorted as `SORTED_ARRAY`; an object is its JSON text), integers a LONG column and other numbers a DOUBLE column.
 //! A new field takes the widest type among its values in the request that introduces it
 //! (LONG < DOUBLE < STRING), and keeps that type from then on. Later values must fit: any
 //! value fits a STRING column (numbers keep their JSON text); a LONG column takes integers

@@ -9,12 +9,21 @@
 //! never merged again before handoff. Each row is thus rewritten O(log n) times.
 
 use henge_segment::{merge_segments, SegmentBuilder, SegmentId};
-use henge_segment::{Segment, ValueRef};
+use henge_segment::{ColumnType, Segment, StringList, ValueRef};
 use serde_json::json;
 
 use super::schema::{to_value_ref, Event, PushSchema};
 use crate::error::{IngestError, Result};
+use crate::multi_value::{read_list, MultiValueHandling};
 use crate::parse::Scalar;
+
+/// Buffers reused from event to event: each column's multi-value row, when its value is a
+/// JSON array (push ingestion orders them the default way, `SORTED_ARRAY`).
+#[derive(Default)]
+pub(crate) struct ListScratch {
+    lists: Vec<Vec<Option<String>>>,
+    is_list: Vec<bool>,
+}
 
 /// Most small hydrants a sink keeps before merging them regardless of sizes.
 pub(crate) const MAX_SMALL_HYDRANTS: usize = 8;
@@ -46,11 +55,20 @@ impl Sink {
         schema: &PushSchema,
         event: &'e Event<'_>,
         scalars: &mut Vec<Scalar<'e>>,
+        scratch: &mut ListScratch,
         max_rows_in_memory: usize,
     ) -> Result<()> {
         let columns = schema.columns();
         scalars.clear();
         scalars.extend((0..columns.len()).map(|column| schema.value(event, column)));
+        scratch.lists.resize_with(columns.len(), Vec::new);
+        scratch.is_list.clear();
+        for ((scalar, list), spec) in scalars.iter().zip(&mut scratch.lists).zip(columns) {
+            scratch.is_list.push(
+                spec.column_type == ColumnType::String
+                    && read_list(scalar, MultiValueHandling::default(), list),
+            );
+        }
         let builder = self.pending.get_or_insert_with(|| {
             let mut builder = SegmentBuilder::new(columns.to_vec());
             builder.set_metadata(json!({
@@ -61,7 +79,9 @@ impl Sink {
             }));
             builder
         });
+        let (lists, is_list) = (&scratch.lists, &scratch.is_list);
         builder.push_row_with(event.time, |column| match scalars.get(column) {
+            Some(_) if is_list[column] => ValueRef::Strings(StringList::Owned(&lists[column])),
             Some(scalar) => to_value_ref(scalar, columns[column].column_type),
             None => ValueRef::Null,
         });

@@ -1,8 +1,10 @@
 //! The columns of a [`super::RowStore`]: dimensions (dictionary-encoded strings, longs,
 //! doubles, or typed-discovery strings with their [`Lattice`]) with their rollup keys, and
-//! metrics with their aggregators.
+//! metrics with their aggregators. A string column interns each distinct multi-value row
+//! once ([`Lists`]); the row's key is that list's id, so rollup compares whole lists.
 
-use henge_segment::{ColumnType, ValueRef};
+use hashbrown::HashMap;
+use henge_segment::{ColumnType, StringList, ValueRef};
 
 use super::dictionary::Dictionary;
 use super::{DimInput, DimStorage, MetricInput};
@@ -17,11 +19,44 @@ enum Lattice {
     String,
 }
 
+/// Marks a row id of a string column as an index into its [`Lists`] (a multi-value row).
+const LIST_BIT: u32 = 1 << 31;
+
+/// The distinct multi-value rows of a string column, each interned once by its ids.
+#[derive(Default)]
+struct Lists {
+    index: HashMap<Box<[u32]>, u32>,
+    values: Vec<Vec<Option<String>>>,
+    /// Reused for the ids of the row being keyed.
+    scratch: Vec<u32>,
+}
+
+impl Lists {
+    /// The row id of a list: [`LIST_BIT`] plus its index.
+    fn intern(&mut self, dictionary: &mut Dictionary, values: &[Option<String>]) -> u32 {
+        self.scratch.clear();
+        self.scratch.extend(
+            values
+                .iter()
+                .map(|value| value.as_deref().map_or(0, |text| dictionary.intern(text))),
+        );
+        if let Some(&index) = self.index.get(self.scratch.as_slice()) {
+            return LIST_BIT | index;
+        }
+        let index = self.values.len() as u32;
+        assert!(index < LIST_BIT, "too many distinct multi-value rows");
+        self.index.insert(self.scratch.as_slice().into(), index);
+        self.values.push(values.to_vec());
+        LIST_BIT | index
+    }
+}
+
 enum DimColumn {
     Strings {
         dictionary: Dictionary,
-        /// One id per row, 0 for null.
+        /// One id per row: 0 for null, a dictionary id, or [`LIST_BIT`] plus a list index.
         ids: Vec<u32>,
+        lists: Lists,
         /// `Some` for a [`DimStorage::Typed`] column.
         lattice: Option<Lattice>,
     },
@@ -72,6 +107,7 @@ impl Dimension {
             DimStorage::Fixed(ColumnType::String) | DimStorage::Typed => DimColumn::Strings {
                 dictionary: Dictionary::default(),
                 ids: vec![0; rows],
+                lists: Lists::default(),
                 lattice: (storage == DimStorage::Typed).then_some(Lattice::Nothing),
             },
         };
@@ -84,8 +120,24 @@ impl Dimension {
     }
 
     pub(super) fn key_of(&mut self, input: DimInput<'_>) -> DimKey {
+        // A one-value list is that value (`["a"]` rolls up with `"a"`).
+        if let DimInput::List([single]) = input {
+            return self.key_of(single.as_deref().map_or(DimInput::Null, DimInput::Str));
+        }
         let key = match (&mut self.column, input) {
             (_, DimInput::Null) => DimKey::Null,
+            (
+                DimColumn::Strings {
+                    dictionary,
+                    lattice,
+                    lists,
+                    ..
+                },
+                DimInput::List(values),
+            ) => {
+                raise(lattice, Lattice::String);
+                DimKey::Id(lists.intern(dictionary, values))
+            }
             (
                 DimColumn::Strings {
                     dictionary,
@@ -202,6 +254,12 @@ impl Dimension {
 
     pub(super) fn value_at<'s>(&'s self, row: usize, output: &'s Output) -> ValueRef<'s> {
         match (&self.column, output) {
+            (DimColumn::Strings { ids, lists, .. }, Output::Strings)
+                if ids[row] & LIST_BIT != 0 =>
+            {
+                let values = &lists.values[(ids[row] & !LIST_BIT) as usize];
+                ValueRef::Strings(StringList::Owned(values))
+            }
             (
                 DimColumn::Strings {
                     dictionary, ids, ..
@@ -235,6 +293,7 @@ fn to_long(input: DimInput<'_>) -> Option<i64> {
     match input {
         DimInput::Long(long) => Some(long),
         DimInput::Double(double) => Some(double as i64),
+        DimInput::List(values) => ValueRef::Strings(StringList::Owned(values)).coerce_long(),
         DimInput::Null | DimInput::Str(_) | DimInput::Number(_) => None,
     }
 }
@@ -243,6 +302,7 @@ fn to_double(input: DimInput<'_>) -> Option<f64> {
     match input {
         DimInput::Double(double) => Some(double),
         DimInput::Long(long) => Some(long as f64),
+        DimInput::List(values) => ValueRef::Strings(StringList::Owned(values)).coerce_double(),
         DimInput::Null | DimInput::Str(_) | DimInput::Number(_) => None,
     }
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::fields::{json_kind, Obj};
 use crate::error::SpecError;
+use crate::multi_value::MultiValueHandling;
 
 /// `dataSchema`.
 #[derive(Clone, Debug)]
@@ -87,6 +88,8 @@ pub struct DimensionsSpec {
 pub struct DimensionSchema {
     pub name: String,
     pub kind: DimensionKind,
+    /// How a string dimension orders the values of a JSON array (`multiValueHandling`).
+    pub multi_value_handling: MultiValueHandling,
 }
 
 /// A dimension's declared type.
@@ -329,6 +332,7 @@ fn parse_dimension(item: &Value, path: &str) -> Result<DimensionSchema, SpecErro
         return Ok(DimensionSchema {
             name: name.clone(),
             kind: DimensionKind::Fixed(ColumnType::String),
+            multi_value_handling: MultiValueHandling::default(),
         });
     }
     let dimension = Obj::new(item, path)?;
@@ -353,7 +357,20 @@ fn parse_dimension(item: &Value, path: &str) -> Result<DimensionSchema, SpecErro
             })
         }
     };
-    Ok(DimensionSchema { name, kind })
+    let multi_value_handling = match dimension.str("multiValueHandling")? {
+        None => MultiValueHandling::default(),
+        Some(text) => MultiValueHandling::parse(text).ok_or_else(|| SpecError::Invalid {
+            path: dimension.child("multiValueHandling"),
+            message: format!(
+                "unknown multiValueHandling [{text}]; known: SORTED_ARRAY, SORTED_SET, ARRAY"
+            ),
+        })?,
+    };
+    Ok(DimensionSchema {
+        name,
+        kind,
+        multi_value_handling,
+    })
 }
 
 fn parse_metrics(data_schema: &Obj<'_>) -> Result<Vec<MetricSpec>, SpecError> {

@@ -69,7 +69,9 @@ impl<'a> Input<'a> {
             Input::Longs(values, nulls) => (!is_set(nulls, row)).then(|| values[row]),
             // Java's (long) cast: truncation, saturating, NaN to 0.
             Input::Doubles(values, nulls) => (!is_set(nulls, row)).then(|| values[row] as i64),
-            Input::Strings(column, parsed) => parsed[column.row_id(row) as usize].map(|v| v as i64),
+            Input::Strings(column, parsed) => {
+                single_id(column, row).and_then(|id| parsed[id as usize].map(|v| v as i64))
+            }
             Input::Missing => None,
         }
     }
@@ -78,7 +80,9 @@ impl<'a> Input<'a> {
         match self {
             Input::Longs(values, nulls) => (!is_set(nulls, row)).then(|| values[row] as f64),
             Input::Doubles(values, nulls) => (!is_set(nulls, row)).then(|| values[row]),
-            Input::Strings(column, parsed) => parsed[column.row_id(row) as usize],
+            Input::Strings(column, parsed) => {
+                single_id(column, row).and_then(|id| parsed[id as usize])
+            }
             Input::Missing => None,
         }
     }
@@ -88,7 +92,7 @@ impl<'a> Input<'a> {
     pub(super) fn mean_input_at(&self, row: usize) -> Option<f64> {
         match self {
             Input::Strings(column, parsed) => {
-                let id = column.row_id(row);
+                let id = single_id(column, row)?;
                 column.value(id).map(|_| parsed[id as usize].unwrap_or(0.0))
             }
             other => other.double_at(row),
@@ -102,8 +106,21 @@ impl<'a> Input<'a> {
             Input::Doubles(values, nulls) => {
                 (!is_set(nulls, row)).then(|| java_double_string(values[row]))
             }
+            Input::Strings(column, _) if column.is_multi_value() => multi_value_text(column, row),
             Input::Strings(column, _) => column.value(column.row_id(row)).map(str::to_owned),
             Input::Missing => None,
+        }
+    }
+
+    /// Like [`Self::string_at`], but only the first value of a multi-value row (null when
+    /// it is empty): `stringAny` with `aggregateMultipleValues: false`.
+    pub(super) fn first_string_at(&self, row: usize) -> Option<String> {
+        match self {
+            Input::Strings(column, _) if column.is_multi_value() => {
+                let id = column.row_ids(row).next()?;
+                column.value(id).map(str::to_owned)
+            }
+            other => other.string_at(row),
         }
     }
 
@@ -114,6 +131,35 @@ impl<'a> Input<'a> {
                 rows.len() - count_bits(bits, rows)
             }
             _ => rows.len(),
+        }
+    }
+}
+
+/// The id of a row holding exactly one value; a multi-value row with none or several is
+/// null to numeric aggregators.
+fn single_id(column: &StringColumn<'_>, row: usize) -> Option<u32> {
+    if !column.is_multi_value() {
+        return Some(column.row_id(row));
+    }
+    let mut ids = column.row_ids(row);
+    (ids.len() == 1).then(|| ids.next()).flatten()
+}
+
+/// A multi-value row as the string first/last/any aggregators read it (Druid's
+/// `DimensionHandlerUtils.convertObjectToString` of `rowToObject`): null when empty, the value
+/// for one, Java's `List.toString` (`[a, b]`, nulls as `null`) for more.
+fn multi_value_text(column: &StringColumn<'_>, row: usize) -> Option<String> {
+    let ids = column.row_ids(row);
+    match ids.len() {
+        0 => None,
+        1 => ids
+            .map(|id| column.value(id))
+            .next()
+            .flatten()
+            .map(str::to_owned),
+        _ => {
+            let texts: Vec<&str> = ids.map(|id| column.value(id).unwrap_or("null")).collect();
+            Some(format!("[{}]", texts.join(", ")))
         }
     }
 }

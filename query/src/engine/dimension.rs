@@ -8,6 +8,9 @@
 //! - Long, double and `__time` columns give each distinct value (keyed by its raw bits in a
 //!   hash map, null apart) an id in one pass over the selected rows, kept per row.
 //! - A missing column is null on every row.
+//! - Multi-value string columns give each row a list of output ids (possibly empty, repeats
+//!   kept), for the engines to explode: value filters of the spec drop values from a row
+//!   rather than making them null, and an empty row has the output id of null.
 //!
 //! Output ids follow the output order (nulls first, then lexicographic for `STRING` outputs
 //! and by value for numeric ones), and values that render alike share one id, so id order
@@ -17,6 +20,7 @@ use hashbrown::HashMap;
 use henge_segment::{ColumnRef, StringColumn};
 
 use super::SegmentView;
+use crate::extract::apply_kept;
 use crate::model::dimension::{DimensionSpec, OutputType};
 use crate::model::spec::TIME_COLUMN;
 use crate::output::{compare_outputs, render_for, RawValue};
@@ -25,6 +29,9 @@ use crate::output::{compare_outputs, render_for, RawValue};
 enum Source<'a> {
     /// Dictionary ids mapped through `remap` (`None`: the identity).
     Strings(StringColumn<'a>, Option<Vec<u32>>),
+    /// A multi-value string column: each dictionary id's output id (`None`: a value filter
+    /// drops it from the row).
+    MultiStrings(StringColumn<'a>, Vec<Option<u32>>),
     /// Output ids per segment row (only rows the query selects are set).
     Rows(Vec<u32>),
     /// Every row is null (output id 0).
@@ -35,6 +42,8 @@ enum Source<'a> {
 pub(crate) struct DimensionReader<'a> {
     source: Source<'a>,
     outputs: Vec<Option<String>>,
+    /// The output id of a row without values (multi-value columns).
+    empty: u32,
 }
 
 impl<'a> DimensionReader<'a> {
@@ -46,6 +55,24 @@ impl<'a> DimensionReader<'a> {
             segment.column(&spec.dimension)
         };
         match column {
+            Some(ColumnRef::String(column)) if column.is_multi_value() => {
+                // The dictionary, then one more null for the empty rows.
+                let raw: Vec<RawValue<'a>> = (0..column.cardinality() as u32)
+                    .map(|id| column.value(id).map_or(RawValue::Null, RawValue::Str))
+                    .chain([RawValue::Null])
+                    .collect();
+                let (remap, outputs) = assign_outputs(spec, &raw);
+                let kept = raw[..raw.len() - 1]
+                    .iter()
+                    .zip(&remap)
+                    .map(|(value, &output)| apply_kept(&spec.transforms, *value).map(|_| output))
+                    .collect();
+                DimensionReader {
+                    source: Source::MultiStrings(column, kept),
+                    outputs,
+                    empty: remap[raw.len() - 1],
+                }
+            }
             Some(ColumnRef::String(column)) => {
                 let raw: Vec<RawValue<'a>> = (0..column.cardinality() as u32)
                     .map(|id| column.value(id).map_or(RawValue::Null, RawValue::Str))
@@ -56,6 +83,7 @@ impl<'a> DimensionReader<'a> {
                 DimensionReader {
                     source: Source::Strings(column, (!identity).then_some(remap)),
                     outputs,
+                    empty: 0,
                 }
             }
             Some(ColumnRef::Long(column)) => {
@@ -83,6 +111,7 @@ impl<'a> DimensionReader<'a> {
                 DimensionReader {
                     source: Source::Missing,
                     outputs,
+                    empty: 0,
                 }
             }
         }
@@ -98,10 +127,50 @@ impl<'a> DimensionReader<'a> {
         self.outputs[id as usize].clone()
     }
 
+    /// Whether rows hold lists of output ids ([`Self::row_outputs`]) rather than one.
+    pub(crate) fn is_multi_value(&self) -> bool {
+        matches!(self.source, Source::MultiStrings(..))
+    }
+
+    /// The output id of a row left without values (a multi-value row that is empty, or
+    /// whose values the spec's value filters all dropped): null's.
+    pub(crate) fn empty_output(&self) -> u32 {
+        self.empty
+    }
+
+    /// Appends the output ids of `row` to `out`: its values in stored order (repeats kept)
+    /// minus those the spec's value filters drop; exactly one id for single-value sources.
+    pub(crate) fn row_outputs(&self, row: u32, out: &mut Vec<u32>) {
+        match &self.source {
+            Source::MultiStrings(column, kept) => {
+                out.extend(
+                    column
+                        .row_ids(row as usize)
+                        .filter_map(|id| kept[id as usize]),
+                );
+            }
+            _ => {
+                let mut id = [0u32];
+                self.decode(&[row], false, &mut id);
+                out.push(id[0]);
+            }
+        }
+    }
+
     /// Writes the output id of each row of `chunk` (a run of consecutive rows when
-    /// `contiguous`) into `ids`.
+    /// `contiguous`) into `ids`. Multi-value sources give each row's first value here; the
+    /// engines read them with [`Self::row_outputs`] instead.
     pub(crate) fn decode(&self, chunk: &[u32], contiguous: bool, ids: &mut [u32]) {
         match &self.source {
+            Source::MultiStrings(column, kept) => {
+                // Not what the engines use (they explode rows): the first kept value.
+                for (id, &row) in ids.iter_mut().zip(chunk) {
+                    *id = column
+                        .row_ids(row as usize)
+                        .find_map(|id| kept[id as usize])
+                        .unwrap_or(self.empty);
+                }
+            }
             Source::Strings(column, remap) => {
                 if contiguous {
                     column.decode_ids(chunk[0] as usize, ids);
@@ -154,6 +223,7 @@ fn numeric<'a>(
     DimensionReader {
         source: Source::Rows(row_ids),
         outputs,
+        empty: 0,
     }
 }
 

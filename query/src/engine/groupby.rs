@@ -4,6 +4,10 @@
 //! hashbrown map from key to a dense slot; aggregators accumulate per slot. Strings are only
 //! materialized once per group, when a time bucket is flushed. Granularity `all` stamps every
 //! row with the first interval's start, as Druid's `GroupByQuery.getUniversalTimestamp` does.
+//!
+//! Multi-value dimensions explode rows (Druid's `GroupByEngineV2`): a row is aggregated once
+//! per combination of its dimensions' values (the cross product when several dimensions are
+//! multi-value; a value held twice counts twice), and a row without values groups as null.
 
 use std::hash::Hash;
 
@@ -144,6 +148,7 @@ pub(crate) fn run(
         dim_ids: vec![vec![0u32; BATCH_ROWS]; dimensions.len()],
         slots: vec![0u32; BATCH_ROWS],
         rows: Vec::new(),
+        exploded: Exploded::default(),
     };
     if spec.granularity == Granularity::All {
         for piece in &view.pieces {
@@ -182,10 +187,27 @@ struct Grouper<'d, 'a> {
     dim_ids: Vec<Vec<u32>>,
     slots: Vec<u32>,
     rows: Vec<GroupRow>,
+    exploded: Exploded,
+}
+
+/// Scratch space for exploding rows of multi-value dimensions.
+#[derive(Default)]
+struct Exploded {
+    /// Each dimension's output ids of the current row.
+    lists: Vec<Vec<u32>>,
+    /// The position in each list of the current combination.
+    positions: Vec<usize>,
+    /// One entry per (row, combination): the row, then each dimension's output id.
+    rows: Vec<u32>,
+    ids: Vec<Vec<u32>>,
 }
 
 impl Grouper<'_, '_> {
     fn add(&mut self, chunk: &[u32], contiguous: bool) {
+        if self.dimensions.iter().any(DimensionReader::is_multi_value) {
+            self.add_exploded(chunk);
+            return;
+        }
         let len = chunk.len();
         for (dimension, ids) in self.dimensions.iter().zip(self.dim_ids.iter_mut()) {
             dimension.decode(chunk, contiguous, &mut ids[..len]);
@@ -204,6 +226,66 @@ impl Grouper<'_, '_> {
         }
         for accumulator in &mut self.accumulators {
             accumulator.add_grouped(chunk, &self.slots[..len]);
+        }
+    }
+
+    /// Adds the rows of a chunk once per combination of their dimension values.
+    fn add_exploded(&mut self, chunk: &[u32]) {
+        let width = self.dimensions.len();
+        let exploded = &mut self.exploded;
+        exploded.lists.resize_with(width, Vec::new);
+        exploded.ids.resize_with(width, Vec::new);
+        exploded.positions.resize(width, 0);
+        exploded.rows.clear();
+        exploded.ids.iter_mut().for_each(Vec::clear);
+        for &row in chunk {
+            for (dimension, list) in self.dimensions.iter().zip(&mut exploded.lists) {
+                list.clear();
+                dimension.row_outputs(row, list);
+                if list.is_empty() {
+                    list.push(dimension.empty_output());
+                }
+            }
+            exploded.positions.fill(0);
+            'combinations: loop {
+                exploded.rows.push(row);
+                for ((ids, list), &position) in exploded
+                    .ids
+                    .iter_mut()
+                    .zip(&exploded.lists)
+                    .zip(&exploded.positions)
+                {
+                    ids.push(list[position]);
+                }
+                // Next combination: the last dimension varies fastest.
+                for dimension in (0..width).rev() {
+                    exploded.positions[dimension] += 1;
+                    if exploded.positions[dimension] < exploded.lists[dimension].len() {
+                        continue 'combinations;
+                    }
+                    exploded.positions[dimension] = 0;
+                }
+                break;
+            }
+        }
+        let len = exploded.rows.len();
+        if self.slots.len() < len {
+            self.slots.resize(len, 0);
+        }
+        let known = self.keys.len();
+        self.keys.assign(
+            &exploded.ids,
+            &self.shifts,
+            &mut self.slots[..len],
+            &mut self.group_ids,
+        );
+        for _ in known..self.keys.len() {
+            self.accumulators
+                .iter_mut()
+                .for_each(Accumulator::push_slot);
+        }
+        for accumulator in &mut self.accumulators {
+            accumulator.add_grouped(&exploded.rows, &self.slots[..len]);
         }
     }
 

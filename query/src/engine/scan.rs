@@ -1,9 +1,10 @@
 //! Scan on one segment: the selected rows, in time order (descending when asked), cut to
 //! `offset + limit`. Without `columns`, every column is returned: `__time`, then the
-//! dimensions, then the metrics (Druid's `ScanQueryEngine` order).
+//! dimensions, then the metrics (Druid's `ScanQueryEngine` order). A multi-value row is a
+//! JSON array when it holds two or more values, a plain string for one, null for none.
 
 use henge_segment::reader::Segment;
-use henge_segment::{ColumnRef, ColumnRole};
+use henge_segment::{ColumnRef, ColumnRole, StringColumn};
 use serde_json::Value;
 
 use super::SegmentView;
@@ -31,6 +32,9 @@ impl Reader<'_> {
     fn value(&self, row: usize) -> Value {
         match self {
             Reader::Time(times) => Value::from(times[row]),
+            Reader::Column(ColumnRef::String(column)) if column.is_multi_value() => {
+                multi_value(column, row)
+            }
             Reader::Column(ColumnRef::String(column)) => column
                 .value(column.row_id(row))
                 .map_or(Value::Null, |text| Value::String(text.to_owned())),
@@ -43,6 +47,18 @@ impl Reader<'_> {
             }
             Reader::Missing => Value::Null,
         }
+    }
+}
+
+/// A multi-value row as Druid's `DimensionSelector.rowToObject` gives it: null when empty,
+/// a plain string for one value, an array of strings (nulls kept) for more.
+fn multi_value(column: &StringColumn<'_>, row: usize) -> Value {
+    let text = |id: u32| column.value(id).map_or(Value::Null, Value::from);
+    let mut ids = column.row_ids(row);
+    match ids.len() {
+        0 => Value::Null,
+        1 => ids.next().map_or(Value::Null, text),
+        _ => Value::Array(ids.map(text).collect()),
     }
 }
 

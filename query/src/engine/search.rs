@@ -52,8 +52,20 @@ pub(crate) fn run(
     for dimension in dimensions {
         let reader = DimensionReader::new(dimension, view);
         let mut rows_per_id = vec![0u64; reader.cardinality()];
+        let mut row_values = Vec::new();
         for piece in &view.pieces {
             view.for_each_chunk(piece.rows.clone(), |chunk, contiguous| {
+                if reader.is_multi_value() {
+                    // Each value of a row counts; an empty row has none to count.
+                    for &row in chunk {
+                        row_values.clear();
+                        reader.row_outputs(row, &mut row_values);
+                        for &id in &row_values {
+                            rows_per_id[id as usize] += 1;
+                        }
+                    }
+                    return;
+                }
                 let chunk_ids = &mut ids[..chunk.len()];
                 reader.decode(chunk, contiguous, chunk_ids);
                 for &id in chunk_ids.iter() {

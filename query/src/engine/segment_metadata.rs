@@ -5,7 +5,8 @@
 //! - columns in the segment's order (`__time` first, as Druid's `SegmentAnalyzer` keeps the
 //!   row signature's order); a merged analysis sorts them by name (`mergeAnalyses`' TreeMap);
 //! - `cardinality`: dictionary size of string columns (null counts as a value; 0 when not
-//!   requested), null for other columns;
+//!   requested), null for other columns; for multi-value columns the distinct values too;
+//! - `hasMultipleValues`: true for multi-value string columns (folded with "or");
 //! - `minmax`: first and last dictionary values of string columns, else null;
 //! - `size`: the "flat format" estimate: UTF-8 bytes of each string value times its rows,
 //!   8 bytes per row for long, double and `__time` columns; 0 when not requested;
@@ -72,6 +73,7 @@ pub(crate) fn run(
                     name: column.name.clone(),
                     type_name: "STRING".into(),
                     has_nulls: strings.has_nulls(),
+                    has_multiple_values: strings.is_multi_value(),
                     size,
                     cardinality: Some(if analyses.cardinality {
                         cardinality as u64
@@ -118,6 +120,7 @@ fn numeric(
         name: name.to_owned(),
         type_name: type_name.to_owned(),
         has_nulls,
+        has_multiple_values: false,
         size: if size { rows as i64 * 8 } else { 0 },
         cardinality: None,
         min: None,
@@ -228,6 +231,7 @@ fn fold_columns(left: ColumnAnalysis, right: ColumnAnalysis) -> ColumnAnalysis {
         name: left.name,
         type_name: left.type_name,
         has_nulls: left.has_nulls || right.has_nulls,
+        has_multiple_values: left.has_multiple_values || right.has_multiple_values,
         size: left.size + right.size,
         cardinality,
         min,
@@ -242,6 +246,7 @@ fn error_column(name: String, reason: String) -> ColumnAnalysis {
         name,
         type_name: "STRING".into(),
         has_nulls: false,
+        has_multiple_values: false,
         size: -1,
         cardinality: None,
         min: None,

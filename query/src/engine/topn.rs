@@ -3,6 +3,10 @@
 //! numeric values, mapped through the spec's transforms), then keep the
 //! `max(threshold, 1000)` best values that occurred. Every bucket is reported, empty ones
 //! with no entries.
+//!
+//! On a multi-value dimension a row is aggregated once per value it holds (repeats
+//! included), and a row without values is not aggregated at all (Druid's topN algorithms
+//! loop over the row's values; unlike groupBy they have no null group for empty rows).
 
 use super::dimension::DimensionReader;
 use super::{SegmentView, BATCH_ROWS};
@@ -21,6 +25,8 @@ pub(crate) fn run(spec: &TopNSpec, view: &SegmentView<'_>) -> Result<TopNPartial
     let mut accumulators = Accumulator::for_all(&spec.aggregations, view);
     let mut rows_per_id = vec![0u32; cardinality];
     let mut ids = vec![0u32; BATCH_ROWS];
+    // Multi-value dimensions: one (row, output id) pair per value.
+    let (mut exploded_rows, mut exploded_ids) = (Vec::new(), Vec::new());
     let mut buckets = Vec::new();
     for piece in &view.pieces {
         for (timestamp, rows) in view.buckets(piece, false)? {
@@ -29,6 +35,21 @@ pub(crate) fn run(spec: &TopNSpec, view: &SegmentView<'_>) -> Result<TopNPartial
                 .for_each(|acc| acc.reset(cardinality));
             rows_per_id.fill(0);
             view.for_each_chunk(rows, |chunk, contiguous| {
+                if dimension.is_multi_value() {
+                    exploded_rows.clear();
+                    exploded_ids.clear();
+                    for &row in chunk {
+                        dimension.row_outputs(row, &mut exploded_ids);
+                        exploded_rows.resize(exploded_ids.len(), row);
+                    }
+                    for &id in &exploded_ids {
+                        rows_per_id[id as usize] += 1;
+                    }
+                    for accumulator in accumulators.iter_mut() {
+                        accumulator.add_grouped(&exploded_rows, &exploded_ids);
+                    }
+                    return;
+                }
                 let chunk_ids = &mut ids[..chunk.len()];
                 dimension.decode(chunk, contiguous, chunk_ids);
                 for &id in chunk_ids.iter() {

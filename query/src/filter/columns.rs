@@ -2,6 +2,10 @@
 //! dictionary (each distinct value tested once, then the bitmaps of the matching ids unioned),
 //! long and double columns row by row over the value slice, `__time` by binary search where
 //! the predicate allows it.
+//!
+//! Multi-value string columns need nothing else: a value's bitmap holds every row holding it,
+//! so the union matches a row when ANY of its values matches (Druid's rule), and null's
+//! bitmap holds the empty rows, which therefore match filters that match null.
 
 use henge_segment::{NumericColumn, StringColumn};
 use roaring::{MultiOps, RoaringBitmap};
@@ -66,7 +70,8 @@ pub(super) fn string_matches(
     if column.has_nulls() {
         match nulls {
             NullResult::True => matched |= column.bitmap(0),
-            NullResult::Unknown => unknown = column.bitmap(0),
+            // A multi-value row may hold a null and a matching value: it is TRUE then.
+            NullResult::Unknown => unknown = column.bitmap(0) - &matched,
         }
     }
     Matches { matched, unknown }

@@ -1,6 +1,8 @@
 //! `columnComparison`: rows where every listed column holds the same value, compared as
-//! strings (numbers in their Java string form; two nulls are equal). It compares columns
-//! with each other, so it reads rows, over the universe only.
+//! strings (numbers in their Java string form; two nulls are equal). A multi-value row
+//! matches when its values overlap the first column's (Druid's `ColumnComparisonFilter`:
+//! "any overlap"; an empty row counts as one null). It compares columns with each other, so
+//! it reads rows, over the universe only.
 
 use henge_segment::reader::Segment;
 use henge_segment::ColumnRef;
@@ -18,6 +20,23 @@ enum Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// The row's values as text: one, except for multi-value rows.
+    fn texts(&self, row: usize) -> Vec<Option<String>> {
+        match self {
+            Reader::Column(ColumnRef::String(column)) if column.is_multi_value() => {
+                let mut texts: Vec<Option<String>> = column
+                    .row_ids(row)
+                    .map(|id| column.value(id).map(str::to_owned))
+                    .collect();
+                if texts.is_empty() {
+                    texts.push(None);
+                }
+                texts
+            }
+            _ => vec![self.text(row)],
+        }
+    }
+
     fn text(&self, row: usize) -> Option<String> {
         match self {
             Reader::Time(times) => Some(times[row].to_string()),
@@ -53,8 +72,10 @@ pub(super) fn column_comparison(
         let hits = range
             .clone()
             .filter(|&row| {
-                let first = readers[0].text(row);
-                readers[1..].iter().all(|reader| reader.text(row) == first)
+                let first = readers[0].texts(row);
+                readers[1..]
+                    .iter()
+                    .all(|reader| reader.texts(row).iter().any(|text| first.contains(text)))
             })
             .map(|row| row as u32);
         matched

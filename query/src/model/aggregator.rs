@@ -134,6 +134,9 @@ pub(crate) struct AggregatorSpec {
     pub(crate) time_column: String,
     /// `maxStringBytes` of string first/last/any aggregators.
     pub(crate) max_string_bytes: usize,
+    /// `aggregateMultipleValues` of `stringAny` (default true): false reads only the first
+    /// value of a multi-value row.
+    pub(crate) aggregate_multiple_values: bool,
     /// The filter of a `filtered` aggregator (nested ones are and-ed).
     pub(crate) filter: Option<FilterSpec>,
 }
@@ -205,12 +208,19 @@ impl AggregatorSpec {
             None => DEFAULT_MAX_STRING_BYTES,
             Some(bytes) => usize::try_from(bytes).unwrap_or(usize::MAX),
         };
+        let aggregate_multiple_values = match kind {
+            AggKind::Pick(Pick::Any, PickType::String) => {
+                fields.bool("aggregateMultipleValues")?.unwrap_or(true)
+            }
+            _ => true,
+        };
         Ok(AggregatorSpec {
             name,
             kind,
             field,
             time_column: time_column.unwrap_or_else(|| TIME_COLUMN.to_owned()),
             max_string_bytes,
+            aggregate_multiple_values,
             filter: None,
         })
     }

@@ -8,6 +8,7 @@ mod filters;
 mod group_by;
 mod having;
 mod merging;
+mod multi_value;
 mod nested;
 mod post_aggregators;
 mod scan;

@@ -79,6 +79,17 @@ type Row = (
     Option<f64>,
 );
 
+/// A page cell: `"[]"` is an empty multi-value row, text with `|` a multi-value row.
+fn page_cell(page: Option<&str>) -> CellValue {
+    match page {
+        Some("[]") => CellValue::Strings(Vec::new()),
+        Some(text) if text.contains('|') => {
+            CellValue::Strings(text.split('|').map(|part| Some(part.to_owned())).collect())
+        }
+        other => CellValue::from(other),
+    }
+}
+
 fn build(rows: &[Row]) -> Segment {
     let schema = vec![
         ColumnSpec::dimension("channel", ColumnType::String),
@@ -92,7 +103,7 @@ fn build(rows: &[Row]) -> Segment {
             ts(time),
             &[
                 CellValue::from(channel),
-                CellValue::from(page),
+                page_cell(page),
                 CellValue::from(added),
                 CellValue::from(delta),
             ],
@@ -103,7 +114,8 @@ fn build(rows: &[Row]) -> Segment {
     Segment::from_vec(bytes).expect("open segment")
 }
 
-/// Two segments with nulls in every column, extreme numbers and odd strings.
+/// Two segments with nulls in every column, extreme numbers and odd strings; `page` is
+/// multi-value in the second.
 fn segments() -> [Segment; 2] {
     let first = build(&[
         (
@@ -139,7 +151,7 @@ fn segments() -> [Segment; 2] {
         (
             "2015-09-12T02:00:00.000Z",
             Some("10"),
-            Some("9"),
+            Some("9|Banana|9"),
             Some(-1),
             Some(0.0),
         ),
@@ -150,7 +162,7 @@ fn segments() -> [Segment; 2] {
             Some(0),
             Some(-1e-300),
         ),
-        ("2015-09-14T23:59:59.999Z", None, None, None, None),
+        ("2015-09-14T23:59:59.999Z", None, Some("[]"), None, None),
     ]);
     [first, second]
 }

@@ -1,6 +1,9 @@
 //! The per-column string accumulator of the builder: interns each distinct value once into
 //! an arena (hash table of insertion ids), records one id per row, and at write time sorts
 //! the dictionary and remaps the row ids to their sorted positions.
+//!
+//! A column turns multi-value at its first row with zero or several values: from then on
+//! `ids` holds every row's values back to back and `row_ends` where each row ends.
 
 use std::hash::BuildHasher;
 
@@ -19,6 +22,8 @@ pub(crate) struct StringAccumulator {
     table: HashTable<u32>,
     hash_builder: DefaultHashBuilder,
     ids: Vec<u32>,
+    /// Multi-value columns only: the end of each row's values in `ids`.
+    row_ends: Option<Vec<u32>>,
     has_nulls: bool,
 }
 
@@ -29,8 +34,10 @@ pub(crate) struct EncodedStrings {
     /// Sorted position -> insertion id.
     order: Vec<u32>,
     pub(crate) has_nulls: bool,
-    /// Final id per row, in push order.
+    /// Final id per row, in push order (every value of every row when `row_ends` is set).
     pub(crate) ids: Vec<u32>,
+    /// Multi-value columns only: the end of each row's values in `ids`.
+    pub(crate) row_ends: Option<Vec<u32>>,
 }
 
 fn slice<'a>(arena: &'a str, ends: &[usize], id: u32) -> &'a str {
@@ -49,6 +56,45 @@ impl StringAccumulator {
             Some(value) => self.intern(value),
         };
         self.ids.push(id);
+        self.end_row();
+    }
+
+    /// Adds a multi-value row. One value is stored as a single-value row; none or several
+    /// make the column multi-value. An empty row counts as null (`has_nulls`), as in Druid,
+    /// where null's bitmap holds the empty rows.
+    pub(crate) fn push_list<'v>(&mut self, values: impl ExactSizeIterator<Item = Option<&'v str>>) {
+        if values.len() == 1 {
+            for value in values {
+                self.push(value);
+            }
+            return;
+        }
+        if self.row_ends.is_none() {
+            let ends = (1..=self.ids.len() as u32).collect();
+            self.row_ends = Some(ends);
+        }
+        if values.len() == 0 {
+            self.has_nulls = true;
+        }
+        for value in values {
+            let id = match value {
+                None => {
+                    self.has_nulls = true;
+                    NULL_INSERTION_ID
+                }
+                Some(value) => self.intern(value),
+            };
+            self.ids.push(id);
+        }
+        self.end_row();
+    }
+
+    fn end_row(&mut self) {
+        if let Some(ends) = &mut self.row_ends {
+            let end = u32::try_from(self.ids.len())
+                .expect("a multi-value column holds at most u32::MAX values");
+            ends.push(end);
+        }
     }
 
     pub(crate) fn reserve(&mut self, additional: usize) {
@@ -87,6 +133,7 @@ impl StringAccumulator {
             arena,
             ends,
             mut ids,
+            row_ends,
             has_nulls,
             ..
         } = self;
@@ -112,6 +159,7 @@ impl StringAccumulator {
             order,
             has_nulls,
             ids,
+            row_ends,
         }
     }
 }
@@ -123,6 +171,17 @@ impl EncodedStrings {
             .iter()
             .map(|&id| slice(&self.arena, &self.ends, id))
             .collect()
+    }
+
+    /// The ids of one row (in push order).
+    pub(crate) fn row(&self, row: usize) -> &[u32] {
+        match &self.row_ends {
+            None => std::slice::from_ref(&self.ids[row]),
+            Some(ends) => {
+                let start = if row == 0 { 0 } else { ends[row - 1] as usize };
+                &self.ids[start..ends[row] as usize]
+            }
+        }
     }
 }
 
@@ -151,5 +210,25 @@ mod tests {
         let encoded = accumulator.encode();
         assert!(!encoded.has_nulls);
         assert_eq!(encoded.ids, [1, 0, 1]);
+        assert!(encoded.row_ends.is_none());
+    }
+
+    #[test]
+    fn lists_make_the_column_multi_value() {
+        let mut accumulator = StringAccumulator::default();
+        accumulator.push(Some("b"));
+        accumulator.push_list([Some("c"), Some("a"), Some("c")].into_iter());
+        accumulator.push_list(std::iter::empty());
+        accumulator.push_list([Some("a")].into_iter());
+        accumulator.push_list([None, Some("b")].into_iter());
+        let encoded = accumulator.encode();
+        assert_eq!(encoded.sorted_values(), ["a", "b", "c"]);
+        assert!(encoded.has_nulls);
+        assert_eq!(encoded.row_ends.as_deref(), Some(&[1, 4, 4, 5, 7][..]));
+        assert_eq!(encoded.row(0), [2]);
+        assert_eq!(encoded.row(1), [3, 1, 3]);
+        assert!(encoded.row(2).is_empty());
+        assert_eq!(encoded.row(3), [1]);
+        assert_eq!(encoded.row(4), [0, 2]);
     }
 }

@@ -29,6 +29,11 @@ impl ColumnRef<'_> {
 
 /// A dictionary-encoded string column. Ids follow the dictionary's sorted order; when the
 /// column has nulls, id 0 is null and values start at id 1.
+///
+/// A multi-value column ([`Self::is_multi_value`]) holds a list of ids per row
+/// ([`Self::row_ids`]): possibly empty, possibly with repeats, in stored order. Its bitmap of
+/// an id holds the rows holding that id at least once; the null id's bitmap also holds the
+/// empty rows (Druid's rule: an empty row matches a `null` filter).
 #[derive(Clone, Copy)]
 pub struct StringColumn<'a> {
     has_nulls: bool,
@@ -36,6 +41,8 @@ pub struct StringColumn<'a> {
     num_rows: usize,
     dict_offsets: &'a [u32],
     dict_bytes: &'a [u8],
+    /// Multi-value only: `num_rows + 1` ends of each row's values in the packed ids.
+    row_ends: Option<&'a [u32]>,
     ids: &'a [u8],
     unpacker: BitUnpacker,
     bitmap_offsets: &'a [u64],
@@ -50,6 +57,10 @@ impl<'a> StringColumn<'a> {
             num_rows,
             dict_offsets: bytemuck::cast_slice(&bytes[layout.dict_offsets.clone()]),
             dict_bytes: &bytes[layout.dict_bytes.clone()],
+            row_ends: layout
+                .row_ends
+                .clone()
+                .map(|range| bytemuck::cast_slice(&bytes[range])),
             ids: &bytes[layout.ids.clone()],
             unpacker: BitUnpacker::new(layout.num_bits),
             bitmap_offsets: bytemuck::cast_slice(&bytes[layout.bitmap_offsets.clone()]),
@@ -102,17 +113,44 @@ impl<'a> StringColumn<'a> {
         None
     }
 
-    /// The id of one row.
-    pub fn row_id(&self, row: usize) -> u32 {
+    /// Whether rows hold lists of values (format v2's multi-value columns).
+    pub fn is_multi_value(&self) -> bool {
+        self.row_ends.is_some()
+    }
+
+    /// Where row `row`'s values are in the packed ids.
+    fn row_range(&self, row: usize) -> std::ops::Range<usize> {
         assert!(
             row < self.num_rows,
             "row {row} out of {} rows",
             self.num_rows
         );
-        self.unpacker.get(row as u32, self.ids) as u32
+        match self.row_ends {
+            None => row..row + 1,
+            Some(ends) => ends[row] as usize..ends[row + 1] as usize,
+        }
     }
 
-    /// Decodes the ids of rows `start_row..start_row + out.len()` into `out`.
+    /// The ids of one row, in stored order: exactly one for a single-value column; any
+    /// number (repeats included) for a multi-value column.
+    pub fn row_ids(&self, row: usize) -> impl ExactSizeIterator<Item = u32> + 'a {
+        let (unpacker, ids) = (self.unpacker, self.ids);
+        self.row_range(row)
+            .map(move |at| unpacker.get(at as u32, ids) as u32)
+    }
+
+    /// The id of one row; for a multi-value column its first id, or the null id (0) for an
+    /// empty row.
+    pub fn row_id(&self, row: usize) -> u32 {
+        let range = self.row_range(row);
+        if range.is_empty() {
+            return 0;
+        }
+        self.unpacker.get(range.start as u32, self.ids) as u32
+    }
+
+    /// Decodes the ids of rows `start_row..start_row + out.len()` into `out` (for a
+    /// multi-value column, what [`Self::row_id`] gives).
     ///
     /// # Panics
     /// When the range goes past the last row.
@@ -123,6 +161,12 @@ impl<'a> StringColumn<'a> {
             start_row + out.len(),
             self.num_rows
         );
+        if self.is_multi_value() {
+            for (offset, id) in out.iter_mut().enumerate() {
+                *id = self.row_id(start_row + offset);
+            }
+            return;
+        }
         const BLOCK: usize = 64;
         let mut block = [0u64; BLOCK];
         for (block_index, chunk) in out.chunks_mut(BLOCK).enumerate() {
@@ -135,7 +179,8 @@ impl<'a> StringColumn<'a> {
         }
     }
 
-    /// The rows whose id is `id` (empty for ids out of range).
+    /// The rows whose id is `id` (for a multi-value column: the rows holding `id`, and for
+    /// the null id also the empty rows); empty for ids out of range.
     pub fn bitmap(&self, id: u32) -> RoaringBitmap {
         let index = id as usize;
         let Some(&end) = self.bitmap_offsets.get(index + 1) else {

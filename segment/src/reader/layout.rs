@@ -15,6 +15,11 @@ use crate::format::{
 use crate::schema::{ColumnSpec, ColumnType};
 use crate::{Result, SegmentError, FORMAT_VERSION, MAGIC};
 
+/// The oldest format version this reader opens (it reads `N - 1` and `N`).
+const MIN_READ_VERSION: u32 = FORMAT_VERSION - 1;
+/// The first version with multi-value string columns.
+const MULTI_VALUE_VERSION: u32 = 2;
+
 /// Everything [`crate::Segment`] needs, as ranges into the segment's bytes.
 pub(crate) struct Layout {
     pub(crate) num_rows: usize,
@@ -37,6 +42,10 @@ pub(crate) struct StringLayout {
     /// `V + 1` little-endian u32 end offsets (V = non-null values).
     pub(crate) dict_offsets: Range<usize>,
     pub(crate) dict_bytes: Range<usize>,
+    /// Multi-value columns only: `num_rows + 1` little-endian u32 ends of each row's values
+    /// in `ids` (entry 0 is 0).
+    pub(crate) row_ends: Option<Range<usize>>,
+    /// Bit-packed ids: one per row, or (multi-value) every row's values back to back.
     pub(crate) ids: Range<usize>,
     /// `cardinality + 1` little-endian u64 offsets into `bitmap_data`.
     pub(crate) bitmap_offsets: Range<usize>,
@@ -74,7 +83,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Layout> {
         return Err(SegmentError::BadMagic);
     }
     let version = read_u32(bytes, len - 8);
-    if version != FORMAT_VERSION {
+    if !(MIN_READ_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(SegmentError::UnsupportedVersion(version));
     }
     let checked_len = len - UNCHECKED_TAIL_LEN;
@@ -127,7 +136,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Layout> {
         }
         let range = blob_range(entry.blob, data_end)?;
         let layout = match entry.column_type {
-            ColumnType::String => ColumnLayout::String(parse_string(bytes, range, num_rows)?),
+            ColumnType::String => {
+                ColumnLayout::String(parse_string(bytes, range, num_rows, version)?)
+            }
             ColumnType::Long => {
                 ColumnLayout::Numeric(parse_numeric(bytes, range, CODEC_LONG_RAW, num_rows)?)
             }
@@ -205,7 +216,12 @@ fn parse_numeric(
     })
 }
 
-fn parse_string(bytes: &[u8], blob: Range<usize>, num_rows: usize) -> Result<StringLayout> {
+fn parse_string(
+    bytes: &[u8],
+    blob: Range<usize>,
+    num_rows: usize,
+    version: u32,
+) -> Result<StringLayout> {
     if blob.len() < STRING_HEADER_LEN {
         return Err(corrupt("string blob shorter than its header"));
     }
@@ -216,9 +232,13 @@ fn parse_string(bytes: &[u8], blob: Range<usize>, num_rows: usize) -> Result<Str
             header[0]
         )));
     }
-    if header[1] != 0 {
-        return Err(corrupt("multi-value string columns need a newer format"));
+    if header[1] > u8::from(version >= MULTI_VALUE_VERSION) {
+        return Err(corrupt(format!(
+            "invalid multi-value flag {} for format version {version}",
+            header[1]
+        )));
     }
+    let multi_value = header[1] == 1;
     if header[2] > 1 || header[12..16] != [0; 4] {
         return Err(corrupt("invalid string blob flags"));
     }
@@ -270,7 +290,25 @@ fn parse_string(bytes: &[u8], blob: Range<usize>, num_rows: usize) -> Result<Str
         }
     }
 
-    let ids = ids_start..ids_start + (num_rows * usize::from(num_bits)).div_ceil(8);
+    let (row_ends, packed_start, num_ids) = if multi_value {
+        let row_ends = ids_start..ids_start + 4 * (num_rows + 1);
+        if row_ends.end > blob.end {
+            return Err(corrupt("string row ends beyond the blob"));
+        }
+        let mut previous = 0;
+        for index in 0..=num_rows {
+            let end = read_u32(bytes, row_ends.start + 4 * index);
+            if (index == 0 && end != 0) || end < previous {
+                return Err(corrupt("string row ends not ascending"));
+            }
+            previous = end;
+        }
+        let packed_start = blob.start + align8(row_ends.end - blob.start);
+        (Some(row_ends), packed_start, previous as usize)
+    } else {
+        (None, ids_start, num_rows)
+    };
+    let ids = packed_start..packed_start + (num_ids * usize::from(num_bits)).div_ceil(8);
     if bitmaps_start - blob.start != align8(ids.end - blob.start) {
         return Err(corrupt("string bitmaps misplaced"));
     }
@@ -297,6 +335,7 @@ fn parse_string(bytes: &[u8], blob: Range<usize>, num_rows: usize) -> Result<Str
         cardinality,
         dict_offsets,
         dict_bytes,
+        row_ends,
         ids,
         bitmap_offsets,
         bitmap_data,
