@@ -4,6 +4,8 @@
 //! hashbrown map from key to a dense slot; aggregators accumulate per slot. Strings are only
 //! materialized once per group, when a time bucket is flushed. Granularity `all` stamps every
 //! row with the first interval's start, as Druid's `GroupByQuery.getUniversalTimestamp` does.
+//! The rows held (flushed plus current groups) are capped by `Query::max_group_rows`; past it
+//! the scan stops adding rows and the query fails with `Resource limit exceeded`.
 
 use std::hash::Hash;
 
@@ -14,7 +16,7 @@ use super::dimension::DimensionReader;
 use super::{SegmentView, BATCH_ROWS};
 use crate::aggregate::{slot_values, Accumulator};
 use crate::error::QueryError;
-use crate::merge::merge_group_by;
+use crate::merge::{merge_group_by, too_many_groups};
 use crate::model::spec::GroupBySpec;
 use crate::model::Query;
 use crate::partial::{GroupByPartial, GroupRow};
@@ -144,6 +146,8 @@ pub(crate) fn run(
         dim_ids: vec![vec![0u32; BATCH_ROWS]; dimensions.len()],
         slots: vec![0u32; BATCH_ROWS],
         rows: Vec::new(),
+        max_rows: query.max_group_rows(),
+        over_limit: false,
     };
     if spec.granularity == Granularity::All {
         for piece in &view.pieces {
@@ -164,11 +168,15 @@ pub(crate) fn run(
             }
         }
     }
+    if grouper.over_limit {
+        return Err(too_many_groups(grouper.max_rows));
+    }
     // Sorts the rows and combines groups that several intervals share.
-    Ok(merge_group_by(
+    merge_group_by(
         &spec.aggregations,
         vec![GroupByPartial { rows: grouper.rows }],
-    ))
+        grouper.max_rows,
+    )
 }
 
 /// Grouping state for one time bucket, plus the rows flushed so far.
@@ -182,10 +190,16 @@ struct Grouper<'d, 'a> {
     dim_ids: Vec<Vec<u32>>,
     slots: Vec<u32>,
     rows: Vec<GroupRow>,
+    /// Most rows (flushed plus current groups) this segment may hold.
+    max_rows: usize,
+    over_limit: bool,
 }
 
 impl Grouper<'_, '_> {
     fn add(&mut self, chunk: &[u32], contiguous: bool) {
+        if self.over_limit {
+            return;
+        }
         let len = chunk.len();
         for (dimension, ids) in self.dimensions.iter().zip(self.dim_ids.iter_mut()) {
             dimension.decode(chunk, contiguous, &mut ids[..len]);
@@ -205,6 +219,8 @@ impl Grouper<'_, '_> {
         for accumulator in &mut self.accumulators {
             accumulator.add_grouped(chunk, &self.slots[..len]);
         }
+        // Checked per chunk: at most one chunk of groups past the limit is ever held.
+        self.over_limit = self.rows.len() + self.keys.len() > self.max_rows;
     }
 
     fn flush(&mut self, timestamp: i64) {
