@@ -160,7 +160,7 @@ async fn every_query_type(broker: &DruidClient, old: &[Row], live: &[Row]) {
 
     let pages = per_page(&all);
     let mut ranked: Vec<(&String, &(i64, i64))> = pages.iter().collect();
-    ranked.sort_by(|left, right| right.1 .1.cmp(&left.1 .1));
+    ranked.sort_by_key(|(_, (_, value))| std::cmp::Reverse(*value));
     let top_n = broker
         .query(
             &json!({"queryType": "topN", "dataSource": MIXED, "intervals": [ALL_TIME],
