@@ -359,6 +359,30 @@ async fn timeout_and_cancel(
     }
     // Unknown ids are accepted too, as Druid does.
     assert_eq!(broker.delete("/druid/v2/no-such-query").await.0, 202);
+    // A client's queryId comes back on success too.
+    let (status, query_id, _) = broker
+        .post_with_query_id(
+            "/druid/v2",
+            &json!({"queryType": "timeBoundary", "dataSource": BIG, "context": {"queryId": "tb-1"}}),
+        )
+        .await;
+    assert_eq!((status, query_id.as_deref()), (200, Some("tb-1")));
+    // A groupBy over more groups than its row limit fails with Druid's body (1,000 pages).
+    let (status, _, body) = broker
+        .post_with_query_id(
+            "/druid/v2",
+            &json!({"queryType": "groupBy", "dataSource": BIG, "intervals": [ALL_TIME],
+                    "granularity": "all", "dimensions": ["page"],
+                    "aggregations": [{"type": "count", "name": "rows"}],
+                    "context": {"bufferGrouperMaxSize": 500}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "Resource limit exceeded");
+    assert_eq!(
+        body["errorClass"],
+        "org.apache.druid.query.ResourceLimitExceededException"
+    );
     // The nodes serve again at once.
     let count = broker
         .query(
