@@ -319,3 +319,28 @@ async fn group_by_past_its_row_limit_fails_with_resource_limit_exceeded() {
     assert_eq!(answer.as_array().map(Vec::len), Some(2_000));
     cluster.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_query_stops_on_the_data_node_without_a_cancel_rpc() {
+    // A client that disconnects drops the broker's future: the RPCs it had in flight are
+    // reset, and the data node's ticket stops the scans.
+    let cluster = slow_cluster().await;
+    let broker = Arc::clone(&cluster.broker);
+    let query = full_scan(json!({"queryId": "dropped", "timeout": 0}));
+    let running = tokio::spawn(async move { broker.run(&query).await });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while cluster.running.running() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the query never reached the node"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    running.abort();
+    assert!(running.await.unwrap_err().is_cancelled());
+    cluster.wait_idle(Duration::from_secs(2)).await;
+    assert!(cluster.running.interrupted() >= 1);
+    assert_eq!(cluster.broker.running().running(), 0);
+    quick_query_answers_within(&cluster, Duration::from_millis(1_500)).await;
+    cluster.stop();
+}
