@@ -25,7 +25,7 @@ const CANCEL_RPC_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct QueryOptions {
     /// Milliseconds the query may run; 0 = no timeout (Druid's `NO_TIMEOUT`).
     pub timeout_ms: u64,
-    /// Druid's `priority` (validated; Henge does not reorder work by it yet).
+    /// Druid's `priority` (higher first); data nodes hand out scan slots by it.
     pub priority: i32,
     pub use_cache: bool,
     pub populate_cache: bool,

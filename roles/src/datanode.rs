@@ -2,12 +2,14 @@
 //! of a process: the registry of segments this process serves and the `DataNode` gRPC
 //! service (per-segment queries, inventory long-polls).
 //!
-//! Queries run on a blocking thread per segment, bounded by a semaphore sized to the cores,
-//! so the async runtime never scans rows. Every call is registered in [`RunningQueries`]
+//! Queries run on a blocking thread per segment, bounded by slots sized to the cores and
+//! granted by query `priority` (`datanode/priority.rs`), so the async runtime never scans
+//! rows. Every call is registered in [`RunningQueries`]
 //! (`datanode/running.rs`) with the deadline the broker sent; work stops between segments
 //! and between chunks of rows once the deadline passes, `CancelQuery` names its query id,
 //! or the broker drops the call.
 
+mod priority;
 mod running;
 
 use std::collections::BTreeMap;
@@ -21,9 +23,10 @@ use henge_proto::{
 use henge_query::{Limits, PartialResult, Query, QueryError};
 use henge_segment::id::DataSegment;
 use henge_segment::reader::Segment;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
+use self::priority::PriorityGate;
 pub use self::running::{RunningQueries, Stop};
 
 /// A served segment: its descriptor and the immutable segments holding its rows (one for a
@@ -132,7 +135,7 @@ impl SegmentRegistry {
 pub struct DataNodeService {
     node_id: String,
     registry: Arc<SegmentRegistry>,
-    cpu: Arc<Semaphore>,
+    cpu: Arc<PriorityGate>,
     limits: Limits,
     running: Arc<RunningQueries>,
 }
@@ -143,7 +146,7 @@ impl DataNodeService {
         DataNodeService {
             node_id,
             registry,
-            cpu: Arc::new(Semaphore::new(cores)),
+            cpu: PriorityGate::new(cores),
             limits: Limits::default(),
             running: Arc::default(),
         }
@@ -168,11 +171,9 @@ impl DataNodeService {
         served: Served,
         stop: Stop,
     ) -> Result<SegmentResult, QueryError> {
-        let _permit = self
-            .cpu
-            .acquire()
-            .await
-            .expect("cpu semaphore never closes");
+        // The broker validated `priority`; a bad one from elsewhere runs at the default.
+        let priority = query.context_int("priority").ok().flatten().unwrap_or(0);
+        let _permit = self.cpu.acquire(priority).await;
         if stop.should_stop() {
             return Err(stop.error(query.id()));
         }
