@@ -104,8 +104,17 @@ impl Broker {
             if partials.is_empty() {
                 return Ok(henge_query::empty_result(&query));
             }
-            let merged = henge_query::merge(&query, partials)?;
-            henge_query::finalize(&query, merged)
+            // Merging many rows takes a while: off the runtime, so the deadline and a
+            // cancellation still answer the client on time.
+            let owned = query.clone();
+            tokio::task::spawn_blocking(move || {
+                let merged = henge_query::merge(&owned, partials)?;
+                henge_query::finalize(&owned, merged)
+            })
+            .await
+            .map_err(|err| {
+                QueryError::unknown(format!("merge failed: {err}"), "java.lang.RuntimeException")
+            })?
         };
         let expiry = async {
             match deadline {
@@ -114,6 +123,7 @@ impl Broker {
             }
         };
         let outcome = tokio::select! {
+            biased;
             outcome = work => outcome,
             () = running.token().cancelled() => Err(QueryError::cancelled(Some(&id))),
             () = expiry => Err(QueryError::timed_out(Some(&id))),
