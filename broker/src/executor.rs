@@ -5,6 +5,10 @@
 //! preferred over realtime ones, replicas are spread round-robin); send one `RunQuery` per
 //! node concurrently; retry segments a node no longer serves once the view changes; merge
 //! every partial with `henge_query::merge` and finalize with `henge_query::finalize`.
+//!
+//! Around that, [`Broker::run`] owns the query's lifecycle (see [`crate::lifecycle`]): a
+//! deadline computed on arrival whose remainder travels to every data node, cancellation by
+//! query id, and on either, a `CancelQuery` to the data nodes the query reached.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,11 +20,10 @@ use henge_query::{PartialResult, Query, QueryError};
 use serde_json::Value;
 
 use crate::cache::ResultCache;
+use crate::lifecycle::{self, QueryOptions, RunningQueries, RunningQuery, DEFAULT_TIMEOUT_MS};
 use crate::timeline::{self, TimelineEntry};
 use crate::view::ServerView;
 
-/// Druid's default query timeout (`druid.server.http.defaultQueryTimeout`).
-const DEFAULT_TIMEOUT_MS: u64 = 300_000;
 const MAX_ATTEMPTS: usize = 4;
 const VIEW_CHANGE_WAIT: Duration = Duration::from_millis(1_000);
 
@@ -28,6 +31,8 @@ pub struct Broker {
     view: ServerView,
     cache: ResultCache,
     round_robin: AtomicUsize,
+    default_timeout_ms: u64,
+    running: RunningQueries,
 }
 
 /// Work for one node: which segments to run, and whether their results may be cached.
@@ -42,7 +47,35 @@ impl Broker {
             view,
             cache: ResultCache::new(cache_capacity_bytes),
             round_robin: AtomicUsize::new(0),
+            default_timeout_ms: DEFAULT_TIMEOUT_MS,
+            running: RunningQueries::default(),
         }
+    }
+
+    /// Sets the timeout of queries whose context has none (Druid's
+    /// `druid.server.http.defaultQueryTimeout`; 0 = none).
+    pub fn with_default_timeout(mut self, timeout_ms: u64) -> Broker {
+        self.default_timeout_ms = timeout_ms;
+        self
+    }
+
+    /// The queries running on this broker.
+    pub fn running(&self) -> &RunningQueries {
+        &self.running
+    }
+
+    /// Cancels the query with this id here, and tells every data node to stop it (it may run
+    /// there for another broker). Returns whether it was running here.
+    pub fn cancel(&self, query_id: &str) -> bool {
+        let found = self.running.cancel(query_id) > 0;
+        let nodes: Vec<String> = self
+            .view
+            .snapshot()
+            .into_iter()
+            .map(|(node_id, _)| node_id)
+            .collect();
+        lifecycle::cancel_on_nodes(&self.view, query_id, &nodes);
+        found
     }
 
     pub fn view(&self) -> &ServerView {
@@ -53,38 +86,80 @@ impl Broker {
         &self.cache
     }
 
-    /// Runs `query` across the cluster and returns Druid's response JSON. A query over a
-    /// query data source runs its inner query first (recursively), then itself over that
-    /// result on this broker.
+    /// Runs `query` across the cluster and returns Druid's response JSON. A query without
+    /// `queryId` gets one (give it one first with [`lifecycle::with_query_id`] to know it).
+    /// Fails with Druid's `Query timeout` (504) past its timeout and `Query cancelled` once
+    /// [`Broker::cancel`] names it; then the data nodes it reached are told to stop. A query
+    /// over a query data source runs its inner query first (recursively), then itself over
+    /// that result on this broker.
     pub async fn run(&self, query: &Query) -> Result<Value, QueryError> {
-        if let Some(inner) = query.inner_query() {
-            let inner_result = Box::pin(self.run(inner)).await?;
-            return henge_query::run_over_result(query, &inner_result);
-        }
-        let timeout_ms = context_u64(query, "timeout").unwrap_or(DEFAULT_TIMEOUT_MS);
-        let deadline = Instant::now() + Duration::from_millis(timeout_ms.max(1));
-        let gather = self.gather(query, deadline);
-        let partials = if timeout_ms == 0 {
-            gather.await?
-        } else {
-            tokio::time::timeout_at(deadline.into(), gather)
+        let query = lifecycle::with_query_id(query.clone());
+        let options = QueryOptions::of(&query, self.default_timeout_ms)?;
+        let id = query.id().unwrap_or_default().to_owned();
+        let arrived = Instant::now();
+        let deadline =
+            (options.timeout_ms > 0).then(|| arrived + Duration::from_millis(options.timeout_ms));
+        let registration = self.running.register(&id);
+        let running = registration.query();
+        let work = async {
+            if let Some(inner) = query.inner_query() {
+                let inner_result = Box::pin(self.run(inner)).await?;
+                let owned = query.clone();
+                return tokio::task::spawn_blocking(move || {
+                    henge_query::run_over_result(&owned, &inner_result)
+                })
                 .await
-                .map_err(|_| QueryError::timeout())??
+                .map_err(|err| {
+                    QueryError::unknown(
+                        format!("subquery failed: {err}"),
+                        "java.lang.RuntimeException",
+                    )
+                })?;
+            }
+            let partials = self.gather(&query, deadline, &options, running).await?;
+            if partials.is_empty() {
+                return Ok(henge_query::empty_result(&query));
+            }
+            // Merging many rows takes a while: off the runtime, so the deadline and a
+            // cancellation still answer the client on time.
+            let owned = query.clone();
+            tokio::task::spawn_blocking(move || {
+                let merged = henge_query::merge(&owned, partials)?;
+                henge_query::finalize(&owned, merged)
+            })
+            .await
+            .map_err(|err| {
+                QueryError::unknown(format!("merge failed: {err}"), "java.lang.RuntimeException")
+            })?
         };
-        if partials.is_empty() {
-            return Ok(henge_query::empty_result(query));
+        let expiry = async {
+            match deadline {
+                Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        let outcome = tokio::select! {
+            biased;
+            outcome = work => outcome,
+            () = running.token().cancelled() => Err(QueryError::cancelled(Some(&id))),
+            () = expiry => Err(QueryError::timed_out(Some(&id))),
+        };
+        if let Err(error) = &outcome {
+            tracing::debug!(query_id = %id, error = %error, "query failed; stopping it on data nodes");
+            lifecycle::cancel_on_nodes(&self.view, &id, &running.nodes());
         }
-        let merged = henge_query::merge(query, partials)?;
-        henge_query::finalize(query, merged)
+        outcome
     }
 
     async fn gather(
         &self,
         query: &Query,
-        deadline: Instant,
+        deadline: Option<Instant>,
+        options: &QueryOptions,
+        running: &RunningQuery,
     ) -> Result<Vec<PartialResult>, QueryError> {
-        let use_cache = context_bool(query, "useCache").unwrap_or(true);
-        let populate_cache = context_bool(query, "populateCache").unwrap_or(true);
+        let use_cache = options.use_cache;
+        let populate_cache = options.populate_cache;
         let cache_key = query.cache_key();
         let query_json = query.to_json().to_string();
 
@@ -126,9 +201,16 @@ impl Broker {
                     None => unserved.push(identifier.clone()),
                 }
             }
-            let remaining_ms = deadline
-                .saturating_duration_since(Instant::now())
-                .as_millis() as u64;
+            // 0 means no deadline on the wire: a passed deadline still sends 1 ms.
+            let remaining_ms = deadline.map_or(0, |deadline| {
+                (deadline
+                    .saturating_duration_since(Instant::now())
+                    .as_millis() as u64)
+                    .max(1)
+            });
+            for node_id in batches.keys() {
+                running.sent_to(node_id);
+            }
             let responses = join_all(
                 batches
                     .values()
@@ -242,20 +324,4 @@ fn decode_partial(bytes: &[u8]) -> Result<PartialResult, QueryError> {
             "java.lang.IllegalStateException",
         )
     })
-}
-
-fn context_u64(query: &Query, key: &str) -> Option<u64> {
-    match query.context().get(key)? {
-        Value::Number(number) => number.as_u64(),
-        Value::String(text) => text.parse().ok(),
-        _ => None,
-    }
-}
-
-fn context_bool(query: &Query, key: &str) -> Option<bool> {
-    match query.context().get(key)? {
-        Value::Bool(flag) => Some(*flag),
-        Value::String(text) => text.parse().ok(),
-        _ => None,
-    }
 }

@@ -39,6 +39,46 @@ impl DruidClient {
         )
     }
 
+    /// POSTs JSON; returns the status, the `X-Druid-Query-Id` header and the body.
+    pub async fn post_with_query_id(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> (u16, Option<String>, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("POST {path} failed: {err}"));
+        let status = response.status().as_u16();
+        let query_id = response
+            .headers()
+            .get("X-Druid-Query-Id")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
+        let text = response.text().await.expect("response body");
+        (
+            status,
+            query_id,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// DELETEs a path; returns the status and the body text.
+    pub async fn delete(&self, path: &str) -> (u16, String) {
+        let response = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("DELETE {path} failed: {err}"));
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("response body"))
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         self.post_raw(path, body.to_string()).await
     }

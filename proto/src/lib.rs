@@ -13,5 +13,6 @@ mod generated {
 pub use generated::data_node_client::DataNodeClient;
 pub use generated::data_node_server::{DataNode, DataNodeServer};
 pub use generated::{
-    InventoryRequest, InventoryResponse, QueryRequest, QueryResponse, SegmentResult, ServedSegment,
+    CancelRequest, CancelResponse, InventoryRequest, InventoryResponse, QueryRequest,
+    QueryResponse, SegmentResult, ServedSegment,
 };

@@ -6,6 +6,10 @@
 //! `[minTime, bucketEnd(maxTime))` of the segment, and buckets iterate from the bucket holding
 //! the clipped start. With granularity `all` the single bucket starts at the clipped start,
 //! which is why timeseries and topN results are stamped `max(interval start, min __time)`.
+//!
+//! [`run_on_segment_until`] takes a cheap interruption check (a deadline passed, the query
+//! was cancelled) that the row loops poll once per chunk of rows, so a data node stops a
+//! long scan within a chunk instead of at the end of the segment.
 
 mod dimension;
 mod groupby;
@@ -16,6 +20,7 @@ mod time_boundary;
 mod timeseries;
 mod topn;
 
+use std::cell::Cell;
 use std::ops::Range;
 
 use henge_segment::granularity::Granularity;
@@ -42,6 +47,21 @@ pub fn run_on_segment(
     segment: &Segment,
     segment_id: &str,
 ) -> Result<PartialResult, QueryError> {
+    run_on_segment_until(query, segment, segment_id, &|| false)
+}
+
+/// Like [`run_on_segment`], but polls `interrupted` before the work and once per chunk of
+/// rows; once it answers `true` the work stops and the result is Druid's
+/// `Query cancelled` error (callers that know better, e.g. a passed deadline, replace it).
+pub fn run_on_segment_until(
+    query: &Query,
+    segment: &Segment,
+    segment_id: &str,
+    interrupted: &dyn Fn() -> bool,
+) -> Result<PartialResult, QueryError> {
+    if interrupted() {
+        return Err(QueryError::cancelled(query.id()));
+    }
     let (granularity, filter) = match &query.kind {
         QueryKind::Timeseries(spec) => (spec.granularity, spec.filter.as_ref()),
         QueryKind::TopN(spec) => (spec.granularity, spec.filter.as_ref()),
@@ -51,25 +71,27 @@ pub fn run_on_segment(
         QueryKind::Search(spec) => (Granularity::All, spec.filter.as_ref()),
         QueryKind::DataSourceMetadata | QueryKind::SegmentMetadata(_) => (Granularity::All, None),
     };
-    let view = SegmentView::new(query, segment, granularity, filter);
-    Ok(match &query.kind {
-        QueryKind::Timeseries(spec) => PartialResult::Timeseries(timeseries::run(spec, &view)?),
-        QueryKind::TopN(spec) => PartialResult::TopN(topn::run(spec, &view)?),
-        QueryKind::GroupBy(spec) => PartialResult::GroupBy(groupby::run(spec, &view, query)?),
-        QueryKind::Scan(spec) => PartialResult::Scan(scan::run(spec, &view, segment_id)),
-        QueryKind::TimeBoundary(_) | QueryKind::DataSourceMetadata => {
-            PartialResult::TimeBoundary(time_boundary::run(&view))
-        }
-        QueryKind::Search(spec) => {
-            PartialResult::Search(search::run(spec, &view, query.datasource(), segment_id))
-        }
-        QueryKind::SegmentMetadata(spec) => PartialResult::SegmentMetadata(segment_metadata::run(
-            spec,
-            segment,
-            query.datasource(),
-            segment_id,
-        )),
-    })
+    let view = SegmentView::new(query, segment, granularity, filter, interrupted);
+    let partial =
+        match &query.kind {
+            QueryKind::Timeseries(spec) => PartialResult::Timeseries(timeseries::run(spec, &view)?),
+            QueryKind::TopN(spec) => PartialResult::TopN(topn::run(spec, &view)?),
+            QueryKind::GroupBy(spec) => PartialResult::GroupBy(groupby::run(spec, &view, query)?),
+            QueryKind::Scan(spec) => PartialResult::Scan(scan::run(spec, &view, segment_id)),
+            QueryKind::TimeBoundary(_) | QueryKind::DataSourceMetadata => {
+                PartialResult::TimeBoundary(time_boundary::run(&view))
+            }
+            QueryKind::Search(spec) => {
+                PartialResult::Search(search::run(spec, &view, query.datasource(), segment_id))
+            }
+            QueryKind::SegmentMetadata(spec) => PartialResult::SegmentMetadata(
+                segment_metadata::run(spec, segment, query.datasource(), segment_id),
+            ),
+        };
+    if view.interrupt_seen.get() {
+        return Err(QueryError::cancelled(query.id()));
+    }
+    Ok(partial)
 }
 
 /// One query interval clipped to the segment, and the rows it covers.
@@ -86,6 +108,8 @@ pub(crate) struct SegmentView<'a> {
     pub(crate) pieces: Vec<Piece>,
     /// Rows passing the filter; `None` when there is no filter.
     pub(crate) selection: Option<RoaringBitmap>,
+    interrupted: &'a dyn Fn() -> bool,
+    interrupt_seen: Cell<bool>,
 }
 
 impl<'a> SegmentView<'a> {
@@ -94,6 +118,7 @@ impl<'a> SegmentView<'a> {
         segment: &'a Segment,
         granularity: Granularity,
         filter: Option<&FilterSpec>,
+        interrupted: &'a dyn Fn() -> bool,
     ) -> SegmentView<'a> {
         let times = segment.times();
         let pieces: Vec<Piece> = match (times.first(), times.last()) {
@@ -128,7 +153,18 @@ impl<'a> SegmentView<'a> {
             granularity,
             pieces,
             selection,
+            interrupted,
+            interrupt_seen: Cell::new(false),
         }
+    }
+
+    /// Whether the query must stop (sticky: once seen, always seen). Row loops call it once
+    /// per chunk of rows and stop early; `run_on_segment_until` then reports the stop.
+    pub(crate) fn interrupted(&self) -> bool {
+        if !self.interrupt_seen.get() && (self.interrupted)() {
+            self.interrupt_seen.set(true);
+        }
+        self.interrupt_seen.get()
     }
 
     /// Calls `visit` with the selected rows of `rows`, ascending: one contiguous range when
@@ -145,6 +181,9 @@ impl<'a> SegmentView<'a> {
                 for row in selection.range(rows.start as u32..rows.end as u32) {
                     buffer.push(row);
                     if buffer.len() == BATCH_ROWS {
+                        if self.interrupted() {
+                            return;
+                        }
                         visit(Batch::Rows(&buffer));
                         buffer.clear();
                     }
@@ -164,6 +203,9 @@ impl<'a> SegmentView<'a> {
             Batch::Rows(rows) => visit(rows, false),
             Batch::Range(range) => {
                 for start in range.clone().step_by(BATCH_ROWS) {
+                    if self.interrupted() {
+                        return;
+                    }
                     let end = (start + BATCH_ROWS).min(range.end);
                     buffer.clear();
                     buffer.extend(start as u32..end as u32);

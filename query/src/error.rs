@@ -148,6 +148,16 @@ impl QueryError {
         )
     }
 
+    /// The query with id `query_id` ran past its deadline on some node; Druid's engines say
+    /// `Query [id] timed out` (`ChainedExecutionQueryRunner`, the scan engine).
+    pub fn timed_out(query_id: Option<&str>) -> QueryError {
+        let message = match query_id {
+            Some(id) => format!("Query [{id}] timed out"),
+            None => "Query timed out".to_owned(),
+        };
+        QueryError::new(504, QUERY_TIMEOUT, message, TIMEOUT_CLASS)
+    }
+
     /// The query was cancelled (`DELETE /druid/v2/{queryId}` or a client disconnect).
     pub fn cancelled(query_id: Option<&str>) -> QueryError {
         let message = match query_id {

@@ -237,7 +237,10 @@ fn finalize_subtotal(spec: &GroupBySpec, part: &GroupByPartial, included: &[usiz
             })
             .collect(),
     };
-    let merged = merge_group_by(&spec.aggregations, vec![regrouped]);
+    // Regrouping never holds more rows than the merged input, so no row limit applies.
+    let Ok(merged) = merge_group_by(&spec.aggregations, vec![regrouped], usize::MAX) else {
+        return Vec::new();
+    };
     let excluded: Vec<&str> = spec
         .dimensions
         .iter()

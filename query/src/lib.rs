@@ -44,13 +44,13 @@ mod partial;
 mod postagg;
 mod value;
 
-pub use engine::run_on_segment;
+pub use engine::{run_on_segment, run_on_segment_until};
 pub use error::QueryError;
 pub use finalize::{empty_result, finalize};
 pub use merge::merge;
 pub use model::Query;
 pub use nested::{run_over_result, DEFAULT_MAX_SUBQUERY_ROWS};
-pub use parse::{parse_query, Limits};
+pub use parse::{parse_query, Limits, DEFAULT_MAX_GROUP_ROWS};
 pub use partial::{
     ColumnAnalysis, GroupByPartial, GroupRow, PartialResult, ScanBatch, ScanPartial, ScanRow,
     SearchBucket, SearchHit, SearchPartial, SegmentAnalysis, SegmentMetadataPartial,

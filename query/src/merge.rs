@@ -42,7 +42,8 @@ pub fn merge(query: &Query, partials: Vec<PartialResult>) -> Result<PartialResul
             Ok(PartialResult::GroupBy(merge_group_by(
                 &spec.aggregations,
                 parts,
-            )))
+                query.max_group_rows(),
+            )?))
         }
         QueryKind::Scan(spec) => {
             let parts = unwrap_all(partials, |partial| match partial {
@@ -175,21 +176,37 @@ pub(crate) fn merge_topn(spec: &TopNSpec, parts: Vec<TopNPartial>) -> TopNPartia
     TopNPartial { buckets }
 }
 
-/// Rows merged by (timestamp, dimension values), in natural order.
+/// Druid's `ResourceLimitExceededException` for a groupBy holding more than `limit` rows
+/// (its message starts like Druid's merge-buffer message; Henge has no disk spilling).
+pub(crate) fn too_many_groups(limit: usize) -> QueryError {
+    QueryError::resource_limit(format!(
+        "Not enough merge buffer memory to execute this query: it holds more than {limit} \
+         group rows (bufferGrouperMaxSize). Henge does not spill groupBy results to disk; \
+         narrow the query (filter, fewer dimensions, coarser granularity) or raise \
+         --groupby-max-rows on the broker and data nodes."
+    ))
+}
+
+/// Rows merged by (timestamp, dimension values), in natural order; fails once more than
+/// `max_rows` distinct groups are held.
 pub(crate) fn merge_group_by(
     specs: &[AggregatorSpec],
     parts: Vec<GroupByPartial>,
-) -> GroupByPartial {
+    max_rows: usize,
+) -> Result<GroupByPartial, QueryError> {
     let mut groups: BTreeMap<(i64, Vec<Option<String>>), Vec<AggValue>> = BTreeMap::new();
     for row in parts.into_iter().flat_map(|part| part.rows) {
         match groups.get_mut(&(row.timestamp, row.dims.clone())) {
             Some(values) => combine_values(specs, values, &row.values),
             None => {
+                if groups.len() >= max_rows {
+                    return Err(too_many_groups(max_rows));
+                }
                 groups.insert((row.timestamp, row.dims), row.values);
             }
         }
     }
-    GroupByPartial {
+    Ok(GroupByPartial {
         rows: groups
             .into_iter()
             .map(|((timestamp, dims), values)| GroupRow {
@@ -198,7 +215,7 @@ pub(crate) fn merge_group_by(
                 values,
             })
             .collect(),
-    }
+    })
 }
 
 /// Unordered scans: batches by segment id, cut to `offset + limit` rows. Time-ordered scans:

@@ -3,6 +3,7 @@
 //! Druid's error code, class and a message close to Jackson's.
 
 pub(crate) mod aggregator;
+pub(crate) mod context;
 pub(crate) mod dimension;
 pub(crate) mod extraction;
 pub(crate) mod filter;
@@ -50,6 +51,8 @@ pub struct Query {
     inner: Option<Box<Query>>,
     intervals: Vec<Interval>,
     context: Map<String, Value>,
+    /// Most group rows a groupBy may hold per segment and per merge.
+    max_group_rows: usize,
     pub(crate) kind: QueryKind,
 }
 
@@ -105,6 +108,7 @@ impl Query {
             Some(Value::Object(context)) => context.clone(),
             Some(other) => return Err(json::mismatch("java.util.Map", other)),
         };
+        let max_group_rows = context::group_rows_limit(&context, limits.max_group_rows)?;
         if !fields.array("virtualColumns")?.is_empty() {
             return Err(QueryError::unsupported(
                 "virtualColumns are not supported yet",
@@ -131,6 +135,7 @@ impl Query {
             inner,
             intervals,
             context,
+            max_group_rows,
             kind,
         })
     }
@@ -165,6 +170,50 @@ impl Query {
     /// `context.queryId`, when the client set one.
     pub fn id(&self) -> Option<&str> {
         self.context.get("queryId").and_then(Value::as_str)
+    }
+
+    /// The query with `context.queryId` set to `id`, in the JSON forwarded to other nodes
+    /// too (Druid's broker gives every query an id before it fans out).
+    pub fn with_id(mut self, id: &str) -> Query {
+        let value = Value::String(id.to_owned());
+        self.context.insert("queryId".to_owned(), value.clone());
+        if let Value::Object(raw) = &mut self.raw {
+            match raw.get_mut("context") {
+                Some(Value::Object(context)) => {
+                    context.insert("queryId".to_owned(), value);
+                }
+                _ => {
+                    raw.insert("context".to_owned(), serde_json::json!({"queryId": id}));
+                }
+            }
+        }
+        self
+    }
+
+    /// A long context value (Druid's `QueryContexts.getAsLong` rules).
+    pub fn context_long(&self, key: &str) -> Result<Option<i64>, QueryError> {
+        context::long(&self.context, key)
+    }
+
+    /// An int context value (Druid's `QueryContexts.getAsInt` rules).
+    pub fn context_int(&self, key: &str) -> Result<Option<i32>, QueryError> {
+        context::int(&self.context, key)
+    }
+
+    /// A boolean context value (Druid's `QueryContexts.getAsBoolean` rules).
+    pub fn context_bool(&self, key: &str) -> Result<Option<bool>, QueryError> {
+        context::boolean(&self.context, key)
+    }
+
+    /// A string context value (Druid's `QueryContexts.getAsString` rules).
+    pub fn context_string(&self, key: &str) -> Result<Option<&str>, QueryError> {
+        context::string(&self.context, key)
+    }
+
+    /// The most group rows a groupBy may hold, per segment and per merge: the server's
+    /// `Limits::max_group_rows`, lowered by context `bufferGrouperMaxSize`.
+    pub fn max_group_rows(&self) -> usize {
+        self.max_group_rows
     }
 
     /// A canonical text of the query (keys sorted, no whitespace): with a segment id, the key

@@ -6,6 +6,9 @@ use serde_json::Value;
 use crate::error::QueryError;
 use crate::model::Query;
 
+/// Default of [`Limits::max_group_rows`].
+pub const DEFAULT_MAX_GROUP_ROWS: usize = 1_000_000;
+
 /// Guards applied while parsing a query.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -19,6 +22,10 @@ pub struct Limits {
     pub max_aggregators: usize,
     /// Longest accepted `like` or `regex` pattern, in characters.
     pub max_pattern_length: usize,
+    /// Most group rows one groupBy holds in memory, per segment and per merge (Druid's
+    /// `bufferGrouperMaxSize`; a query's context may lower it). Henge does not spill to
+    /// disk: beyond it the query fails with `Resource limit exceeded`.
+    pub max_group_rows: usize,
 }
 
 impl Default for Limits {
@@ -30,6 +37,7 @@ impl Default for Limits {
             max_in_values: 100_000,
             max_aggregators: 1_000,
             max_pattern_length: 10_000,
+            max_group_rows: DEFAULT_MAX_GROUP_ROWS,
         }
     }
 }

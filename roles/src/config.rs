@@ -59,6 +59,15 @@ pub struct NodeFlags {
     /// handed off, in milliseconds [default: 600000].
     #[arg(long, value_name = "MS")]
     pub push_handoff_grace_ms: Option<u64>,
+    /// Timeout of queries whose context sets none, in milliseconds; 0 = no timeout (Druid's
+    /// `druid.server.http.defaultQueryTimeout`) [default: 300000].
+    #[arg(long, value_name = "MS")]
+    pub query_timeout_ms: Option<u64>,
+    /// Most group rows a groupBy may hold in memory per segment and per merge; beyond it the
+    /// query fails with `Resource limit exceeded` (no disk spilling). A query's context
+    /// `bufferGrouperMaxSize` may lower it [default: 1000000].
+    #[arg(long, value_name = "ROWS")]
+    pub groupby_max_rows: Option<usize>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -75,6 +84,8 @@ struct FileConfig {
     push_max_rows: Option<usize>,
     push_segment_granularity: Option<String>,
     push_handoff_grace_ms: Option<u64>,
+    query_timeout_ms: Option<u64>,
+    groupby_max_rows: Option<usize>,
 }
 
 /// The resolved configuration of one node.
@@ -90,6 +101,10 @@ pub struct NodeConfig {
     pub push_max_rows: usize,
     pub push_segment_granularity: String,
     pub push_handoff_grace: Duration,
+    /// Default query timeout in milliseconds (0 = none).
+    pub query_timeout_ms: u64,
+    /// Most group rows one groupBy holds per segment and per merge.
+    pub groupby_max_rows: usize,
     /// TTL of this node's membership and leadership leases.
     pub lease_ttl: Duration,
 }
@@ -165,6 +180,14 @@ impl NodeConfig {
                     .or(file.push_handoff_grace_ms)
                     .unwrap_or(600_000),
             ),
+            query_timeout_ms: flags
+                .query_timeout_ms
+                .or(file.query_timeout_ms)
+                .unwrap_or(henge_broker::lifecycle::DEFAULT_TIMEOUT_MS),
+            groupby_max_rows: flags
+                .groupby_max_rows
+                .or(file.groupby_max_rows)
+                .unwrap_or(henge_query::DEFAULT_MAX_GROUP_ROWS),
             lease_ttl: Duration::from_secs(10),
         })
     }

@@ -1,5 +1,6 @@
 //! What every role of a process shares: configuration, the coordination store, deep
-//! storage, the served-segment registry and the readiness board.
+//! storage, the served-segment registry, the running data-node queries and the readiness
+//! board.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use henge_segment::id::DataSegment;
 use henge_storage::DeepStorage;
 
 use crate::config::NodeConfig;
-use crate::datanode::SegmentRegistry;
+use crate::datanode::{RunningQueries, SegmentRegistry};
 use crate::readiness::Readiness;
 
 pub struct NodeContext {
@@ -18,6 +19,8 @@ pub struct NodeContext {
     pub store: Arc<dyn MetaStore>,
     pub deep: Arc<DeepStorage>,
     pub registry: Arc<SegmentRegistry>,
+    /// Query calls running on this node's data-node service.
+    pub running: Arc<RunningQueries>,
     pub readiness: Arc<Readiness>,
 }
 

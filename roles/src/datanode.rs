@@ -2,22 +2,32 @@
 //! of a process: the registry of segments this process serves and the `DataNode` gRPC
 //! service (per-segment queries, inventory long-polls).
 //!
-//! Queries run on a blocking thread per segment, bounded by a semaphore sized to the cores,
-//! so the async runtime never scans rows.
+//! Queries run on a blocking thread per segment, bounded by slots sized to the cores and
+//! granted by query `priority` (`datanode/priority.rs`), so the async runtime never scans
+//! rows. Every call is registered in [`RunningQueries`]
+//! (`datanode/running.rs`) with the deadline the broker sent; work stops between segments
+//! and between chunks of rows once the deadline passes, `CancelQuery` names its query id,
+//! or the broker drops the call.
+
+mod priority;
+mod running;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use henge_proto::{
-    DataNode, InventoryRequest, InventoryResponse, QueryRequest, QueryResponse, SegmentResult,
-    ServedSegment,
+    CancelRequest, CancelResponse, DataNode, InventoryRequest, InventoryResponse, QueryRequest,
+    QueryResponse, SegmentResult, ServedSegment,
 };
 use henge_query::{Limits, PartialResult, Query, QueryError};
 use henge_segment::id::DataSegment;
 use henge_segment::reader::Segment;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 use tonic::{Request, Response, Status};
+
+use self::priority::PriorityGate;
+pub use self::running::{RunningQueries, Stop};
 
 /// A served segment: its descriptor and the immutable segments holding its rows (one for a
 /// historical copy; the in-memory hydrants of a realtime one).
@@ -125,8 +135,9 @@ impl SegmentRegistry {
 pub struct DataNodeService {
     node_id: String,
     registry: Arc<SegmentRegistry>,
-    cpu: Arc<Semaphore>,
+    cpu: Arc<PriorityGate>,
     limits: Limits,
+    running: Arc<RunningQueries>,
 }
 
 impl DataNodeService {
@@ -135,9 +146,22 @@ impl DataNodeService {
         DataNodeService {
             node_id,
             registry,
-            cpu: Arc::new(Semaphore::new(cores)),
+            cpu: PriorityGate::new(cores),
             limits: Limits::default(),
+            running: Arc::default(),
         }
+    }
+
+    /// Uses `limits` (e.g. the node's groupBy row limit) to parse incoming queries.
+    pub fn with_limits(mut self, limits: Limits) -> DataNodeService {
+        self.limits = limits;
+        self
+    }
+
+    /// Registers calls in `running` (shared with the node's status endpoint).
+    pub fn with_running(mut self, running: Arc<RunningQueries>) -> DataNodeService {
+        self.running = running;
+        self
     }
 
     async fn run_segment(
@@ -145,14 +169,21 @@ impl DataNodeService {
         query: Arc<Query>,
         identifier: String,
         served: Served,
+        stop: Stop,
     ) -> Result<SegmentResult, QueryError> {
-        let _permit = self
-            .cpu
-            .acquire()
-            .await
-            .expect("cpu semaphore never closes");
+        // The broker validated `priority`; a bad one from elsewhere runs at the default.
+        let priority = query.context_int("priority").ok().flatten().unwrap_or(0);
+        let _permit = self.cpu.acquire(priority).await;
+        if stop.should_stop() {
+            return Err(stop.error(query.id()));
+        }
         let partial = tokio::task::spawn_blocking(move || {
-            run_parts(&query, &identifier, &served.parts).map(|partial| (identifier, partial))
+            run_parts(&query, &identifier, &served.parts, &stop)
+                .map_err(|error| match stop.should_stop() {
+                    true => stop.error(query.id()),
+                    false => error,
+                })
+                .map(|partial| (identifier, partial))
         })
         .await
         .map_err(|err| {
@@ -175,15 +206,18 @@ impl DataNodeService {
     }
 }
 
-/// Runs a query on every part of one served segment and merges the parts.
+/// Runs a query on every part of one served segment and merges the parts, polling `stop`
+/// before each part and between chunks of rows.
 fn run_parts(
     query: &Query,
     identifier: &str,
     parts: &[Segment],
+    stop: &Stop,
 ) -> Result<PartialResult, QueryError> {
+    let interrupted = || stop.should_stop();
     let partials = parts
         .iter()
-        .map(|part| henge_query::run_on_segment(query, part, identifier))
+        .map(|part| henge_query::run_on_segment_until(query, part, identifier, &interrupted))
         .collect::<Result<Vec<_>, _>>()?;
     henge_query::merge(query, partials)
 }
@@ -201,26 +235,60 @@ impl DataNode for DataNodeService {
             henge_query::parse_query(request.query_json.as_bytes(), &self.limits)
                 .map_err(to_status)?,
         );
+        // Dropping the ticket (this future dropped by a broker that gave up, or returning)
+        // stops every segment of this call that still runs.
+        let ticket = self
+            .running
+            .start(query.id().unwrap_or_default(), request.timeout_ms);
+        let stop = ticket.stop();
         let mut missing_segments = Vec::new();
         let mut work = Vec::new();
         for identifier in request.segment_ids {
             match self.registry.lookup(&identifier) {
-                Some(served) => work.push(self.run_segment(Arc::clone(&query), identifier, served)),
+                Some(served) => work.push(self.run_segment(
+                    Arc::clone(&query),
+                    identifier,
+                    served,
+                    stop.clone(),
+                )),
                 None => missing_segments.push(identifier),
             }
         }
         let all = futures::future::try_join_all(work);
-        let results = if request.timeout_ms == 0 {
-            all.await
-        } else {
-            tokio::time::timeout(Duration::from_millis(request.timeout_ms), all)
+        let results = match stop.deadline() {
+            None => all.await,
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), all)
                 .await
-                .unwrap_or_else(|_| Err(QueryError::timeout()))
-        }
-        .map_err(to_status)?;
+                .unwrap_or_else(|_| Err(stop.error(query.id()))),
+        };
+        let results = match results {
+            Ok(results) => results,
+            Err(error) => {
+                if !stop.should_stop() {
+                    // A failure, not an interruption.
+                    ticket.answered();
+                }
+                return Err(to_status(error));
+            }
+        };
+        ticket.answered();
         Ok(Response::new(QueryResponse {
             results,
             missing_segments,
+        }))
+    }
+
+    async fn cancel_query(
+        &self,
+        request: Request<CancelRequest>,
+    ) -> Result<Response<CancelResponse>, Status> {
+        let query_id = request.into_inner().query_id;
+        let cancelled = self.running.cancel(&query_id);
+        if cancelled > 0 {
+            tracing::info!(query_id = %query_id, calls = cancelled, "query cancelled");
+        }
+        Ok(Response::new(CancelResponse {
+            cancelled: u32::try_from(cancelled).unwrap_or(u32::MAX),
         }))
     }
 

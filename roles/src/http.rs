@@ -13,7 +13,7 @@ use std::sync::Arc;
 use axum::body::{to_bytes, Body, Bytes};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use henge_broker::Broker;
 use henge_query::Limits;
@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/druid/indexer/v1/leader", get(status::overlord_leader))
         .route("/druid/v2", post(query::native))
         .route("/druid/v2/", post(query::native))
+        .route("/druid/v2/{id}", delete(query::cancel))
         .route("/druid/v2/candidates", post(query::candidates))
         .route("/druid/v2/datasources", get(query::datasources))
         .route("/druid/v2/datasources/{name}", get(query::datasource))

@@ -73,6 +73,7 @@ impl Node {
             store: Arc::clone(&store),
             deep: Arc::new(deep),
             registry: Arc::new(SegmentRegistry::default()),
+            running: Arc::default(),
             readiness: Arc::clone(&readiness),
             config,
         });
@@ -84,12 +85,16 @@ impl Node {
         );
 
         let mut supervisor = Supervisor::default();
+        let limits = Limits {
+            max_group_rows: context.config.groupby_max_rows,
+            ..Limits::default()
+        };
         let mut state = AppState {
             context: Arc::clone(&context),
             broker: None,
             overlord: None,
             realtime: None,
-            limits: Limits::default(),
+            limits: limits.clone(),
         };
         for role in context.config.roles.clone() {
             let shared = Arc::clone(&context);
@@ -118,7 +123,10 @@ impl Node {
                     }));
                 }
                 Role::Broker => {
-                    let broker = Arc::new(Broker::new(ServerView::new(), CACHE_BYTES));
+                    let broker = Arc::new(
+                        Broker::new(ServerView::new(), CACHE_BYTES)
+                            .with_default_timeout(context.config.query_timeout_ms),
+                    );
                     state.broker = Some(Arc::clone(&broker));
                     supervisor.spawn("broker", MAILBOX_SIZE, move |_| {
                         BrokerRole::new(Arc::clone(&shared), Arc::clone(&broker))
@@ -127,10 +135,11 @@ impl Node {
             }
         }
         let overlord = state.overlord.clone();
-        let grpc = DataNodeServer::new(DataNodeService::new(
-            node_id.clone(),
-            Arc::clone(&context.registry),
-        ))
+        let grpc = DataNodeServer::new(
+            DataNodeService::new(node_id.clone(), Arc::clone(&context.registry))
+                .with_limits(limits)
+                .with_running(Arc::clone(&context.running)),
+        )
         .max_decoding_message_size(henge_broker::view::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(henge_broker::view::MAX_MESSAGE_BYTES);
         let router =

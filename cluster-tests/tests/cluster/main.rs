@@ -3,6 +3,7 @@
 
 mod flows;
 mod golden;
+mod lifecycle;
 mod multi_process;
 mod multi_value;
 mod pydruid;

@@ -8,6 +8,9 @@
 //! Multi-value dimensions explode rows (Druid's `GroupByEngineV2`): a row is aggregated once
 //! per combination of its dimensions' values (the cross product when several dimensions are
 //! multi-value; a value held twice counts twice), and a row without values groups as null.
+//!
+//! The rows held (flushed plus current groups) are capped by `Query::max_group_rows`; past it
+//! the scan stops adding rows and the query fails with `Resource limit exceeded`.
 
 use std::hash::Hash;
 
@@ -18,7 +21,7 @@ use super::dimension::DimensionReader;
 use super::{SegmentView, BATCH_ROWS};
 use crate::aggregate::{slot_values, Accumulator};
 use crate::error::QueryError;
-use crate::merge::merge_group_by;
+use crate::merge::{merge_group_by, too_many_groups};
 use crate::model::spec::GroupBySpec;
 use crate::model::Query;
 use crate::partial::{GroupByPartial, GroupRow};
@@ -149,6 +152,8 @@ pub(crate) fn run(
         slots: vec![0u32; BATCH_ROWS],
         rows: Vec::new(),
         exploded: Exploded::default(),
+        max_rows: query.max_group_rows(),
+        over_limit: false,
     };
     if spec.granularity == Granularity::All {
         for piece in &view.pieces {
@@ -169,11 +174,15 @@ pub(crate) fn run(
             }
         }
     }
+    if grouper.over_limit {
+        return Err(too_many_groups(grouper.max_rows));
+    }
     // Sorts the rows and combines groups that several intervals share.
-    Ok(merge_group_by(
+    merge_group_by(
         &spec.aggregations,
         vec![GroupByPartial { rows: grouper.rows }],
-    ))
+        grouper.max_rows,
+    )
 }
 
 /// Grouping state for one time bucket, plus the rows flushed so far.
@@ -188,6 +197,9 @@ struct Grouper<'d, 'a> {
     slots: Vec<u32>,
     rows: Vec<GroupRow>,
     exploded: Exploded,
+    /// Most rows (flushed plus current groups) this segment may hold.
+    max_rows: usize,
+    over_limit: bool,
 }
 
 /// Scratch space for exploding rows of multi-value dimensions.
@@ -204,8 +216,13 @@ struct Exploded {
 
 impl Grouper<'_, '_> {
     fn add(&mut self, chunk: &[u32], contiguous: bool) {
+        if self.over_limit {
+            return;
+        }
         if self.dimensions.iter().any(DimensionReader::is_multi_value) {
             self.add_exploded(chunk);
+            // Checked per chunk: at most one chunk of groups past the limit is ever held.
+            self.over_limit = self.rows.len() + self.keys.len() > self.max_rows;
             return;
         }
         let len = chunk.len();
@@ -227,6 +244,8 @@ impl Grouper<'_, '_> {
         for accumulator in &mut self.accumulators {
             accumulator.add_grouped(chunk, &self.slots[..len]);
         }
+        // Checked per chunk: at most one chunk of groups past the limit is ever held.
+        self.over_limit = self.rows.len() + self.keys.len() > self.max_rows;
     }
 
     /// Adds the rows of a chunk once per combination of their dimension values.

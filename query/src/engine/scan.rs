@@ -7,7 +7,7 @@ use henge_segment::reader::Segment;
 use henge_segment::{ColumnRef, ColumnRole, StringColumn};
 use serde_json::Value;
 
-use super::SegmentView;
+use super::{SegmentView, BATCH_ROWS};
 use crate::model::spec::{ScanOrder, ScanSpec, TIME_COLUMN};
 use crate::partial::{ScanBatch, ScanPartial, ScanRow};
 
@@ -117,9 +117,12 @@ pub(crate) fn run(spec: &ScanSpec, view: &SegmentView<'_>, segment_id: &str) -> 
         return ScanPartial::default();
     }
     let times = segment.times();
+    // Materializing rows is the slow part of a scan: poll for interruption once per batch.
     let rows = selected
         .into_iter()
-        .map(|row| ScanRow {
+        .enumerate()
+        .take_while(|(index, _)| index % BATCH_ROWS != 0 || !view.interrupted())
+        .map(|(_, row)| ScanRow {
             time: times[row],
             values: readers.iter().map(|reader| reader.value(row)).collect(),
         })

@@ -7,6 +7,7 @@ mod extraction;
 mod filters;
 mod group_by;
 mod having;
+mod lifecycle;
 mod merging;
 mod multi_value;
 mod nested;

@@ -181,6 +181,7 @@ fn exercise(body: &[u8], segments: &[Segment; 2]) {
             max_in_values: 3,
             max_aggregators: 3,
             max_pattern_length: 4,
+            max_group_rows: 3,
         },
     ] {
         let Ok(query) = parse_query(body, &limits) else {

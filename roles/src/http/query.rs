@@ -1,11 +1,13 @@
-//! `POST /druid/v2` (native queries) and the broker's datasource listings.
+//! `POST /druid/v2` (native queries), `DELETE /druid/v2/{queryId}` (cancellation) and the
+//! broker's datasource listings. Every parsed query gets a `queryId` (the client's, or a new
+//! UUID), returned in the `X-Druid-Query-Id` header of the answer and of its errors.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use henge_query::QueryError;
 use serde_json::{json, Value};
 
@@ -28,12 +30,15 @@ pub async fn native(
         Ok(query) => query,
         Err(error) => return error_response(&error, pretty),
     };
+    let query = henge_broker::lifecycle::with_query_id(query);
     let query_id = query.id().map(str::to_string);
     let mut response = match broker.run(&query).await {
         Ok(result) => json_response(StatusCode::OK, &result, pretty),
         Err(error) => {
             tracing::debug!(error = %error, "query failed");
-            error_response(&error, pretty)
+            // Timeouts and cancellations are decided here: this node is the host.
+            let host = matches!(error.status, 500 | 504).then_some(state.context.node_id.as_str());
+            error_body(&error, pretty, host)
         }
     };
     if let Some(value) = query_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
@@ -42,9 +47,24 @@ pub async fn native(
     response
 }
 
+/// `DELETE /druid/v2/{queryId}`: cancels the query on this broker and on every data node;
+/// 202 Accepted with no body, known id or not, as Druid's `QueryResource.cancelQuery`.
+pub async fn cancel(State(state): State<AppState>, Path(query_id): Path<String>) -> Response {
+    let Some(broker) = &state.broker else {
+        return role_not_here(&state, "broker");
+    };
+    let found = broker.cancel(&query_id);
+    tracing::info!(query_id = %query_id, running_here = found, "cancel requested");
+    StatusCode::ACCEPTED.into_response()
+}
+
 fn error_response(error: &QueryError, pretty: bool) -> Response {
+    error_body(error, pretty, None)
+}
+
+fn error_body(error: &QueryError, pretty: bool, host: Option<&str>) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    json_response(status, &error.to_json(None), pretty)
+    json_response(status, &error.to_json(host), pretty)
 }
 
 /// `POST /druid/v2/candidates`: the segments a query would read and the servers holding them
