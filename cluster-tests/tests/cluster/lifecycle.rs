@@ -232,6 +232,23 @@ async fn every_query_type(broker: &DruidClient, old: &[Row], live: &[Row]) {
         json!({"maxIngestedEventTime": format_timestamp(max_time)})
     );
 
+    // Search: one merged bucket stamped with the earliest segment's start (the handed-off
+    // 2020 hour), each page counted over both nodes.
+    let search = broker
+        .query(
+            &json!({"queryType": "search", "dataSource": MIXED, "intervals": [ALL_TIME],
+                       "searchDimensions": ["page"], "query": {"type": "all"}}),
+        )
+        .await;
+    let expected_hits: Vec<Value> = pages
+        .iter()
+        .map(|(page, (rows, _))| json!({"dimension": "page", "value": page, "count": rows}))
+        .collect();
+    assert_eq!(
+        search,
+        json!([{"timestamp": "2020-01-01T00:00:00.000Z", "result": expected_hits}])
+    );
+
     let segments = broker
         .query(&json!({"queryType": "segmentMetadata", "dataSource": MIXED,
                        "intervals": [ALL_TIME], "merge": true, "analysisTypes": ["cardinality"]}))
