@@ -8,7 +8,9 @@
 //! - [`builder`]: a columnar [`SegmentBuilder`] that sorts, dictionary-encodes and writes
 //!   the bytes described in `segment/FORMAT.md`;
 //! - [`reader`]: [`Segment`], a zero-copy view over those bytes;
-//! - [`merge`]: merging segments (realtime hydrants) into one builder.
+//! - [`merge`]: merging segments (realtime hydrants) into one builder;
+//! - [`sketch`]: the sketches complex columns hold (HLL, theta, quantiles), built, merged
+//!   and serialized with Apache DataSketches, shared by ingestion and the query engine.
 //!
 //! The crate is pure: no tokio, no network, no file paths and no mmap. It writes through
 //! [`std::io::Write`] and reads from a byte slice handed to it ([`SegmentBytes`]); the
@@ -31,6 +33,7 @@ pub mod id;
 pub mod merge;
 pub mod reader;
 mod schema;
+pub mod sketch;
 pub mod time;
 mod writer;
 
@@ -38,8 +41,8 @@ pub use builder::{SegmentBuilder, WriteSummary};
 pub use granularity::Granularity;
 pub use id::{DataSegment, SegmentId, ShardSpec};
 pub use merge::merge_segments;
-pub use reader::{ColumnRef, NumericColumn, Segment, SegmentBytes, StringColumn};
-pub use schema::{ColumnRole, ColumnSpec, ColumnType, Value, ValueRef};
+pub use reader::{ColumnRef, ComplexColumn, NumericColumn, Segment, SegmentBytes, StringColumn};
+pub use schema::{ColumnRole, ColumnSpec, ColumnType, ComplexKind, Value, ValueRef};
 pub use time::Interval;
 
 /// The segment format version this crate writes (and the only one it reads so far).
