@@ -11,16 +11,22 @@
 //! Sums, minimums and maximums of no non-null input are null (SQL-compatible mode); `count`
 //! counts rows. First/last/any aggregators keep the time and row number of the picked row per
 //! slot and read its value only when asked. A `filtered` aggregator evaluates its filter once
-//! per segment into a dense bit set and skips the rows outside it.
+//! per segment into a dense bit set and skips the rows outside it. Sketch aggregators keep one
+//! sketch per slot, created on the first row (`sketch`).
 
 mod input;
+mod sketch;
 
 use std::ops::Range;
+
+use henge_segment::sketch::SketchAccumulator;
 
 use self::input::{chop, dense_bits, is_set, Input};
 use crate::engine::SegmentView;
 use crate::filter::{evaluate, Universe};
-use crate::model::aggregator::{AggKind, AggregatorSpec, NumType, NumericOp, Pick, PickType};
+use crate::model::aggregator::{
+    AggKind, AggregatorSpec, NumType, NumericOp, Pick, PickType, SketchAgg,
+};
 use crate::value::{java_max, java_min, AggValue};
 
 /// No row picked yet.
@@ -53,11 +59,17 @@ enum State {
         times: Vec<i64>,
         rows: Vec<u32>,
     },
+    Sketch {
+        agg: SketchAgg,
+        slots: Vec<Option<SketchAccumulator>>,
+    },
 }
 
 /// One aggregator bound to its input column of one segment.
 pub(crate) struct Accumulator<'a> {
     input: Input<'a>,
+    /// The columns of `cardinality` (empty otherwise).
+    inputs: Vec<Input<'a>>,
     /// The time column of first/last aggregators.
     time: Option<Input<'a>>,
     /// The rows a `filtered` aggregator reads (`Some(None)`: none of them).
@@ -74,6 +86,11 @@ impl<'a> Accumulator<'a> {
             Some(field) => Input::open(segment, field),
             None => Input::Missing,
         };
+        let inputs = spec
+            .fields
+            .iter()
+            .map(|field| Input::open(segment, field))
+            .collect();
         let filter = spec.filter.as_ref().map(|filter| {
             let ranges: Vec<Range<usize>> = view.pieces.iter().map(|p| p.rows.clone()).collect();
             let rows = evaluate(filter, segment, &Universe::new(&ranges));
@@ -105,11 +122,16 @@ impl<'a> Accumulator<'a> {
                 times: Vec::new(),
                 rows: Vec::new(),
             },
+            AggKind::Sketch(agg) => State::Sketch {
+                agg,
+                slots: Vec::new(),
+            },
         };
         let time = matches!(spec.kind, AggKind::Pick(Pick::First | Pick::Last, _))
             .then(|| Input::open(segment, &spec.time_column));
         Accumulator {
             input,
+            inputs,
             time,
             filter,
             kind: spec.kind,
@@ -160,6 +182,7 @@ impl<'a> Accumulator<'a> {
                 times.clear();
                 rows.clear();
             }
+            State::Sketch { slots, .. } => slots.clear(),
         }
     }
 
@@ -187,6 +210,7 @@ impl<'a> Accumulator<'a> {
                 times.push(0);
                 rows.push(NO_ROW);
             }
+            State::Sketch { slots, .. } => slots.push(None),
         }
     }
 
@@ -205,6 +229,10 @@ impl<'a> Accumulator<'a> {
                 count: counts[slot],
             },
             State::Pick { rows, .. } if rows[slot] == NO_ROW => AggValue::Null,
+            State::Sketch { agg, slots } => match &slots[slot] {
+                Some(sketch) => AggValue::Sketch(Box::new(sketch.finish())),
+                None => AggValue::empty(AggKind::Sketch(*agg)),
+            },
             State::Pick { pick, times, rows } => {
                 let value = self.picked_value(rows[slot] as usize);
                 match pick {
@@ -244,6 +272,7 @@ impl<'a> Accumulator<'a> {
     /// Whether adding rows cannot change the state: a sum, min, max or mean of a missing column.
     fn reads_nothing(&self) -> bool {
         matches!(self.input, Input::Missing)
+            && self.inputs.is_empty()
             && !matches!(self.state, State::Count(_) | State::Pick { .. })
     }
 
@@ -387,6 +416,9 @@ impl<'a> Accumulator<'a> {
                     sums[slot] += value;
                     counts[slot] += 1;
                 }
+            }
+            State::Sketch { agg, slots } => {
+                sketch::add(agg, &mut slots[slot], &self.input, &self.inputs, row);
             }
             State::Pick { pick, times, rows } => {
                 let time = match &self.time {

@@ -12,8 +12,8 @@ use crate::schema::{ColumnSpec, ColumnType, ValueRef};
 /// LONG + DOUBLE gives DOUBLE, anything + STRING gives STRING (values are then coerced as
 /// described on [`crate::Value`]); a complex type wins over a scalar one (the first seen over
 /// another complex type), and rows whose column has another type are null there. Complex rows
-/// (sketches) are copied byte for byte: rows are not rolled up again. Metadata: that of the first input with non-empty
-/// metadata.
+/// (sketches) are copied byte for byte: rows are not rolled up again. Metadata: that of the
+/// first input with non-empty metadata.
 pub fn merge_segments(segments: &[Segment]) -> SegmentBuilder {
     let mut columns: Vec<ColumnSpec> = Vec::new();
     for segment in segments {

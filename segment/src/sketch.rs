@@ -261,22 +261,27 @@ impl SketchAccumulator {
     }
 
     /// The sketch of everything added so far.
-    pub fn finish(&mut self) -> SketchValue {
-        match (&mut self.inner, self.spec) {
+    pub fn finish(&self) -> SketchValue {
+        match (&self.inner, self.spec) {
             (Inner::Hll(union), SketchSpec::Hll { target, .. }) => {
                 SketchValue::hll(union.to_sketch(target.hll_type()))
             }
-            (Inner::Theta { sketch, union }, _) => match union {
+            (Inner::Theta { sketch, union }, SketchSpec::Theta { lg_k }) => match union {
                 None => SketchValue::theta(sketch.compact(true)),
+                Some(union) if sketch.is_empty() => SketchValue::theta(union.to_sketch(true)),
                 Some(union) => {
-                    // A union is idempotent, so folding the raw sketch in again is harmless.
-                    // Only a non-empty sketch joins: an empty one would still be a no-op.
-                    if !sketch.is_empty() {
-                        let _ = union.update(&*sketch);
-                    }
-                    SketchValue::theta(union.to_sketch(true))
+                    // Raw values and merged sketches: their union, in a fresh union so that
+                    // this accumulator stays as it is.
+                    let mut both = ThetaUnionBuilder::default()
+                        .lg_k(lg_k)
+                        .build()
+                        .expect("validated theta lg_k");
+                    let _ = both.update(&union.to_sketch(true));
+                    let _ = both.update(sketch);
+                    SketchValue::theta(both.to_sketch(true))
                 }
             },
+            (Inner::Theta { sketch, .. }, _) => SketchValue::theta(sketch.compact(true)),
             (Inner::Quantiles(kll), _) => SketchValue::quantiles(kll.clone()),
             (Inner::Hll(union), _) => SketchValue::hll(union.to_sketch(HllType::Hll8)),
         }

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use henge_segment::reader::Segment;
-use henge_segment::{ColumnRef, StringColumn};
+use henge_segment::{ColumnRef, ComplexColumn, StringColumn};
 use roaring::RoaringBitmap;
 
 use crate::filter::java_double_string;
@@ -18,6 +18,8 @@ pub(super) enum Input<'a> {
     Doubles(&'a [f64], Option<Vec<u64>>),
     /// A string column: each dictionary value parsed as a number once (`None`: not a number).
     Strings(StringColumn<'a>, Vec<Option<f64>>),
+    /// A column of sketches (read only by sketch aggregators; null to every other one).
+    Complex(ComplexColumn<'a>),
     /// A column the segment does not have: every row is null.
     Missing,
 }
@@ -61,6 +63,7 @@ impl<'a> Input<'a> {
                     .collect();
                 Input::Strings(column, parsed)
             }
+            Some(ColumnRef::Complex(column)) => Input::Complex(column),
         }
     }
 
@@ -70,7 +73,7 @@ impl<'a> Input<'a> {
             // Java's (long) cast: truncation, saturating, NaN to 0.
             Input::Doubles(values, nulls) => (!is_set(nulls, row)).then(|| values[row] as i64),
             Input::Strings(column, parsed) => parsed[column.row_id(row) as usize].map(|v| v as i64),
-            Input::Missing => None,
+            Input::Complex(_) | Input::Missing => None,
         }
     }
 
@@ -79,7 +82,7 @@ impl<'a> Input<'a> {
             Input::Longs(values, nulls) => (!is_set(nulls, row)).then(|| values[row] as f64),
             Input::Doubles(values, nulls) => (!is_set(nulls, row)).then(|| values[row]),
             Input::Strings(column, parsed) => parsed[column.row_id(row) as usize],
-            Input::Missing => None,
+            Input::Complex(_) | Input::Missing => None,
         }
     }
 
@@ -103,7 +106,7 @@ impl<'a> Input<'a> {
                 (!is_set(nulls, row)).then(|| java_double_string(values[row]))
             }
             Input::Strings(column, _) => column.value(column.row_id(row)).map(str::to_owned),
-            Input::Missing => None,
+            Input::Complex(_) | Input::Missing => None,
         }
     }
 

@@ -11,6 +11,7 @@ mod merging;
 mod post_aggregators;
 mod scan;
 mod segment_metadata;
+mod sketches;
 mod time_boundary;
 mod timeseries;
 mod topn;
