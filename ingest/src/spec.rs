@@ -8,6 +8,7 @@
 //! [`SpecError::Unsupported`] or [`SpecError::UnknownType`] rather than silently ignored.
 
 mod fields;
+mod metrics;
 mod schema;
 
 use std::path::PathBuf;

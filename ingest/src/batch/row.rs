@@ -11,10 +11,11 @@
 
 use serde_json::value::RawValue;
 
+use henge_segment::sketch::SketchAccumulator;
 use henge_segment::{ColumnSpec, ColumnType, SegmentBuilder, ValueRef};
 
 use crate::parse::{recycle, FieldIndex, Scalar};
-use crate::rollup::{DimInput, DimStorage, MetricInput, RowStore};
+use crate::rollup::{add_to_sketch, DimInput, DimStorage, MetricInput, RowStore, SketchInput};
 use crate::spec::{DataSchema, DimensionKind, MetricKind, TimestampSpec};
 use crate::stats::truncate_chars;
 
@@ -220,6 +221,26 @@ impl RowLayout {
                 .iter()
                 .map(|metric| Scalar::of(metric.input.as_ref().and_then(|(slot, _)| slots[*slot]))),
         );
+        // Without rollup, a sketch metric holds the sketch of the row's one value.
+        let inputs: Vec<MetricInput> = self
+            .metrics
+            .iter()
+            .zip(&scalars[self.dims.len()..])
+            .map(|(metric, scalar)| metric_input(metric, scalar, &mut errors))
+            .collect();
+        let sketches: Vec<Option<Vec<u8>>> = self
+            .metrics
+            .iter()
+            .zip(&inputs)
+            .map(|(metric, input)| match (metric.kind, input) {
+                (MetricKind::Sketch(_, spec), MetricInput::Sketch(value)) => {
+                    let mut sketch = SketchAccumulator::new(spec).expect("validated sketch spec");
+                    add_to_sketch(&mut sketch, value);
+                    Some(sketch.finish().to_bytes())
+                }
+                _ => None,
+            })
+            .collect();
         let mut cells: Vec<ValueRef<'_>> = recycle(std::mem::take(&mut self.cells));
         for (dim, scalar) in self.dims.iter().zip(&scalars) {
             cells.push(match dim_input(scalar, dim.storage, &mut errors) {
@@ -229,10 +250,12 @@ impl RowLayout {
                 DimInput::Double(double) => ValueRef::Double(double),
             });
         }
-        for (metric, scalar) in self.metrics.iter().zip(&scalars[self.dims.len()..]) {
-            cells.push(match metric_input(metric, scalar, &mut errors) {
-                MetricInput::Long(long) => long.map_or(ValueRef::Null, ValueRef::Long),
-                MetricInput::Double(double) => double.map_or(ValueRef::Null, ValueRef::Double),
+        for (input, sketch) in inputs.iter().zip(&sketches) {
+            cells.push(match (input, sketch) {
+                (_, Some(bytes)) => ValueRef::Bytes(bytes),
+                (MetricInput::Long(long), _) => long.map_or(ValueRef::Null, ValueRef::Long),
+                (MetricInput::Double(double), _) => double.map_or(ValueRef::Null, ValueRef::Double),
+                (MetricInput::Sketch(_), None) => ValueRef::Null,
             });
         }
         builder.push_row_with(time, |column| cells[column]);
@@ -283,7 +306,8 @@ fn dim_input<'s>(
     errors: &mut Vec<String>,
 ) -> DimInput<'s> {
     let converted = match storage {
-        DimStorage::Fixed(ColumnType::String) => {
+        // Dimensions are never complex; such a spec would be read as strings.
+        DimStorage::Fixed(ColumnType::String | ColumnType::Complex(_)) => {
             return scalar.as_str().map_or(DimInput::Null, DimInput::Str)
         }
         DimStorage::Typed => {
@@ -316,6 +340,9 @@ fn metric_input(metric: &MetricPlan, scalar: &Scalar<'_>, errors: &mut Vec<Strin
     let Some((_, field)) = &metric.input else {
         return MetricInput::Long(Some(1));
     };
+    if let MetricKind::Sketch(..) = metric.kind {
+        return MetricInput::Sketch(sketch_input(scalar));
+    }
     let is_long = metric.kind.column_type() == ColumnType::Long;
     let converted = if is_long {
         scalar.to_long().map(MetricInput::Long)
@@ -333,4 +360,21 @@ fn metric_input(metric: &MetricPlan, scalar: &Scalar<'_>, errors: &mut Vec<Strin
             MetricInput::Double(None)
         }
     })
+}
+
+/// A sketch metric's input: JSON numbers as numbers (integers as longs), anything else as
+/// its string form.
+fn sketch_input(scalar: &Scalar<'_>) -> SketchInput {
+    match scalar {
+        Scalar::Null => SketchInput::Null,
+        Scalar::Number(text) => match text.parse::<i64>() {
+            Ok(long) => SketchInput::Long(long),
+            Err(_) => text
+                .parse::<f64>()
+                .map_or(SketchInput::Null, SketchInput::Double),
+        },
+        other => other
+            .as_str()
+            .map_or(SketchInput::Null, |text| SketchInput::Text(text.to_owned())),
+    }
 }

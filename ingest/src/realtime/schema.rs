@@ -193,6 +193,8 @@ fn widest(left: ColumnType, right: ColumnType) -> ColumnType {
         ColumnType::Long => 0,
         ColumnType::Double => 1,
         ColumnType::String => 2,
+        // Pushed events never create sketch columns.
+        ColumnType::Complex(_) => 3,
     };
     if rank(left) >= rank(right) {
         left
