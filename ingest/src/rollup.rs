@@ -16,6 +16,7 @@ use henge_segment::{ColumnSpec, ColumnType, SegmentBuilder, ValueRef};
 
 pub(crate) use self::columns::add_to_sketch;
 use self::columns::{DimKey, Dimension, Metric};
+use crate::parse::Scalar;
 use crate::spec::MetricKind;
 
 /// How a dimension column stores its values.
@@ -56,6 +57,25 @@ pub(crate) enum SketchInput {
     Long(i64),
     Double(f64),
     Text(String),
+}
+
+impl SketchInput {
+    /// A field's value: JSON numbers as numbers (integers as longs), anything else as its
+    /// string form.
+    pub(crate) fn of(scalar: &Scalar<'_>) -> SketchInput {
+        match scalar {
+            Scalar::Null => SketchInput::Null,
+            Scalar::Number(text) => match text.parse::<i64>() {
+                Ok(long) => SketchInput::Long(long),
+                Err(_) => text
+                    .parse::<f64>()
+                    .map_or(SketchInput::Null, SketchInput::Double),
+            },
+            other => other
+                .as_str()
+                .map_or(SketchInput::Null, |text| SketchInput::Text(text.to_owned())),
+        }
+    }
 }
 
 /// The rows of one time chunk (see the module docs).

@@ -341,7 +341,7 @@ fn metric_input(metric: &MetricPlan, scalar: &Scalar<'_>, errors: &mut Vec<Strin
         return MetricInput::Long(Some(1));
     };
     if let MetricKind::Sketch(..) = metric.kind {
-        return MetricInput::Sketch(sketch_input(scalar));
+        return MetricInput::Sketch(SketchInput::of(scalar));
     }
     let is_long = metric.kind.column_type() == ColumnType::Long;
     let converted = if is_long {
@@ -360,21 +360,4 @@ fn metric_input(metric: &MetricPlan, scalar: &Scalar<'_>, errors: &mut Vec<Strin
             MetricInput::Double(None)
         }
     })
-}
-
-/// A sketch metric's input: JSON numbers as numbers (integers as longs), anything else as
-/// its string form.
-fn sketch_input(scalar: &Scalar<'_>) -> SketchInput {
-    match scalar {
-        Scalar::Null => SketchInput::Null,
-        Scalar::Number(text) => match text.parse::<i64>() {
-            Ok(long) => SketchInput::Long(long),
-            Err(_) => text
-                .parse::<f64>()
-                .map_or(SketchInput::Null, SketchInput::Double),
-        },
-        other => other
-            .as_str()
-            .map_or(SketchInput::Null, |text| SketchInput::Text(text.to_owned())),
-    }
 }
