@@ -51,6 +51,12 @@ fn hll_merge_of_halves_matches_one_sketch() {
     assert_eq!(merged, right.combine(&left, SketchSpec::HLL_DEFAULT));
     assert!(relative_error(merged.estimate(), 20_000.0) < 0.03);
     assert!(relative_error(merged.estimate(), whole.estimate()) < 0.03);
+    // A union keeps the maximum of each register, so the union of the halves has exactly
+    // the registers (and kxq sums) of the sketch of everything: their bytes are equal past
+    // the first 16, which hold the mode flags and the HIP accumulator (order-dependent).
+    let (whole_bytes, merged_bytes) = (whole.to_bytes(), merged.to_bytes());
+    assert_eq!(whole_bytes.len(), merged_bytes.len());
+    assert_eq!(whole_bytes[16..], merged_bytes[16..]);
 }
 
 #[test]
