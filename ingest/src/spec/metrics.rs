@@ -65,6 +65,22 @@ impl MetricKind {
     }
 }
 
+/// Parses a `metricsSpec` array on its own (for push-ingested datasources), with the checks
+/// of a task's: known types, their parameters, unique names.
+pub fn parse_metrics_spec(metrics: &serde_json::Value) -> Result<Vec<MetricSpec>, SpecError> {
+    let holder = serde_json::json!({ "metricsSpec": metrics });
+    let parsed = parse_metrics(&Obj::new(&holder, "")?)?;
+    for (index, metric) in parsed.iter().enumerate() {
+        if metric.name == "__time" || parsed[..index].iter().any(|m| m.name == metric.name) {
+            return Err(SpecError::Invalid {
+                path: "metricsSpec".to_string(),
+                message: format!("metric name [{}] is reserved or repeated", metric.name),
+            });
+        }
+    }
+    Ok(parsed)
+}
+
 pub(super) fn parse_metrics(data_schema: &Obj<'_>) -> Result<Vec<MetricSpec>, SpecError> {
     let path = data_schema.child("metricsSpec");
     let mut metrics = Vec::new();
