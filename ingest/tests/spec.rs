@@ -222,3 +222,26 @@ fn empty_transform_spec_from_the_console_is_accepted() {
     spec["context"] = json!({"priority": 50});
     assert!(parse_index_task(&spec).is_ok());
 }
+
+#[test]
+fn parses_a_metrics_spec_on_its_own() {
+    use henge_ingest::spec::parse_metrics_spec;
+    let metrics = parse_metrics_spec(&json!([
+        {"type": "count", "name": "rows"},
+        {"type": "quantilesDoublesSketch", "name": "q", "fieldName": "latency", "k": 256}
+    ]))
+    .unwrap();
+    assert_eq!(
+        metrics[1].kind,
+        MetricKind::Sketch(
+            ComplexKind::QuantilesDoublesSketch,
+            SketchSpec::Quantiles { k: 256 }
+        )
+    );
+    let repeated = parse_metrics_spec(&json!([
+        {"type": "count", "name": "rows"},
+        {"type": "longSum", "name": "rows", "fieldName": "x"}
+    ]));
+    assert!(repeated.unwrap_err().to_string().contains("repeated"));
+    assert!(parse_metrics_spec(&json!({"type": "count"})).is_err());
+}
