@@ -62,6 +62,8 @@ enum State {
     Sketch {
         agg: SketchAgg,
         slots: Vec<Option<SketchAccumulator>>,
+        /// HLL hashes of string inputs by dictionary id, computed on first use.
+        coupons: sketch::Coupons,
     },
 }
 
@@ -86,7 +88,7 @@ impl<'a> Accumulator<'a> {
             Some(field) => Input::open(segment, field),
             None => Input::Missing,
         };
-        let inputs = spec
+        let inputs: Vec<Input<'a>> = spec
             .fields
             .iter()
             .map(|field| Input::open(segment, field))
@@ -125,10 +127,15 @@ impl<'a> Accumulator<'a> {
             AggKind::Sketch(agg) => State::Sketch {
                 agg,
                 slots: Vec::new(),
+                coupons: sketch::Coupons::default(),
             },
         };
         let time = matches!(spec.kind, AggKind::Pick(Pick::First | Pick::Last, _))
             .then(|| Input::open(segment, &spec.time_column));
+        let mut state = state;
+        if let State::Sketch { agg, coupons, .. } = &mut state {
+            *coupons = sketch::Coupons::for_inputs(agg, &input, &inputs);
+        }
         Accumulator {
             input,
             inputs,
@@ -229,7 +236,7 @@ impl<'a> Accumulator<'a> {
                 count: counts[slot],
             },
             State::Pick { rows, .. } if rows[slot] == NO_ROW => AggValue::Null,
-            State::Sketch { agg, slots } => match &slots[slot] {
+            State::Sketch { agg, slots, .. } => match &slots[slot] {
                 Some(sketch) => AggValue::Sketch(Box::new(sketch.finish())),
                 None => AggValue::empty(AggKind::Sketch(*agg)),
             },
@@ -417,8 +424,19 @@ impl<'a> Accumulator<'a> {
                     counts[slot] += 1;
                 }
             }
-            State::Sketch { agg, slots } => {
-                sketch::add(agg, &mut slots[slot], &self.input, &self.inputs, row);
+            State::Sketch {
+                agg,
+                slots,
+                coupons,
+            } => {
+                sketch::add(
+                    agg,
+                    &mut slots[slot],
+                    coupons,
+                    &self.input,
+                    &self.inputs,
+                    row,
+                );
             }
             State::Pick { pick, times, rows } => {
                 let time = match &self.time {

@@ -21,7 +21,7 @@
 mod value;
 
 use datasketches::hash::value::{canonical_float, raw_bytes};
-use datasketches::hll::{HllType, HllUnion};
+use datasketches::hll::{Coupon, HllSketch, HllType, HllUnion};
 use datasketches::kll::{KllFloat, KllSketch};
 use datasketches::theta::{ThetaSketch, ThetaSketchBuilder, ThetaUnion, ThetaUnionBuilder};
 
@@ -166,8 +166,25 @@ pub struct SketchAccumulator {
     inner: Inner,
 }
 
+/// The hash of a string as an HLL sketch uses it, computed once and added to many sketches
+/// (the query engine keeps one per dictionary id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HllCoupon(Coupon);
+
+impl HllCoupon {
+    /// The coupon of a string's UTF-8 bytes; `None` for the empty string, which HLL skips.
+    pub fn of_str(text: &str) -> Option<HllCoupon> {
+        (!text.is_empty()).then(|| HllCoupon(Coupon::from_value(raw_bytes::from_str(text))))
+    }
+}
+
 enum Inner {
-    Hll(HllUnion),
+    /// Raw values go into `raw` (8-bit registers, the fastest to update); sketches merge
+    /// into `union`, created on the first one.
+    Hll {
+        raw: HllSketch,
+        union: Option<HllUnion>,
+    },
     Theta {
         sketch: ThetaSketch,
         union: Option<ThetaUnion>,
@@ -183,9 +200,10 @@ impl SketchAccumulator {
     pub fn new(spec: SketchSpec) -> Result<SketchAccumulator, SketchError> {
         spec.validate()?;
         let inner = match spec {
-            SketchSpec::Hll { lg_k, .. } => {
-                Inner::Hll(HllUnion::new(lg_k).map_err(SketchError::from_lib)?)
-            }
+            SketchSpec::Hll { lg_k, .. } => Inner::Hll {
+                raw: HllSketch::new(lg_k, HllType::Hll8).map_err(SketchError::from_lib)?,
+                union: None,
+            },
             SketchSpec::Theta { lg_k } => Inner::Theta {
                 sketch: ThetaSketchBuilder::default()
                     .lg_k(lg_k)
@@ -208,8 +226,8 @@ impl SketchAccumulator {
     /// (quantiles; strings that are not numbers are skipped).
     pub fn update_str(&mut self, text: &str) {
         match &mut self.inner {
-            Inner::Hll(union) if !text.is_empty() => {
-                union.update_value(raw_bytes::from_str(text));
+            Inner::Hll { raw, .. } if !text.is_empty() => {
+                raw.update(raw_bytes::from_str(text));
             }
             Inner::Theta { sketch, .. } if !text.is_empty() => {
                 sketch.update(raw_bytes::from_str(text));
@@ -219,14 +237,21 @@ impl SketchAccumulator {
                     self.update_double(number);
                 }
             }
-            Inner::Hll(_) | Inner::Theta { .. } => {}
+            Inner::Hll { .. } | Inner::Theta { .. } => {}
+        }
+    }
+
+    /// Adds a precomputed string hash (HLL only; other sketches ignore it).
+    pub fn update_coupon(&mut self, coupon: HllCoupon) {
+        if let Inner::Hll { raw, .. } = &mut self.inner {
+            raw.update_with_coupon(coupon.0);
         }
     }
 
     /// Adds a long (hashed as 8 little-endian bytes, or a quantiles value).
     pub fn update_long(&mut self, long: i64) {
         match &mut self.inner {
-            Inner::Hll(union) => union.update_value(long),
+            Inner::Hll { raw, .. } => raw.update(long),
             Inner::Theta { sketch, .. } => sketch.update(long),
             Inner::Quantiles(_) => self.update_double(long as f64),
         }
@@ -235,7 +260,7 @@ impl SketchAccumulator {
     /// Adds a double (hashed canonically; NaN is skipped by quantiles).
     pub fn update_double(&mut self, double: f64) {
         match &mut self.inner {
-            Inner::Hll(union) => union.update_value(canonical_float::from_f64(double)),
+            Inner::Hll { raw, .. } => raw.update(canonical_float::from_f64(double)),
             Inner::Theta { sketch, .. } => sketch.update(canonical_float::from_f64(double)),
             Inner::Quantiles(kll) => {
                 if let Ok(value) = KllFloat::<f64>::new(double) {
@@ -263,8 +288,13 @@ impl SketchAccumulator {
     /// The sketch of everything added so far.
     pub fn finish(&self) -> SketchValue {
         match (&self.inner, self.spec) {
-            (Inner::Hll(union), SketchSpec::Hll { target, .. }) => {
-                SketchValue::hll(union.to_sketch(target.hll_type()))
+            (Inner::Hll { raw, union }, SketchSpec::Hll { lg_k, target }) => {
+                let mut all = match union {
+                    Some(union) => union.clone(),
+                    None => HllUnion::new(lg_k).expect("validated hll lg_k"),
+                };
+                all.update(raw);
+                SketchValue::hll(all.to_sketch(target.hll_type()))
             }
             (Inner::Theta { sketch, union }, SketchSpec::Theta { lg_k }) => match union {
                 None => SketchValue::theta(sketch.compact(true)),
@@ -283,14 +313,22 @@ impl SketchAccumulator {
             },
             (Inner::Theta { sketch, .. }, _) => SketchValue::theta(sketch.compact(true)),
             (Inner::Quantiles(kll), _) => SketchValue::quantiles(kll.clone()),
-            (Inner::Hll(union), _) => SketchValue::hll(union.to_sketch(HllType::Hll8)),
+            (Inner::Hll { raw, .. }, _) => SketchValue::hll(raw.clone()),
         }
     }
 
     /// The accumulator's HLL union, theta union (created on first use) or KLL sketch.
     fn parts(&mut self) -> Parts<'_> {
         match &mut self.inner {
-            Inner::Hll(union) => Parts::Hll(union),
+            Inner::Hll { union, .. } => {
+                let lg_k = match self.spec {
+                    SketchSpec::Hll { lg_k, .. } => lg_k,
+                    _ => 12,
+                };
+                Parts::Hll(
+                    union.get_or_insert_with(|| HllUnion::new(lg_k).expect("validated hll lg_k")),
+                )
+            }
             Inner::Theta { union, .. } => {
                 let lg_k = match self.spec {
                     SketchSpec::Theta { lg_k } => lg_k,
