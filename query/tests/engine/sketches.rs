@@ -365,3 +365,39 @@ fn empty_sketches_finalize_to_zero() {
         json!({"hll": 0.0, "theta": 0.0, "q": 0, "card": 0.0})
     );
 }
+
+#[test]
+fn group_by_orders_and_filters_on_estimates() {
+    let data = rows(20_000, 3_000, 9);
+    let users_of = |channel: &str| {
+        distinct(
+            data.iter()
+                .filter(|row| row.channel == channel)
+                .map(|row| row.user.as_str()),
+        )
+    };
+    let seg = segment(&data);
+    let response = run_json(
+        json!({
+            "queryType": "groupBy",
+            "dataSource": "gen",
+            "intervals": ["2015-09-12/2015-09-13"],
+            "granularity": "all",
+            "dimensions": ["channel"],
+            "aggregations": [{"type": "hyperUnique", "name": "users", "fieldName": "user"}],
+            "having": {"type": "greaterThan", "aggregation": "users", "value": 100},
+            "limitSpec": {"type": "default", "limit": 5,
+                "columns": [{"dimension": "users", "direction": "ascending"}]},
+        }),
+        &[("seg", &seg)],
+    );
+    let rows = response.as_array().unwrap();
+    // #small (20 users) fails the having; #mid (300) then #big (~3000), ascending.
+    let channels: Vec<&str> = rows
+        .iter()
+        .map(|row| row["event"]["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(channels, ["#mid", "#big"]);
+    within(&rows[0]["event"]["users"], users_of("#mid"), 0.07);
+    within(&rows[1]["event"]["users"], users_of("#big"), 0.07);
+}
