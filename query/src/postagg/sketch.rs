@@ -21,6 +21,7 @@ pub(super) fn eval(op: &SketchPostOp, operands: Vec<AggValue>) -> AggValue {
     let family = match op {
         SketchPostOp::HyperUniqueCardinality { .. }
         | SketchPostOp::HllEstimate { .. }
+        | SketchPostOp::HllEstimateWithBounds { .. }
         | SketchPostOp::HllUnion { .. } => SketchFamily::Hll,
         SketchPostOp::ThetaEstimate | SketchPostOp::ThetaSetOp { .. } => SketchFamily::Theta,
         _ => SketchFamily::Quantiles,
@@ -36,6 +37,9 @@ pub(super) fn eval(op: &SketchPostOp, operands: Vec<AggValue>) -> AggValue {
             Some(estimate(first, *round))
         }
         SketchPostOp::ThetaEstimate => Some(estimate(first, false)),
+        SketchPostOp::HllEstimateWithBounds { std_devs } => first
+            .estimate_with_bounds(*std_devs)
+            .map(|bounds| AggValue::Doubles(bounds.to_vec())),
         SketchPostOp::HllUnion { lg_k, target } => {
             SketchValue::hll_union(&sketches, *lg_k, *target).map(sketch_value)
         }

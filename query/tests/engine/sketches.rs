@@ -107,6 +107,8 @@ fn distinct_counts_and_quantiles_are_within_error_across_segments() {
             {"type": "hyperUniqueCardinality", "name": "hu_card", "fieldName": "hu"},
             {"type": "HLLSketchEstimate", "name": "hll_est", "round": true,
                 "field": {"type": "fieldAccess", "fieldName": "hll"}},
+            {"type": "HLLSketchEstimateWithBounds", "name": "hll_bounds", "numStdDev": 3,
+                "field": {"type": "fieldAccess", "fieldName": "hll"}},
             {"type": "thetaSketchEstimate", "name": "theta_est",
                 "field": {"type": "fieldAccess", "fieldName": "theta"}},
             {"type": "quantilesDoublesSketchToQuantile", "name": "median", "fraction": 0.5,
@@ -142,6 +144,17 @@ fn distinct_counts_and_quantiles_are_within_error_across_segments() {
     assert!(result["hll"].is_f64());
     within(&result["hll_est"], exact, 0.05);
     assert!(result["hll_est"].is_i64());
+    let bounds: Vec<f64> = result["hll_bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|bound| bound.as_f64().unwrap())
+        .collect();
+    assert_eq!(bounds[0], result["hll"].as_f64().unwrap());
+    assert!(
+        bounds[1] <= exact && exact <= bounds[2],
+        "{bounds:?} around {exact}"
+    );
     // theta, k = 16384 > ~14_000 distinct users: exact.
     assert_eq!(result["theta"].as_f64(), Some(exact));
     assert_eq!(result["theta_est"].as_f64(), Some(exact));

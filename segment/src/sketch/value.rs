@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use datasketches::common::SearchCriteria;
+use datasketches::common::{NumStdDev, SearchCriteria};
 use datasketches::hll::{HllSketch, HllUnion};
 use datasketches::kll::{KllFloat, KllSketch};
 use datasketches::theta::{CompactThetaSketch, ThetaANotB, ThetaIntersection};
@@ -86,6 +86,30 @@ impl SketchValue {
             Inner::Hll(sketch) => sketch.estimate(),
             Inner::Theta(sketch) => sketch.estimate(),
             Inner::Quantiles(sketch) => sketch.n() as f64,
+        }
+    }
+
+    /// `[estimate, lower bound, upper bound]` of a distinct-count sketch at `std_devs` (1 to 3)
+    /// standard deviations; `None` for quantiles sketches or other `std_devs`.
+    pub fn estimate_with_bounds(&self, std_devs: u8) -> Option<[f64; 3]> {
+        let deviations = match std_devs {
+            1 => NumStdDev::One,
+            2 => NumStdDev::Two,
+            3 => NumStdDev::Three,
+            _ => return None,
+        };
+        match &self.inner {
+            Inner::Hll(sketch) => Some([
+                sketch.estimate(),
+                sketch.lower_bound(deviations),
+                sketch.upper_bound(deviations),
+            ]),
+            Inner::Theta(sketch) => Some([
+                sketch.estimate(),
+                sketch.lower_bound(deviations),
+                sketch.upper_bound(deviations),
+            ]),
+            Inner::Quantiles(_) => None,
         }
     }
 

@@ -1,6 +1,6 @@
 //! Sketch post-aggregators (`querying/hll-old.md`, `development/extensions-core/datasketches-
 //! {hll,theta,quantiles}.md`): `hyperUniqueCardinality`, `HLLSketchEstimate`,
-//! `HLLSketchUnion`, `thetaSketchEstimate`, `thetaSketchSetOp` and the
+//! `HLLSketchEstimateWithBounds`, `HLLSketchUnion`, `thetaSketchEstimate`, `thetaSketchSetOp` and the
 //! `quantilesDoublesSketchTo{Quantile,Quantiles,Rank,CDF,Histogram}` family. Each reads one
 //! or more operands (usually `fieldAccess` to a sketch aggregator) that evaluate to sketches.
 
@@ -18,6 +18,8 @@ pub(crate) enum SketchPostOp {
     HyperUniqueCardinality { round: bool },
     /// `HLLSketchEstimate`: the estimate, a long when `round`.
     HllEstimate { round: bool },
+    /// `HLLSketchEstimateWithBounds`: `[estimate, lower, upper]` at `numStdDev` deviations.
+    HllEstimateWithBounds { std_devs: u8 },
     /// `HLLSketchUnion`: the union of the operands.
     HllUnion { lg_k: u8, target: HllTarget },
     /// `thetaSketchEstimate`.
@@ -94,6 +96,20 @@ pub(super) fn parse(
             },
             field()?,
         ),
+        "HLLSketchEstimateWithBounds" => {
+            let std_devs = fields.u64("numStdDev")?.unwrap_or(1);
+            if !(1..=3).contains(&std_devs) {
+                return Err(QueryError::invalid_query(
+                    "HLLSketchEstimateWithBounds: numStdDev must be 1, 2 or 3",
+                ));
+            }
+            (
+                SketchPostOp::HllEstimateWithBounds {
+                    std_devs: std_devs as u8,
+                },
+                field()?,
+            )
+        }
         "HLLSketchUnion" => {
             let lg_k = fields.u64("lgK")?.unwrap_or(12);
             let target = fields.string("tgtHllType")?;
