@@ -19,14 +19,10 @@ mod sketch;
 
 use std::ops::Range;
 
-use henge_segment::sketch::SketchAccumulator;
-
 use self::input::{chop, dense_bits, is_set, Input};
 use crate::engine::SegmentView;
 use crate::filter::{evaluate, Universe};
-use crate::model::aggregator::{
-    AggKind, AggregatorSpec, NumType, NumericOp, Pick, PickType, SketchAgg,
-};
+use crate::model::aggregator::{AggKind, AggregatorSpec, NumType, NumericOp, Pick, PickType};
 use crate::value::{java_max, java_min, AggValue};
 
 /// No row picked yet.
@@ -59,12 +55,7 @@ enum State {
         times: Vec<i64>,
         rows: Vec<u32>,
     },
-    Sketch {
-        agg: SketchAgg,
-        slots: Vec<Option<SketchAccumulator>>,
-        /// HLL hashes of string inputs by dictionary id, computed on first use.
-        coupons: sketch::Coupons,
-    },
+    Sketch(sketch::SketchSlots),
 }
 
 /// One aggregator bound to its input column of one segment.
@@ -124,17 +115,13 @@ impl<'a> Accumulator<'a> {
                 times: Vec::new(),
                 rows: Vec::new(),
             },
-            AggKind::Sketch(agg) => State::Sketch {
-                agg,
-                slots: Vec::new(),
-                coupons: sketch::Coupons::default(),
-            },
+            AggKind::Sketch(agg) => State::Sketch(sketch::SketchSlots::new(agg)),
         };
         let time = matches!(spec.kind, AggKind::Pick(Pick::First | Pick::Last, _))
             .then(|| Input::open(segment, &spec.time_column));
         let mut state = state;
-        if let State::Sketch { agg, coupons, .. } = &mut state {
-            *coupons = sketch::Coupons::for_inputs(agg, &input, &inputs);
+        if let State::Sketch(sketches) = &mut state {
+            sketches.bind(&input, &inputs);
         }
         Accumulator {
             input,
@@ -189,7 +176,7 @@ impl<'a> Accumulator<'a> {
                 times.clear();
                 rows.clear();
             }
-            State::Sketch { slots, .. } => slots.clear(),
+            State::Sketch(sketches) => sketches.clear(),
         }
     }
 
@@ -217,7 +204,7 @@ impl<'a> Accumulator<'a> {
                 times.push(0);
                 rows.push(NO_ROW);
             }
-            State::Sketch { slots, .. } => slots.push(None),
+            State::Sketch(sketches) => sketches.push_slot(),
         }
     }
 
@@ -236,10 +223,7 @@ impl<'a> Accumulator<'a> {
                 count: counts[slot],
             },
             State::Pick { rows, .. } if rows[slot] == NO_ROW => AggValue::Null,
-            State::Sketch { agg, slots, .. } => match &slots[slot] {
-                Some(sketch) => AggValue::Sketch(Box::new(sketch.finish())),
-                None => AggValue::empty(AggKind::Sketch(*agg)),
-            },
+            State::Sketch(sketches) => sketches.value(slot, &self.input),
             State::Pick { pick, times, rows } => {
                 let value = self.picked_value(rows[slot] as usize);
                 match pick {
@@ -424,20 +408,7 @@ impl<'a> Accumulator<'a> {
                     counts[slot] += 1;
                 }
             }
-            State::Sketch {
-                agg,
-                slots,
-                coupons,
-            } => {
-                sketch::add(
-                    agg,
-                    &mut slots[slot],
-                    coupons,
-                    &self.input,
-                    &self.inputs,
-                    row,
-                );
-            }
+            State::Sketch(sketches) => sketches.add(slot, &self.input, &self.inputs, row),
             State::Pick { pick, times, rows } => {
                 let time = match &self.time {
                     Some(time) => match time.long_at(row) {

@@ -1,15 +1,104 @@
-//! Feeding one row into a slot's sketch: raw values are hashed (strings from the dictionary,
-//! numbers as numbers), sketch columns of the aggregator's family are merged, and
-//! `cardinality` hashes each field's value (or, `byRow`, the row's tuple of values).
+//! Sketch aggregator state: one sketch per slot ([`SketchSlots`]), fed row by row: raw
+//! values are hashed (strings from the dictionary, numbers as numbers), sketch columns of the
+//! aggregator's family are merged, and `cardinality` hashes each field's value (or, `byRow`,
+//! the row's tuple of values).
 //!
-//! HLL aggregators over string columns hash each dictionary value once per segment
-//! ([`Coupons`]) and add the cached hash for every row, so the per-row work is an id lookup
-//! and a register update.
+//! Strings are handled by dictionary id: HLL aggregators hash each dictionary value once per
+//! segment ([`Coupons`]) and add the cached hash for every row; theta aggregators collect the
+//! ids a slot saw and hash each distinct value once, when the slot's value is read.
 
 use henge_segment::sketch::{HllCoupon, SketchAccumulator, SketchFamily};
+use roaring::RoaringBitmap;
 
 use super::input::Input;
-use crate::model::aggregator::{SketchAgg, SketchOp};
+use crate::model::aggregator::{AggKind, SketchAgg, SketchOp};
+use crate::value::AggValue;
+
+/// The sketches of one aggregator, one per slot.
+pub(super) struct SketchSlots {
+    agg: SketchAgg,
+    slots: Vec<Option<SketchAccumulator>>,
+    /// HLL hashes of string inputs by dictionary id, computed on first use.
+    coupons: Coupons,
+    /// Theta over a string column: the dictionary ids each slot saw (`None` otherwise).
+    ids: Option<Vec<RoaringBitmap>>,
+}
+
+impl SketchSlots {
+    pub(super) fn new(agg: SketchAgg) -> SketchSlots {
+        SketchSlots {
+            agg,
+            slots: Vec::new(),
+            coupons: Coupons::default(),
+            ids: None,
+        }
+    }
+
+    /// Prepares the per-segment caches for these inputs.
+    pub(super) fn bind(&mut self, input: &Input<'_>, inputs: &[Input<'_>]) {
+        self.coupons = Coupons::for_inputs(&self.agg, input, inputs);
+        let theta_strings = self.agg.op == SketchOp::Theta && matches!(input, Input::Strings(..));
+        self.ids = theta_strings.then(Vec::new);
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.slots.clear();
+        if let Some(ids) = &mut self.ids {
+            ids.clear();
+        }
+    }
+
+    pub(super) fn push_slot(&mut self) {
+        self.slots.push(None);
+        if let Some(ids) = &mut self.ids {
+            ids.push(RoaringBitmap::new());
+        }
+    }
+
+    /// The sketch of a slot (an empty one when it saw no rows).
+    pub(super) fn value(&self, slot: usize, input: &Input<'_>) -> AggValue {
+        let seen = match (&self.ids, input) {
+            (Some(ids), Input::Strings(column, _)) if !ids[slot].is_empty() => {
+                Some((&ids[slot], column))
+            }
+            _ => None,
+        };
+        match (&self.slots[slot], seen) {
+            (Some(sketch), None) => AggValue::Sketch(Box::new(sketch.finish())),
+            (None, None) => AggValue::empty(AggKind::Sketch(self.agg)),
+            (sketch, Some((ids, column))) => {
+                let Ok(mut all) = SketchAccumulator::new(self.agg.spec) else {
+                    return AggValue::Null;
+                };
+                if let Some(sketch) = sketch {
+                    all.merge(&sketch.finish());
+                }
+                for id in ids {
+                    if let Some(text) = column.value(id) {
+                        all.update_str(text);
+                    }
+                }
+                AggValue::Sketch(Box::new(all.finish()))
+            }
+        }
+    }
+
+    /// Adds row `row` to `slot`.
+    pub(super) fn add(&mut self, slot: usize, input: &Input<'_>, inputs: &[Input<'_>], row: usize) {
+        if let (Some(ids), Input::Strings(column, _)) = (&mut self.ids, input) {
+            ids[slot].insert(column.row_id(row));
+            return;
+        }
+        add(
+            &self.agg,
+            &mut self.slots[slot],
+            &mut self.coupons,
+            input,
+            inputs,
+            row,
+        );
+    }
+}
 
 /// A dictionary id's cached HLL hash.
 #[derive(Clone, Copy)]
@@ -23,12 +112,12 @@ enum Coupon {
 /// Per input (`input`, then the `cardinality` fields), the cached hash of each dictionary id;
 /// empty for inputs that are not strings or aggregators that are not HLL.
 #[derive(Default)]
-pub(super) struct Coupons {
+struct Coupons {
     by_input: Vec<Vec<Coupon>>,
 }
 
 impl Coupons {
-    pub(super) fn for_inputs(agg: &SketchAgg, input: &Input<'_>, inputs: &[Input<'_>]) -> Coupons {
+    fn for_inputs(agg: &SketchAgg, input: &Input<'_>, inputs: &[Input<'_>]) -> Coupons {
         let hashes_strings = agg.spec.family() == SketchFamily::Hll
             && !matches!(agg.op, SketchOp::Cardinality { by_row: true });
         let table = |input: &Input<'_>| match input {
@@ -73,7 +162,7 @@ impl Coupons {
 }
 
 /// Adds row `row` to `slot` (creating its sketch on first use).
-pub(super) fn add(
+fn add(
     agg: &SketchAgg,
     slot: &mut Option<SketchAccumulator>,
     coupons: &mut Coupons,
