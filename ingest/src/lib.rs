@@ -6,7 +6,8 @@
 //! - `input`: resolving `local` / `inline` input sources (confined to allowed directories) and
 //!   reading lines, gunzipping `.gz` files;
 //! - `parse`: borrowed, map-free parsing of one JSON object per line;
-//! - `rollup`: the columnar in-memory index of one time chunk, with ingestion-time rollup;
+//! - `rollup`: the columnar in-memory index of one time chunk, with ingestion-time rollup
+//!   (sketch metrics keep a sketch per row, from `henge_segment::sketch`);
 //! - [`batch`]: [`run_batch`], which ties them together and writes segment files;
 //! - [`stats`]: row counters and Druid's task report;
 //! - [`realtime`]: [`RealtimeIndex`], the push-ingestion sinks and their in-memory hydrants.

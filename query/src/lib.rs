@@ -12,10 +12,12 @@
 //!
 //! Layout: `parse` and `model/` (query model and validation), `error` ([`QueryError`] and
 //! Druid's error bodies), `filter` (filters to roaring bitmaps with three-valued logic),
-//! `aggregate` (dense per-slot aggregators), `engine/` (one module per query type),
+//! `aggregate` (dense per-slot aggregators; sketch aggregators over `henge_segment::sketch`
+//! in `aggregate/sketch`), `engine/` (one module per query type),
 //! `partial`, `merge`, `order` (Druid's orderings), `output` (dimension output types),
 //! `extract` (extraction functions and filtered dimension specs), `postagg` (post-aggregator
-//! evaluation), `having` and `finalize`.
+//! evaluation, sketch ones in `postagg/sketch`), `having` and `finalize`. Sketch values travel
+//! in partials as DataSketches bytes (`value/wire`); `docs/adr/0005` says why.
 //!
 //! The crate is pure: no tokio, no network, no files. It depends only on `henge-segment` for
 //! data and on serde/roaring/hashbrown; keep it that way, so it can be tested, fuzzed and
