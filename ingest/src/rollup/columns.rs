@@ -325,11 +325,12 @@ impl Metric {
         }
     }
 
+    /// The value of a numeric metric (sketches are read with [`Metric::sketch_bytes`]).
     pub(super) fn value_at(&self, row: usize) -> ValueRef<'static> {
-        if self.kind.column_type() == ColumnType::Long {
-            self.longs[row].map_or(ValueRef::Null, ValueRef::Long)
-        } else {
-            self.doubles[row].map_or(ValueRef::Null, ValueRef::Double)
+        match self.kind.column_type() {
+            ColumnType::Long => self.longs[row].map_or(ValueRef::Null, ValueRef::Long),
+            ColumnType::Double => self.doubles[row].map_or(ValueRef::Null, ValueRef::Double),
+            ColumnType::String | ColumnType::Complex(_) => ValueRef::Null,
         }
     }
 }
