@@ -7,7 +7,8 @@
 //!   reading lines, gunzipping `.gz` files;
 //! - `parse`: borrowed, map-free parsing of one JSON object per line;
 //! - `multi_value`: JSON arrays into multi-value string rows, with `multiValueHandling`;
-//! - `rollup`: the columnar in-memory index of one time chunk, with ingestion-time rollup;
+//! - `rollup`: the columnar in-memory index of one time chunk, with ingestion-time rollup
+//!   (sketch metrics keep a sketch per row, from `henge_segment::sketch`);
 //! - [`batch`]: [`run_batch`], which ties them together and writes segment files;
 //! - [`stats`]: row counters and Druid's task report;
 //! - [`realtime`]: [`RealtimeIndex`], the push-ingestion sinks and their in-memory hydrants.

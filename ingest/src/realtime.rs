@@ -27,6 +27,7 @@ use self::schema::PushSchema;
 pub use self::schema::TIMESTAMP_FIELD;
 use self::sink::{ListScratch, Sink};
 use crate::error::{IngestError, Result, SpecError};
+use crate::spec::MetricSpec;
 
 /// Most bad lines described in a rejected push.
 const MAX_PUSH_ERRORS: usize = 10;
@@ -122,6 +123,8 @@ struct Datasource {
 pub struct RealtimeIndex {
     config: RealtimeConfig,
     datasources: HashMap<String, Datasource>,
+    /// Metrics of datasources, by name (see [`RealtimeIndex::set_metrics`]).
+    metrics: HashMap<String, Vec<MetricSpec>>,
 }
 
 impl RealtimeIndex {
@@ -129,7 +132,28 @@ impl RealtimeIndex {
         RealtimeIndex {
             config,
             datasources: HashMap::new(),
+            metrics: HashMap::new(),
         }
+    }
+
+    /// Sets the metrics (a `metricsSpec`) of `datasource`'s rows, before its first push: each
+    /// pushed row gets its own metric values (no rollup): 1 for `count`, the input value for
+    /// sums, minimums and maximums, a sketch of the input value for sketch metrics, which
+    /// queries then merge. The metrics' names and input fields are not dimensions.
+    ///
+    /// # Errors
+    /// When the index already holds rows of `datasource` (its columns are fixed then).
+    pub fn set_metrics(&mut self, datasource: &str, metrics: Vec<MetricSpec>) -> Result<()> {
+        if self.datasources.contains_key(datasource) {
+            return Err(IngestError::Spec(SpecError::Invalid {
+                path: "metricsSpec".to_string(),
+                message: format!(
+                    "datasource [{datasource}] already has rows; set its metrics before the first push"
+                ),
+            }));
+        }
+        self.metrics.insert(datasource.to_string(), metrics);
+        Ok(())
     }
 
     /// Ingests a newline-delimited JSON body into `datasource`, all or nothing.
@@ -149,11 +173,12 @@ impl RealtimeIndex {
             errors: vec![format!("request body is not UTF-8: {error}")],
         })?;
         let is_new = !self.datasources.contains_key(datasource);
+        let metrics = self.metrics.get(datasource).map_or(&[][..], Vec::as_slice);
         let state = self
             .datasources
             .entry(datasource.to_string())
             .or_insert_with(|| Datasource {
-                schema: PushSchema::new(),
+                schema: PushSchema::with_metrics(metrics),
                 chunks: BTreeMap::new(),
             });
         let validated = match state.schema.validate(body, MAX_PUSH_ERRORS) {
@@ -238,7 +263,8 @@ impl RealtimeIndex {
         views
     }
 
-    /// The columns discovered so far for `datasource` (all dimensions), if it has any data.
+    /// The columns of `datasource` (its metrics, then the dimensions discovered so far), if
+    /// it has any data.
     pub fn schema(&self, datasource: &str) -> Option<&[ColumnSpec]> {
         self.datasources
             .get(datasource)

@@ -2,7 +2,8 @@
 //! column by column (strings dictionary-encoded); with rollup, a row whose (truncated time,
 //! dimension values) already exists is folded into it by the metric aggregators (Druid's
 //! `docs/ingestion/rollup.md`). Columns can be added while rows arrive (schemaless
-//! discovery); earlier rows read null there. [`RowStore::build`] hands the rows to a
+//! discovery); earlier rows read null there. Sketch metrics keep one sketch per row, and
+//! rollup merges a row's values into it. [`RowStore::build`] hands the rows to a
 //! [`SegmentBuilder`], which sorts them. A multi-value row's key is its whole list of values
 //! (rows roll up only with the same values in the same order).
 
@@ -12,9 +13,11 @@ mod dictionary;
 use std::hash::{BuildHasher, Hash, Hasher};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
-use henge_segment::{ColumnSpec, ColumnType, SegmentBuilder};
+use henge_segment::{ColumnSpec, ColumnType, SegmentBuilder, ValueRef};
 
+pub(crate) use self::columns::add_to_sketch;
 use self::columns::{DimKey, Dimension, Metric};
+use crate::parse::Scalar;
 use crate::spec::MetricKind;
 
 /// How a dimension column stores its values.
@@ -43,10 +46,41 @@ pub(crate) enum DimInput<'a> {
 }
 
 /// A metric's input for one row, already converted to the metric's type.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum MetricInput {
     Long(Option<i64>),
     Double(Option<f64>),
+    /// The raw value a sketch metric adds.
+    Sketch(SketchInput),
+}
+
+/// A value for a sketch: strings are hashed (or parsed, by quantiles), numbers hashed as
+/// numbers (or added, by quantiles).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum SketchInput {
+    Null,
+    Long(i64),
+    Double(f64),
+    Text(String),
+}
+
+impl SketchInput {
+    /// A field's value: JSON numbers as numbers (integers as longs), anything else as its
+    /// string form.
+    pub(crate) fn of(scalar: &Scalar<'_>) -> SketchInput {
+        match scalar {
+            Scalar::Null => SketchInput::Null,
+            Scalar::Number(text) => match text.parse::<i64>() {
+                Ok(long) => SketchInput::Long(long),
+                Err(_) => text
+                    .parse::<f64>()
+                    .map_or(SketchInput::Null, SketchInput::Double),
+            },
+            other => other
+                .as_str()
+                .map_or(SketchInput::Null, |text| SketchInput::Text(text.to_owned())),
+        }
+    }
 }
 
 /// The rows of one time chunk (see the module docs).
@@ -125,7 +159,7 @@ impl RowStore {
             };
             if let Some(&row) = self.table.find(hash, same_row) {
                 for (metric, input) in self.metrics.iter_mut().zip(metrics) {
-                    metric.fold(row as usize, *input);
+                    metric.fold(row as usize, input);
                 }
                 return;
             }
@@ -136,7 +170,7 @@ impl RowStore {
             dim.push(*key);
         }
         for (metric, input) in self.metrics.iter_mut().zip(metrics) {
-            metric.push(*input);
+            metric.push(input);
         }
         if let Some(hash) = hash {
             let (times, dims, hasher) = (&self.times, &self.dims, &self.hasher);
@@ -175,6 +209,9 @@ impl RowStore {
             ));
         }
         let dim_columns = sources.len();
+        // Each sketch metric's rows, serialized once.
+        let sketches: Vec<Option<Vec<Vec<u8>>>> =
+            self.metrics.iter().map(Metric::sketch_bytes).collect();
         let mut builder = SegmentBuilder::new(specs);
         builder.reserve(self.times.len());
         builder.set_metadata(metadata);
@@ -184,7 +221,10 @@ impl RowStore {
                     let (dim_index, source) = &sources[column];
                     self.dims[*dim_index].value_at(row, source)
                 } else {
-                    self.metrics[column - dim_columns].value_at(row)
+                    match &sketches[column - dim_columns] {
+                        Some(rows) => ValueRef::Bytes(&rows[row]),
+                        None => self.metrics[column - dim_columns].value_at(row),
+                    }
                 }
             });
         }

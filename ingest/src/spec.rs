@@ -8,6 +8,7 @@
 //! [`SpecError::Unsupported`] or [`SpecError::UnknownType`] rather than silently ignored.
 
 mod fields;
+mod metrics;
 mod schema;
 
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use self::fields::Obj;
+pub use self::metrics::parse_metrics_spec;
 pub(crate) use self::schema::validate_datasource;
 pub use self::schema::{
     DataSchema, DimensionKind, DimensionSchema, DimensionsSpec, GranularitySpec, MetricKind,

@@ -244,3 +244,81 @@ fn a_new_chunk_starts_at_the_partition_the_caller_gives() {
         .collect();
     assert_eq!(partitions, [(3, "v2"), (4, "v2")]);
 }
+
+#[test]
+fn sketch_metrics_of_pushed_rows_merge_at_query_time() {
+    use henge_ingest::spec::{MetricKind, MetricSpec};
+    use henge_query::{finalize, merge, parse_query, run_on_segment, Limits};
+    use henge_segment::sketch::SketchSpec;
+    use henge_segment::ComplexKind;
+
+    let mut index = index(1_000_000);
+    let hll = MetricKind::Sketch(ComplexKind::HllSketch, SketchSpec::HLL_DEFAULT);
+    let metrics = vec![
+        MetricSpec {
+            name: "rows".into(),
+            kind: MetricKind::Count,
+            field_name: None,
+        },
+        MetricSpec {
+            name: "users".into(),
+            kind: hll,
+            field_name: Some("user".into()),
+        },
+    ];
+    index.set_metrics("events", metrics.clone()).unwrap();
+    // Three pushes of 400 events; users overlap between pushes: 1_000 distinct in all.
+    for push_index in 0..3 {
+        let body: String = (0..400)
+            .map(|i| {
+                let user = (push_index * 300 + i) % 1_000;
+                format!(
+                    "{{\"timestamp\": {T0}, \"user\": \"u{user}\", \"page\": \"p{}\"}}\n",
+                    i % 7
+                )
+            })
+            .collect();
+        assert_eq!(push(&mut index, &body), 400);
+    }
+    assert!(
+        index.set_metrics("events", metrics).is_err(),
+        "metrics are fixed once rows exist"
+    );
+    let names: Vec<(&str, ColumnType)> = index
+        .schema("events")
+        .unwrap()
+        .iter()
+        .map(|column| (column.name.as_str(), column.column_type))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("rows", ColumnType::Long),
+            ("users", ColumnType::Complex(ComplexKind::HllSketch)),
+            ("page", ColumnType::String)
+        ],
+        "the metric input is not a dimension"
+    );
+    let handoff = index.take_for_handoff(T0, 0, true);
+    let mut bytes = Vec::new();
+    merge_segments(&handoff[0].hydrants)
+        .write(&mut bytes)
+        .unwrap();
+    let segment = Segment::from_vec(bytes).unwrap();
+    let query = parse_query(
+        br#"{"queryType": "timeseries", "dataSource": "events", "granularity": "all",
+            "intervals": ["2020-01-01/2020-01-02"], "aggregations": [
+                {"type": "longSum", "name": "rows", "fieldName": "rows"},
+                {"type": "HLLSketchMerge", "name": "users", "fieldName": "users", "round": true}]}"#,
+        &Limits::default(),
+    )
+    .unwrap();
+    let partial = run_on_segment(&query, &segment, "s").unwrap();
+    let result = finalize(&query, merge(&query, vec![partial]).unwrap()).unwrap();
+    assert_eq!(result[0]["result"]["rows"], 1_200);
+    let users = result[0]["result"]["users"].as_i64().unwrap();
+    assert!(
+        (users - 1_000).abs() <= 20,
+        "{users} distinct users, 1000 exact"
+    );
+}

@@ -3,6 +3,8 @@
 
 use henge_ingest::spec::{DimensionKind, InputSource, MetricKind, TimestampFormat};
 use henge_ingest::{parse_index_task, SpecError};
+use henge_segment::sketch::{HllTarget, SketchSpec};
+use henge_segment::ComplexKind;
 use henge_segment::{ColumnType, Granularity, Interval};
 use serde_json::{json, Value};
 
@@ -86,7 +88,8 @@ fn reads_metrics_and_tuning() {
     spec["spec"]["dataSchema"]["metricsSpec"] = json!([
         {"type": "count", "name": "count"},
         {"type": "floatSum", "name": "f", "fieldName": "x"},
-        {"type": "longMax", "name": "m", "fieldName": "y"}
+        {"type": "longMax", "name": "m", "fieldName": "y"},
+        {"type": "HLLSketchBuild", "name": "h", "fieldName": "u", "lgK": 10, "tgtHllType": "HLL_8"}
     ]);
     spec["spec"]["tuningConfig"] = json!({
         "type": "index_parallel",
@@ -107,7 +110,14 @@ fn reads_metrics_and_tuning() {
         [
             MetricKind::Count,
             MetricKind::DoubleSum,
-            MetricKind::LongMax
+            MetricKind::LongMax,
+            MetricKind::Sketch(
+                ComplexKind::HllSketch,
+                SketchSpec::Hll {
+                    lg_k: 10,
+                    target: HllTarget::Hll8
+                }
+            )
         ]
     );
     assert_eq!(task.spec.tuning_config.max_rows_per_segment, 10);
@@ -138,8 +148,18 @@ fn rejects_unknown_fields_and_types() {
 
     let mut spec = minimal();
     spec["spec"]["dataSchema"]["metricsSpec"] =
-        json!([{"type": "thetaSketch", "name": "t", "fieldName": "u"}]);
-    assert!(error_of(&spec).contains("[thetaSketch] as a subtype of [AggregatorFactory]"));
+        json!([{"type": "tDigestSketch", "name": "t", "fieldName": "u"}]);
+    assert!(error_of(&spec).contains("[tDigestSketch] as a subtype of [AggregatorFactory]"));
+
+    let mut spec = minimal();
+    spec["spec"]["dataSchema"]["metricsSpec"] =
+        json!([{"type": "thetaSketch", "name": "t", "fieldName": "u", "size": 1000}]);
+    assert!(error_of(&spec).contains("power of 2"));
+
+    let mut spec = minimal();
+    spec["spec"]["dataSchema"]["metricsSpec"] = json!([{"type": "hyperUnique", "name": "t",
+        "fieldName": "u", "isInputHyperUnique": true}]);
+    assert!(error_of(&spec).contains("not supported"));
 
     let mut spec = minimal();
     spec["type"] = json!("index_hadoop");
@@ -201,4 +221,27 @@ fn empty_transform_spec_from_the_console_is_accepted() {
     spec["spec"]["dataSchema"]["transformSpec"] = json!({"transforms": [], "filter": null});
     spec["context"] = json!({"priority": 50});
     assert!(parse_index_task(&spec).is_ok());
+}
+
+#[test]
+fn parses_a_metrics_spec_on_its_own() {
+    use henge_ingest::spec::parse_metrics_spec;
+    let metrics = parse_metrics_spec(&json!([
+        {"type": "count", "name": "rows"},
+        {"type": "quantilesDoublesSketch", "name": "q", "fieldName": "latency", "k": 256}
+    ]))
+    .unwrap();
+    assert_eq!(
+        metrics[1].kind,
+        MetricKind::Sketch(
+            ComplexKind::QuantilesDoublesSketch,
+            SketchSpec::Quantiles { k: 256 }
+        )
+    );
+    let repeated = parse_metrics_spec(&json!([
+        {"type": "count", "name": "rows"},
+        {"type": "longSum", "name": "rows", "fieldName": "x"}
+    ]));
+    assert!(repeated.unwrap_err().to_string().contains("repeated"));
+    assert!(parse_metrics_spec(&json!({"type": "count"})).is_err());
 }

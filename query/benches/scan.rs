@@ -1,6 +1,7 @@
 //! Query-engine throughput over a 10M-row segment (time 10 ms apart, one string dimension of
 //! 100 values, one long metric): a granularity-`all` timeseries with `count` + `longSum`
-//! through `run_on_segment`, unfiltered and under a selector filter (about 1% of the rows).
+//! through `run_on_segment`, unfiltered and under a selector filter (about 1% of the rows);
+//! and distinct counts of the dimension with `HLLSketchBuild` and `thetaSketch`.
 
 use std::sync::OnceLock;
 
@@ -75,6 +76,38 @@ fn timeseries_count_sum_selector(bencher: Bencher) {
     let query = timeseries(Some(
         serde_json::json!({"type": "selector", "dimension": "dim", "value": "value-042"}),
     ));
+    bencher
+        .counter(ItemsCount::new(NUM_ROWS))
+        .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
+}
+
+fn sketch_query(aggregator: serde_json::Value) -> Query {
+    let query = serde_json::json!({
+        "queryType": "timeseries",
+        "dataSource": "bench",
+        "intervals": ["1970-01-01/1971-01-01"],
+        "granularity": "all",
+        "aggregations": [aggregator],
+    });
+    parse_query(query.to_string().as_bytes(), &Limits::default()).expect("valid bench query")
+}
+
+#[divan::bench(sample_count = 10)]
+fn timeseries_hll_sketch(bencher: Bencher) {
+    let segment = segment();
+    let query = sketch_query(
+        serde_json::json!({"type": "HLLSketchBuild", "name": "u", "fieldName": "dim"}),
+    );
+    bencher
+        .counter(ItemsCount::new(NUM_ROWS))
+        .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
+}
+
+#[divan::bench(sample_count = 10)]
+fn timeseries_theta_sketch(bencher: Bencher) {
+    let segment = segment();
+    let query =
+        sketch_query(serde_json::json!({"type": "thetaSketch", "name": "u", "fieldName": "dim"}));
     bencher
         .counter(ItemsCount::new(NUM_ROWS))
         .bench(|| run_on_segment(&query, segment, "bench").expect("run"));

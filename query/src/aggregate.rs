@@ -11,9 +11,11 @@
 //! Sums, minimums and maximums of no non-null input are null (SQL-compatible mode); `count`
 //! counts rows. First/last/any aggregators keep the time and row number of the picked row per
 //! slot and read its value only when asked. A `filtered` aggregator evaluates its filter once
-//! per segment into a dense bit set and skips the rows outside it.
+//! per segment into a dense bit set and skips the rows outside it. Sketch aggregators keep one
+//! sketch per slot, created on the first row (`sketch`).
 
 mod input;
+mod sketch;
 
 use std::ops::Range;
 
@@ -53,11 +55,14 @@ enum State {
         times: Vec<i64>,
         rows: Vec<u32>,
     },
+    Sketch(sketch::SketchSlots),
 }
 
 /// One aggregator bound to its input column of one segment.
 pub(crate) struct Accumulator<'a> {
     input: Input<'a>,
+    /// The columns of `cardinality` (empty otherwise).
+    inputs: Vec<Input<'a>>,
     /// The time column of first/last aggregators.
     time: Option<Input<'a>>,
     /// The rows a `filtered` aggregator reads (`Some(None)`: none of them).
@@ -76,6 +81,11 @@ impl<'a> Accumulator<'a> {
             Some(field) => Input::open(segment, field),
             None => Input::Missing,
         };
+        let inputs: Vec<Input<'a>> = spec
+            .fields
+            .iter()
+            .map(|field| Input::open(segment, field))
+            .collect();
         let filter = spec.filter.as_ref().map(|filter| {
             let ranges: Vec<Range<usize>> = view.pieces.iter().map(|p| p.rows.clone()).collect();
             let rows = evaluate(filter, segment, &Universe::new(&ranges));
@@ -107,11 +117,17 @@ impl<'a> Accumulator<'a> {
                 times: Vec::new(),
                 rows: Vec::new(),
             },
+            AggKind::Sketch(agg) => State::Sketch(sketch::SketchSlots::new(agg)),
         };
         let time = matches!(spec.kind, AggKind::Pick(Pick::First | Pick::Last, _))
             .then(|| Input::open(segment, &spec.time_column));
+        let mut state = state;
+        if let State::Sketch(sketches) = &mut state {
+            sketches.bind(&input, &inputs);
+        }
         Accumulator {
             input,
+            inputs,
             time,
             filter,
             kind: spec.kind,
@@ -163,6 +179,7 @@ impl<'a> Accumulator<'a> {
                 times.clear();
                 rows.clear();
             }
+            State::Sketch(sketches) => sketches.clear(),
         }
     }
 
@@ -190,6 +207,7 @@ impl<'a> Accumulator<'a> {
                 times.push(0);
                 rows.push(NO_ROW);
             }
+            State::Sketch(sketches) => sketches.push_slot(),
         }
     }
 
@@ -208,6 +226,7 @@ impl<'a> Accumulator<'a> {
                 count: counts[slot],
             },
             State::Pick { rows, .. } if rows[slot] == NO_ROW => AggValue::Null,
+            State::Sketch(sketches) => sketches.value(slot, &self.input),
             State::Pick { pick, times, rows } => {
                 let value = self.picked_value(rows[slot] as usize);
                 match pick {
@@ -251,6 +270,7 @@ impl<'a> Accumulator<'a> {
     /// Whether adding rows cannot change the state: a sum, min, max or mean of a missing column.
     fn reads_nothing(&self) -> bool {
         matches!(self.input, Input::Missing)
+            && self.inputs.is_empty()
             && !matches!(self.state, State::Count(_) | State::Pick { .. })
     }
 
@@ -395,6 +415,7 @@ impl<'a> Accumulator<'a> {
                     counts[slot] += 1;
                 }
             }
+            State::Sketch(sketches) => sketches.add(slot, &self.input, &self.inputs, row),
             State::Pick { pick, times, rows } => {
                 let time = match &self.time {
                     Some(time) => match time.long_at(row) {

@@ -194,7 +194,8 @@ fn evaluate_leaf_on(
         NullResult::Unknown
     };
     match segment.column(dimension) {
-        None => match null_result {
+        // Filters see a sketch column as null everywhere, as a missing column.
+        None | Some(ColumnRef::Complex(_)) => match null_result {
             NullResult::True => Matches {
                 matched: universe.rows().clone(),
                 unknown: RoaringBitmap::new(),

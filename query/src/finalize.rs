@@ -45,17 +45,18 @@ use crate::value::AggValue;
 pub fn finalize(query: &Query, merged: PartialResult) -> Result<Value, QueryError> {
     // Merging a single partial normalises it (ordering, limits), so unmerged input works too.
     let merged = merge(query, vec![merged])?;
+    let finalizing = wants_finalized(query);
     let first_start = query
         .intervals()
         .first()
         .map_or(0, |interval| interval.start);
     Ok(match (&query.kind, merged) {
         (QueryKind::Timeseries(spec), PartialResult::Timeseries(part)) => {
-            finalize_timeseries(spec, part, first_start)
+            finalize_timeseries(spec, part, first_start, finalizing)
         }
-        (QueryKind::TopN(spec), PartialResult::TopN(part)) => finalize_topn(spec, part),
+        (QueryKind::TopN(spec), PartialResult::TopN(part)) => finalize_topn(spec, part, finalizing),
         (QueryKind::GroupBy(spec), PartialResult::GroupBy(part)) => {
-            finalize_group_by(spec, part, first_start)
+            finalize_group_by(spec, part, first_start, finalizing)
         }
         (QueryKind::Scan(spec), PartialResult::Scan(part)) => finalize_scan(spec, part),
         (QueryKind::TimeBoundary(spec), PartialResult::TimeBoundary(part)) => {
@@ -92,16 +93,27 @@ pub fn empty_result(query: &Query) -> Value {
         .unwrap_or_else(|_| Value::Array(Vec::new()))
 }
 
+/// Context `finalize` (default true). With `false`, sketch aggregators print their sketch
+/// (base64) instead of its estimate; other aggregators print finalized values either way.
+fn wants_finalized(query: &Query) -> bool {
+    !matches!(query.context().get("finalize"), Some(Value::Bool(false)))
+        && !matches!(
+            query.context().get("finalize"),
+            Some(Value::String(text)) if text.eq_ignore_ascii_case("false")
+        )
+}
+
 /// Writes the finalized aggregator values, then the post-aggregators computed over the
 /// intermediate values.
 fn metrics(
     specs: &[AggregatorSpec],
     posts: &[PostAggSpec],
     values: &[AggValue],
+    finalizing: bool,
     into: &mut Map<String, Value>,
 ) {
     let computed = compute_all(posts, specs, values);
-    write_metrics(specs, posts, values, &computed, into);
+    write_metrics(specs, posts, values, &computed, finalizing, into);
 }
 
 fn write_metrics(
@@ -109,10 +121,15 @@ fn write_metrics(
     posts: &[PostAggSpec],
     values: &[AggValue],
     computed: &[AggValue],
+    finalizing: bool,
     into: &mut Map<String, Value>,
 ) {
     for (spec, value) in specs.iter().zip(values) {
-        into.insert(spec.name.clone(), value.finalized().to_json_as(spec.kind));
+        let value = match value {
+            AggValue::Sketch(_) if !finalizing => value.clone(),
+            _ => value.finalized_for(spec.kind),
+        };
+        into.insert(spec.name.clone(), value.to_json_as(spec.kind));
     }
     for (post, value) in posts.iter().zip(computed) {
         into.insert(post.name.clone(), post_json(value));
@@ -126,7 +143,12 @@ fn empty_values(specs: &[AggregatorSpec]) -> Vec<AggValue> {
         .collect()
 }
 
-fn finalize_timeseries(spec: &TimeseriesSpec, part: TimeseriesPartial, first_start: i64) -> Value {
+fn finalize_timeseries(
+    spec: &TimeseriesSpec,
+    part: TimeseriesPartial,
+    first_start: i64,
+    finalizing: bool,
+) -> Value {
     let mut rows = part.rows;
     if rows.is_empty() && spec.granularity == Granularity::All && !spec.skip_empty_buckets {
         rows.push(TimeseriesRow {
@@ -151,6 +173,7 @@ fn finalize_timeseries(spec: &TimeseriesSpec, part: TimeseriesPartial, first_sta
             &spec.aggregations,
             &spec.post_aggregations,
             &totals,
+            finalizing,
             &mut result,
         );
         json!({"timestamp": null, "result": result})
@@ -163,6 +186,7 @@ fn finalize_timeseries(spec: &TimeseriesSpec, part: TimeseriesPartial, first_sta
                 &spec.aggregations,
                 &spec.post_aggregations,
                 &row.values,
+                finalizing,
                 &mut result,
             );
             json!({"timestamp": spec.granularity.format_timestamp(row.timestamp), "result": result})
@@ -172,7 +196,7 @@ fn finalize_timeseries(spec: &TimeseriesSpec, part: TimeseriesPartial, first_sta
     Value::Array(output)
 }
 
-fn finalize_topn(spec: &TopNSpec, part: TopNPartial) -> Value {
+fn finalize_topn(spec: &TopNSpec, part: TopNPartial, finalizing: bool) -> Value {
     Value::Array(
         part.buckets
             .into_iter()
@@ -191,6 +215,7 @@ fn finalize_topn(spec: &TopNSpec, part: TopNPartial) -> Value {
                             &spec.aggregations,
                             &spec.post_aggregations,
                             &entry.values,
+                            finalizing,
                             &mut object,
                         );
                         Value::Object(object)
@@ -202,15 +227,20 @@ fn finalize_topn(spec: &TopNSpec, part: TopNPartial) -> Value {
     )
 }
 
-fn finalize_group_by(spec: &GroupBySpec, part: GroupByPartial, first_start: i64) -> Value {
+fn finalize_group_by(
+    spec: &GroupBySpec,
+    part: GroupByPartial,
+    first_start: i64,
+    finalizing: bool,
+) -> Value {
     match &spec.subtotals {
         Some(subtotals) => Value::Array(
             subtotals
                 .iter()
-                .flat_map(|included| finalize_subtotal(spec, &part, included))
+                .flat_map(|included| finalize_subtotal(spec, &part, included, finalizing))
                 .collect(),
         ),
-        None => finalize_groups(spec, part, first_start),
+        None => finalize_groups(spec, part, first_start, finalizing),
     }
 }
 
@@ -218,7 +248,12 @@ fn finalize_group_by(spec: &GroupBySpec, part: GroupByPartial, first_start: i64)
 /// others become null), then finished like a groupBy of its own whose limitSpec keeps only
 /// the columns it still has, as Druid's `GroupingEngine.processSubtotalsSpec` does. The
 /// result sets are concatenated in `subtotalsSpec` order.
-fn finalize_subtotal(spec: &GroupBySpec, part: &GroupByPartial, included: &[usize]) -> Vec<Value> {
+fn finalize_subtotal(
+    spec: &GroupBySpec,
+    part: &GroupByPartial,
+    included: &[usize],
+    finalizing: bool,
+) -> Vec<Value> {
     let regrouped = GroupByPartial {
         rows: part
             .rows
@@ -254,13 +289,18 @@ fn finalize_subtotal(spec: &GroupBySpec, part: &GroupByPartial, included: &[usiz
         .limit_spec
         .columns
         .retain(|column| !excluded.contains(&column.column.as_str()));
-    match finalize_groups(&subtotal_spec, merged, 0) {
+    match finalize_groups(&subtotal_spec, merged, 0, finalizing) {
         Value::Array(rows) => rows,
         _ => Vec::new(),
     }
 }
 
-fn finalize_groups(spec: &GroupBySpec, part: GroupByPartial, first_start: i64) -> Value {
+fn finalize_groups(
+    spec: &GroupBySpec,
+    part: GroupByPartial,
+    first_start: i64,
+    finalizing: bool,
+) -> Value {
     let mut rows = part.rows;
     let wants_summary_row = spec.dimensions.is_empty()
         && spec.granularity == Granularity::All
@@ -306,6 +346,7 @@ fn finalize_groups(spec: &GroupBySpec, part: GroupByPartial, first_start: i64) -
                     &spec.post_aggregations,
                     &row.values,
                     &posts,
+                    finalizing,
                     &mut event,
                 );
                 json!({
@@ -400,9 +441,15 @@ fn finalize_segment_metadata(part: SegmentMetadataPartial) -> Value {
                     .columns
                     .into_iter()
                     .map(|column| {
+                        // `COMPLEX<HLLSketch>` has the type `HLLSketch`.
+                        let type_name = column
+                            .type_name
+                            .strip_prefix("COMPLEX<")
+                            .and_then(|inner| inner.strip_suffix('>'))
+                            .unwrap_or(&column.type_name);
                         let analysis = json!({
                             "typeSignature": column.type_name,
-                            "type": column.type_name,
+                            "type": type_name,
                             "hasMultipleValues": column.has_multiple_values,
                             "hasNulls": column.has_nulls,
                             "size": column.size,

@@ -12,11 +12,13 @@
 //!
 //! Layout: `parse` and `model/` (query model and validation), `error` ([`QueryError`] and
 //! Druid's error bodies), `filter` (filters to roaring bitmaps with three-valued logic),
-//! `aggregate` (dense per-slot aggregators), `engine/` (one module per query type),
+//! `aggregate` (dense per-slot aggregators; sketch aggregators over `henge_segment::sketch`
+//! in `aggregate/sketch`), `engine/` (one module per query type),
 //! `partial`, `merge`, `order` (Druid's orderings), `output` (dimension output types),
 //! `extract` (extraction functions and filtered dimension specs), `postagg` (post-aggregator
-//! evaluation), `having`, `finalize`, and `nested` (an outer query over an inner query's
-//! result, for query data sources).
+//! evaluation, sketch ones in `postagg/sketch`), `having`, `finalize`, and `nested` (an outer
+//! query over an inner query's result, for query data sources). Sketch values travel in
+//! partials as DataSketches bytes (`value/wire`); `docs/adr/0005` says why.
 //!
 //! Multi-value string dimensions (`docs/querying/multi-value-dimensions.md`) need no special
 //! case in filters (a value's bitmap holds every row holding it, empty rows are in null's);

@@ -132,7 +132,7 @@ pub struct SegmentAnalysis {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ColumnAnalysis {
     pub(crate) name: String,
-    /// `STRING`, `LONG` or `DOUBLE`.
+    /// `STRING`, `LONG`, `DOUBLE` or a complex signature such as `COMPLEX<HLLSketch>`.
     pub(crate) type_name: String,
     pub(crate) has_nulls: bool,
     /// A multi-value string column (partials from older nodes lack it: false).

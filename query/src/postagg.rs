@@ -1,7 +1,9 @@
 //! Evaluating post-aggregators on one result row, after merging: over the intermediate
 //! aggregator values (as Druid's toolchests do before finalizing), each post-aggregator seeing
 //! the ones before it. Also the post-aggregator orderings used to rank topN entries and sort
-//! groupBy rows.
+//! groupBy rows. Sketch post-aggregators are evaluated in `sketch`.
+
+mod sketch;
 
 use std::cmp::Ordering;
 
@@ -89,6 +91,10 @@ impl Row<'_> {
                 }
                 best.unwrap_or(AggValue::Null)
             }
+            PostAggregator::Sketch { op, fields } => {
+                let operands: Vec<AggValue> = fields.iter().map(|field| self.eval(field)).collect();
+                sketch::eval(op, operands)
+            }
         }
     }
 
@@ -98,7 +104,7 @@ impl Row<'_> {
             return self.computed[at].clone();
         }
         match self.aggregators.iter().position(|agg| agg.name == name) {
-            Some(at) if finalizing => self.values[at].finalized(),
+            Some(at) if finalizing => self.values[at].finalized_for(self.aggregators[at].kind),
             Some(at) => self.values[at].clone(),
             None => AggValue::Null,
         }

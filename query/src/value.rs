@@ -5,9 +5,11 @@ mod wire;
 
 use std::cmp::Ordering;
 
+use base64::prelude::{Engine, BASE64_STANDARD};
+use henge_segment::sketch::SketchValue;
 use serde_json::Value;
 
-use crate::model::aggregator::{AggKind, NumType, NumericOp, Pick, PickType};
+use crate::model::aggregator::{AggKind, NumType, NumericOp, Pick, PickType, SketchAgg};
 
 /// An aggregated value. `Null` is SQL NULL: a sum, min or max over no non-null input, or a
 /// first/last/any aggregator that saw no rows.
@@ -24,6 +26,11 @@ pub(crate) enum AggValue {
         sum: f64,
         count: i64,
     },
+    /// A sketch: the intermediate value of an approximate aggregator, or a sketch
+    /// post-aggregator's result.
+    Sketch(Box<SketchValue>),
+    /// A list of doubles (quantiles, CDF and histogram post-aggregators).
+    Doubles(Vec<f64>),
 }
 
 impl AggValue {
@@ -33,6 +40,11 @@ impl AggValue {
         match kind {
             AggKind::Count => AggValue::Long(0),
             AggKind::DoubleMean => AggValue::Mean { sum: 0.0, count: 0 },
+            // An empty sketch: its estimate (or count) is 0, as Druid's over no rows.
+            AggKind::Sketch(sketch) => henge_segment::sketch::SketchAccumulator::new(sketch.spec)
+                .map_or(AggValue::Null, |empty| {
+                    AggValue::Sketch(Box::new(empty.finish()))
+                }),
             _ => AggValue::Null,
         }
     }
@@ -50,6 +62,12 @@ impl AggValue {
             ) => AggValue::Mean {
                 sum: sum + more,
                 count: count + others,
+            },
+            (AggValue::Sketch(left), AggValue::Sketch(right)) => match kind {
+                AggKind::Sketch(sketch) => {
+                    AggValue::Sketch(Box::new(left.combine(&right, sketch.spec)))
+                }
+                _ => AggValue::Sketch(left),
             },
             (AggValue::Timed(left, left_value), AggValue::Timed(right, right_value)) => {
                 let take_right = match kind {
@@ -101,7 +119,33 @@ impl AggValue {
                 sum / *count as f64
             }),
             AggValue::Timed(_, value) => value.finalized(),
+            AggValue::Sketch(sketch) => match sketch.count() {
+                Some(count) => AggValue::Long(count as i64),
+                None => AggValue::Double(sketch.estimate()),
+            },
             other => other.clone(),
+        }
+    }
+
+    /// The finalized value of an aggregator of `kind`: like [`AggValue::finalized`], with a
+    /// sketch aggregator's `round` (a long estimate) and `shouldFinalize` (false keeps the
+    /// sketch).
+    pub(crate) fn finalized_for(&self, kind: AggKind) -> AggValue {
+        match (self, kind) {
+            (
+                AggValue::Sketch(_),
+                AggKind::Sketch(SketchAgg {
+                    should_finalize: false,
+                    ..
+                }),
+            ) => self.clone(),
+            (AggValue::Sketch(_), AggKind::Sketch(SketchAgg { round: true, .. })) => {
+                match self.finalized() {
+                    AggValue::Double(estimate) => AggValue::Long(estimate.round() as i64),
+                    other => other,
+                }
+            }
+            _ => self.finalized(),
         }
     }
 
@@ -116,6 +160,14 @@ impl AggValue {
             }
             AggValue::Str(text) => Value::String(text.clone()),
             AggValue::Timed(..) | AggValue::Mean { .. } => self.finalized().to_json(),
+            // Druid prints a sketch as the base64 of its serialized bytes.
+            AggValue::Sketch(sketch) => Value::String(BASE64_STANDARD.encode(sketch.to_bytes())),
+            AggValue::Doubles(values) => Value::Array(
+                values
+                    .iter()
+                    .map(|value| AggValue::Double(*value).to_json())
+                    .collect(),
+            ),
         }
     }
 
@@ -178,8 +230,8 @@ pub(crate) fn float_json(value: f64) -> Value {
 /// finalized value, numbers before strings.
 pub(crate) fn compare_values(left: &AggValue, right: &AggValue) -> Ordering {
     match (left, right) {
-        (AggValue::Timed(..) | AggValue::Mean { .. }, _)
-        | (_, AggValue::Timed(..) | AggValue::Mean { .. }) => {
+        (AggValue::Timed(..) | AggValue::Mean { .. } | AggValue::Sketch(_), _)
+        | (_, AggValue::Timed(..) | AggValue::Mean { .. } | AggValue::Sketch(_)) => {
             compare_values(&left.finalized(), &right.finalized())
         }
         (AggValue::Null, AggValue::Null) => Ordering::Equal,
@@ -189,6 +241,14 @@ pub(crate) fn compare_values(left: &AggValue, right: &AggValue) -> Ordering {
         (AggValue::Str(left), AggValue::Str(right)) => left.cmp(right),
         (AggValue::Str(_), _) => Ordering::Greater,
         (_, AggValue::Str(_)) => Ordering::Less,
+        (AggValue::Doubles(left), AggValue::Doubles(right)) => left
+            .iter()
+            .zip(right)
+            .map(|(left, right)| left.total_cmp(right))
+            .find(|ordering| ordering.is_ne())
+            .unwrap_or_else(|| left.len().cmp(&right.len())),
+        (AggValue::Doubles(_), _) => Ordering::Greater,
+        (_, AggValue::Doubles(_)) => Ordering::Less,
         (left, right) => left.as_f64().total_cmp(&right.as_f64()),
     }
 }

@@ -72,6 +72,10 @@ pub fn router(state: AppState) -> Router {
         .route("/druid/v2/datasources", get(query::datasources))
         .route("/druid/v2/datasources/{name}", get(query::datasource))
         .route("/druid/v2/push/{datasource}", post(indexer::push))
+        .route(
+            "/druid/v2/push/{datasource}/metrics",
+            post(indexer::push_metrics),
+        )
         .route("/druid/indexer/v1/task", post(indexer::submit))
         .route("/druid/indexer/v1/tasks", get(indexer::list))
         .route("/druid/indexer/v1/task/{id}", get(indexer::payload))

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use bytes::Bytes;
 use henge_broker::{DataNodeAddr, ServerView};
+use henge_ingest::spec::MetricSpec;
 use henge_ingest::{PushSummary, RealtimeConfig, RealtimeIndex, SinkHandoff};
 use henge_segment::granularity::Granularity;
 use henge_segment::id::DataSegment;
@@ -43,6 +44,12 @@ pub enum RealtimeMessage {
         datasource: String,
         body: Bytes,
         reply: oneshot::Sender<Result<PushSummary, String>>,
+    },
+    /// Sets the metrics of a datasource before its first push.
+    SetMetrics {
+        datasource: String,
+        metrics: Vec<MetricSpec>,
+        reply: oneshot::Sender<Result<(), String>>,
     },
 }
 
@@ -315,6 +322,14 @@ impl Actor for Realtime {
                 reply,
             } => {
                 let _ = reply.send(self.push(&datasource, &body).await);
+            }
+            RealtimeMessage::SetMetrics {
+                datasource,
+                metrics,
+                reply,
+            } => {
+                let result = self.index.set_metrics(&datasource, metrics);
+                let _ = reply.send(result.map_err(|err| err.to_string()));
             }
         }
         Ok(())

@@ -11,7 +11,7 @@ use roaring::RoaringBitmap;
 
 use self::dictionary::StringAccumulator;
 use crate::format::{ColumnEntry, Footer, CODEC_DOUBLE_RAW, CODEC_LONG_RAW};
-use crate::schema::{ColumnRole, ColumnSpec, ColumnType, Value, ValueRef};
+use crate::schema::{ColumnRole, ColumnSpec, ColumnType, ComplexKind, Value, ValueRef};
 use crate::writer::{SegmentWriter, StringRows};
 
 /// Builds one segment in memory. Values are coerced to their column's type as described on
@@ -29,6 +29,26 @@ enum ColumnData {
     String(StringAccumulator),
     Long(NumericAccumulator<i64>),
     Double(NumericAccumulator<f64>),
+    Complex(ComplexKind, BlobAccumulator),
+}
+
+/// Per-row byte strings (an empty one is null), concatenated, with their end offsets.
+#[derive(Default)]
+struct BlobAccumulator {
+    ends: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl BlobAccumulator {
+    fn push(&mut self, bytes: &[u8]) {
+        self.data.extend_from_slice(bytes);
+        self.ends.push(self.data.len());
+    }
+
+    fn row(&self, row: usize) -> &[u8] {
+        let start = if row == 0 { 0 } else { self.ends[row - 1] };
+        &self.data[start..self.ends[row]]
+    }
 }
 
 /// Values (0 for nulls) and the rows that are null.
@@ -83,6 +103,7 @@ impl SegmentBuilder {
                 ColumnType::String => ColumnData::String(StringAccumulator::default()),
                 ColumnType::Long => ColumnData::Long(NumericAccumulator::default()),
                 ColumnType::Double => ColumnData::Double(NumericAccumulator::default()),
+                ColumnType::Complex(kind) => ColumnData::Complex(kind, BlobAccumulator::default()),
             })
             .collect();
         SegmentBuilder {
@@ -110,6 +131,7 @@ impl SegmentBuilder {
                 ColumnData::String(strings) => strings.reserve(additional),
                 ColumnData::Long(longs) => longs.values.reserve(additional),
                 ColumnData::Double(doubles) => doubles.values.reserve(additional),
+                ColumnData::Complex(_, blobs) => blobs.ends.reserve(additional),
             }
         }
     }
@@ -157,6 +179,10 @@ impl SegmentBuilder {
                 },
                 ColumnData::Long(longs) => longs.push(value.coerce_long()),
                 ColumnData::Double(doubles) => doubles.push(value.coerce_double()),
+                ColumnData::Complex(_, blobs) => match value {
+                    ValueRef::Bytes(bytes) => blobs.push(bytes),
+                    _ => blobs.push(&[]),
+                },
             }
         }
     }
@@ -199,6 +225,10 @@ impl SegmentBuilder {
                     &permute(values, &permutation),
                     permuted_nulls(mask, &permutation).as_ref(),
                 )?,
+                EncodedColumn::Complex(kind, blobs) => out.write_complex_blob(
+                    *kind,
+                    permutation.iter().map(|&row| blobs.row(row as usize)),
+                )?,
             };
             entries.push(ColumnEntry {
                 name: spec.name.clone(),
@@ -232,6 +262,7 @@ enum EncodedColumn {
     String(dictionary::EncodedStrings),
     Long(Vec<i64>, Option<Vec<bool>>),
     Double(Vec<f64>, Option<Vec<bool>>),
+    Complex(ComplexKind, BlobAccumulator),
 }
 
 impl EncodedColumn {
@@ -246,6 +277,7 @@ impl EncodedColumn {
                 let mask = doubles.null_mask();
                 EncodedColumn::Double(doubles.values, mask)
             }
+            ColumnData::Complex(kind, blobs) => EncodedColumn::Complex(kind, blobs),
         }
     }
 
@@ -266,6 +298,8 @@ impl EncodedColumn {
             EncodedColumn::Double(values, mask) => (!is_null(mask, left))
                 .cmp(&!is_null(mask, right))
                 .then_with(|| values[left].total_cmp(&values[right])),
+            // Sketches have no order: a complex dimension does not sort rows.
+            EncodedColumn::Complex(..) => Ordering::Equal,
         }
     }
 }

@@ -19,10 +19,15 @@ pub(crate) const CODEC_LONG_RAW: u8 = 2;
 /// Codec id of a raw little-endian `f64` blob.
 pub(crate) const CODEC_DOUBLE_RAW: u8 = 3;
 
+/// Codec id of a complex (sketch) column blob: per-row byte strings behind an offset table.
+pub(crate) const CODEC_COMPLEX: u8 = 4;
+
 /// Fixed header of a string column blob.
 pub(crate) const STRING_HEADER_LEN: usize = 32;
 /// Fixed header of a numeric column blob.
 pub(crate) const NUMERIC_HEADER_LEN: usize = 16;
+/// Fixed header of a complex column blob.
+pub(crate) const COMPLEX_HEADER_LEN: usize = 16;
 
 /// Rounds up to a multiple of 8.
 pub(crate) fn align8(len: usize) -> usize {

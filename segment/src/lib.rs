@@ -8,7 +8,9 @@
 //! - [`builder`]: a columnar [`SegmentBuilder`] that sorts, dictionary-encodes and writes
 //!   the bytes described in `segment/FORMAT.md`;
 //! - [`reader`]: [`Segment`], a zero-copy view over those bytes;
-//! - [`merge`]: merging segments (realtime hydrants) into one builder.
+//! - [`merge`]: merging segments (realtime hydrants) into one builder;
+//! - [`sketch`]: the sketches complex columns hold (HLL, theta, quantiles), built, merged
+//!   and serialized with Apache DataSketches, shared by ingestion and the query engine.
 //!
 //! The crate is pure: no tokio, no network, no file paths and no mmap. It writes through
 //! [`std::io::Write`] and reads from a byte slice handed to it ([`SegmentBytes`]); the
@@ -32,6 +34,7 @@ pub mod id;
 pub mod merge;
 pub mod reader;
 mod schema;
+pub mod sketch;
 pub mod time;
 mod writer;
 
@@ -39,8 +42,8 @@ pub use builder::{SegmentBuilder, WriteSummary};
 pub use granularity::Granularity;
 pub use id::{DataSegment, SegmentId, ShardSpec};
 pub use merge::merge_segments;
-pub use reader::{ColumnRef, NumericColumn, Segment, SegmentBytes, StringColumn};
-pub use schema::{ColumnRole, ColumnSpec, ColumnType, StringList, Value, ValueRef};
+pub use reader::{ColumnRef, ComplexColumn, NumericColumn, Segment, SegmentBytes, StringColumn};
+pub use schema::{ColumnRole, ColumnSpec, ColumnType, ComplexKind, StringList, Value, ValueRef};
 pub use time::Interval;
 
 /// The segment format version this crate writes; readers also open `FORMAT_VERSION - 1`.

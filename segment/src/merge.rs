@@ -10,8 +10,10 @@ use crate::schema::{ColumnSpec, ColumnType, StringList, ValueRef};
 /// Schema: the union of the inputs' columns by name, in first-seen order, with the role
 /// first seen; a column missing from an input is null there. Conflicting types are promoted:
 /// LONG + DOUBLE gives DOUBLE, anything + STRING gives STRING (values are then coerced as
-/// described on [`crate::Value`]). Metadata: that of the first input with non-empty
-/// metadata.
+/// described on [`crate::Value`]); a complex type wins over a scalar one (the first seen over
+/// another complex type), and rows whose column has another type are null there. Complex rows
+/// (sketches) are copied byte for byte: rows are not rolled up again. Metadata: that of the
+/// first input with non-empty metadata.
 pub fn merge_segments(segments: &[Segment]) -> SegmentBuilder {
     let mut columns: Vec<ColumnSpec> = Vec::new();
     for segment in segments {
@@ -60,6 +62,9 @@ pub fn merge_segments(segments: &[Segment]) -> SegmentBuilder {
                 Some(ColumnRef::Long(longs)) => ValueRef::Long(longs.values()[row]),
                 Some(ColumnRef::Double(doubles)) if doubles.is_null(row) => ValueRef::Null,
                 Some(ColumnRef::Double(doubles)) => ValueRef::Double(doubles.values()[row]),
+                Some(ColumnRef::Complex(blobs)) => {
+                    blobs.get(row).map_or(ValueRef::Null, ValueRef::Bytes)
+                }
             });
         }
     }
@@ -68,6 +73,8 @@ pub fn merge_segments(segments: &[Segment]) -> SegmentBuilder {
 
 fn promote(left: ColumnType, right: ColumnType) -> ColumnType {
     match (left, right) {
+        (ColumnType::Complex(_), _) => left,
+        (_, ColumnType::Complex(_)) => right,
         (ColumnType::String, _) | (_, ColumnType::String) => ColumnType::String,
         (ColumnType::Double, _) | (_, ColumnType::Double) => ColumnType::Double,
         (ColumnType::Long, ColumnType::Long) => ColumnType::Long,

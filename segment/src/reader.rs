@@ -8,7 +8,7 @@ mod layout;
 use std::fmt;
 use std::sync::Arc;
 
-pub use self::columns::{ColumnRef, NumericColumn, StringColumn};
+pub use self::columns::{ColumnRef, ComplexColumn, NumericColumn, StringColumn};
 use self::layout::{ColumnLayout, Layout};
 use crate::schema::ColumnSpec;
 use crate::Result;
@@ -128,6 +128,9 @@ impl Segment {
                 }
                 _ => ColumnRef::Long(NumericColumn::new(self.bytes(), numeric)),
             },
+            ColumnLayout::Complex(complex) => {
+                ColumnRef::Complex(ComplexColumn::new(self.bytes(), complex))
+            }
         })
     }
 

@@ -5,23 +5,110 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A column's value type, serialized with Druid's names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
+/// A column's value type, serialized with Druid's type signatures: `"STRING"`, `"LONG"`,
+/// `"DOUBLE"`, or `"COMPLEX<name>"` for a column of sketches (see [`ComplexKind`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ColumnType {
     String,
     Long,
     Double,
+    /// Per-row opaque blobs of one sketch kind (a metric column).
+    Complex(ComplexKind),
 }
 
 impl ColumnType {
-    /// Druid's name: `"STRING"`, `"LONG"` or `"DOUBLE"`.
+    /// Druid's type signature: `"STRING"`, `"LONG"`, `"DOUBLE"` or e.g. `"COMPLEX<HLLSketch>"`.
     pub fn name(&self) -> &'static str {
         match self {
             ColumnType::String => "STRING",
             ColumnType::Long => "LONG",
             ColumnType::Double => "DOUBLE",
+            ColumnType::Complex(kind) => kind.signature(),
         }
+    }
+
+    /// The type for a signature written by [`ColumnType::name`].
+    pub fn from_name(name: &str) -> Option<ColumnType> {
+        match name {
+            "STRING" => Some(ColumnType::String),
+            "LONG" => Some(ColumnType::Long),
+            "DOUBLE" => Some(ColumnType::Double),
+            other => ComplexKind::ALL
+                .into_iter()
+                .find(|kind| kind.signature() == other)
+                .map(ColumnType::Complex),
+        }
+    }
+}
+
+impl Serialize for ColumnType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ColumnType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ColumnType, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        ColumnType::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown column type {name:?}")))
+    }
+}
+
+/// The sketch held by a complex column, with Druid's complex type names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ComplexKind {
+    /// `hyperUnique`: an HLL sketch (Henge stores a DataSketches HLL with lgK 11, see
+    /// [`crate::sketch`]), built at ingestion, read by `hyperUnique` and `cardinality`.
+    HyperUnique,
+    /// `HLLSketch`: a DataSketches HLL sketch.
+    HllSketch,
+    /// `thetaSketch`: a compact DataSketches theta sketch.
+    ThetaSketch,
+    /// `quantilesDoublesSketch`: a quantiles sketch over doubles (KLL, see [`crate::sketch`]).
+    QuantilesDoublesSketch,
+}
+
+impl ComplexKind {
+    pub const ALL: [ComplexKind; 4] = [
+        ComplexKind::HyperUnique,
+        ComplexKind::HllSketch,
+        ComplexKind::ThetaSketch,
+        ComplexKind::QuantilesDoublesSketch,
+    ];
+
+    /// Druid's complex type name, e.g. `"HLLSketch"`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ComplexKind::HyperUnique => "hyperUnique",
+            ComplexKind::HllSketch => "HLLSketch",
+            ComplexKind::ThetaSketch => "thetaSketch",
+            ComplexKind::QuantilesDoublesSketch => "quantilesDoublesSketch",
+        }
+    }
+
+    /// Druid's type signature, e.g. `"COMPLEX<HLLSketch>"`.
+    pub fn signature(&self) -> &'static str {
+        match self {
+            ComplexKind::HyperUnique => "COMPLEX<hyperUnique>",
+            ComplexKind::HllSketch => "COMPLEX<HLLSketch>",
+            ComplexKind::ThetaSketch => "COMPLEX<thetaSketch>",
+            ComplexKind::QuantilesDoublesSketch => "COMPLEX<quantilesDoublesSketch>",
+        }
+    }
+
+    /// The kind's id byte in a complex column blob (`segment/FORMAT.md`).
+    pub(crate) fn id(&self) -> u8 {
+        match self {
+            ComplexKind::HyperUnique => 1,
+            ComplexKind::HllSketch => 2,
+            ComplexKind::ThetaSketch => 3,
+            ComplexKind::QuantilesDoublesSketch => 4,
+        }
+    }
+
+    pub(crate) fn from_id(id: u8) -> Option<ComplexKind> {
+        ComplexKind::ALL.into_iter().find(|kind| kind.id() == id)
     }
 }
 
@@ -75,6 +162,8 @@ impl ColumnSpec {
 ///   the list as it is: no values is an empty row (grouped and filtered as null), one value
 ///   is an ordinary single-value row, more make the column multi-value; into a LONG or
 ///   DOUBLE column a one-element list is coerced like that element, any other list is null.
+/// - only bytes go into a COMPLEX column (anything else is null there), and bytes go only
+///   into a COMPLEX column (they are null in any other).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,
@@ -83,6 +172,8 @@ pub enum Value {
     Double(f64),
     /// The values of a multi-value row, in stored order (`None` is a null element).
     Strings(Vec<Option<String>>),
+    /// A serialized sketch, for a complex column.
+    Bytes(Vec<u8>),
 }
 
 impl Value {
@@ -94,6 +185,7 @@ impl Value {
             Value::Long(long) => ValueRef::Long(*long),
             Value::Double(double) => ValueRef::Double(*double),
             Value::Strings(values) => ValueRef::Strings(StringList::Owned(values)),
+            Value::Bytes(bytes) => ValueRef::Bytes(bytes),
         }
     }
 }
@@ -136,6 +228,7 @@ pub enum ValueRef<'a> {
     Str(&'a str),
     Long(i64),
     Double(f64),
+    Bytes(&'a [u8]),
     /// A multi-value row (see [`Value::Strings`]).
     Strings(StringList<'a>),
 }
@@ -185,6 +278,7 @@ impl ValueRef<'_> {
             ValueRef::Str(text) => Value::String(text.to_string()),
             ValueRef::Long(long) => Value::Long(long),
             ValueRef::Double(double) => Value::Double(double),
+            ValueRef::Bytes(bytes) => Value::Bytes(bytes.to_vec()),
             ValueRef::Strings(list) => {
                 Value::Strings(list.iter().map(|value| value.map(str::to_owned)).collect())
             }
@@ -203,7 +297,7 @@ impl ValueRef<'_> {
     /// This value coerced to a long (see [`Value`]); `None` means null.
     pub fn coerce_long(&self) -> Option<i64> {
         match *self {
-            ValueRef::Null => None,
+            ValueRef::Null | ValueRef::Bytes(_) => None,
             ValueRef::Strings(list) => ValueRef::single_element(list).coerce_long(),
             ValueRef::Long(long) => Some(long),
             ValueRef::Double(double) => double_to_long(double),
@@ -219,7 +313,7 @@ impl ValueRef<'_> {
     /// This value coerced to a double (see [`Value`]); `None` means null.
     pub fn coerce_double(&self) -> Option<f64> {
         match *self {
-            ValueRef::Null => None,
+            ValueRef::Null | ValueRef::Bytes(_) => None,
             ValueRef::Strings(list) => ValueRef::single_element(list).coerce_double(),
             ValueRef::Long(long) => Some(long as f64),
             ValueRef::Double(double) => Some(double),
@@ -233,7 +327,7 @@ impl ValueRef<'_> {
     pub fn coerce_str<'s>(&'s self, scratch: &'s mut String) -> Option<&'s str> {
         use std::fmt::Write;
         match *self {
-            ValueRef::Null => None,
+            ValueRef::Null | ValueRef::Bytes(_) => None,
             ValueRef::Strings(list) => match (list.len(), list.get(0)) {
                 (1, Some(text)) => Some(text),
                 _ => None,
@@ -303,5 +397,13 @@ mod tests {
             r#"{"name":"page","column_type":"STRING","role":"dimension"}"#
         );
         assert_eq!(serde_json::from_str::<ColumnSpec>(&json).unwrap(), spec);
+        let sketch = ColumnSpec::metric("users", ColumnType::Complex(ComplexKind::HllSketch));
+        let json = serde_json::to_string(&sketch).unwrap();
+        assert_eq!(
+            json,
+            r#"{"name":"users","column_type":"COMPLEX<HLLSketch>","role":"metric"}"#
+        );
+        assert_eq!(serde_json::from_str::<ColumnSpec>(&json).unwrap(), sketch);
+        assert!(serde_json::from_str::<ColumnType>(r#""COMPLEX<x>""#).is_err());
     }
 }

@@ -8,8 +8,10 @@ use roaring::RoaringBitmap;
 use tantivy_bitpacker::{compute_num_bits, BitPacker};
 
 use crate::format::{
-    align8, BlobRef, Footer, CODEC_STRING_DICT, HEADER_LEN, NUMERIC_HEADER_LEN, STRING_HEADER_LEN,
+    align8, BlobRef, Footer, CODEC_COMPLEX, CODEC_STRING_DICT, COMPLEX_HEADER_LEN, HEADER_LEN,
+    NUMERIC_HEADER_LEN, STRING_HEADER_LEN,
 };
+use crate::schema::ComplexKind;
 use crate::{FORMAT_VERSION, MAGIC};
 
 /// The rows of a string column in segment order: one id per row, or (multi-value) every
@@ -193,6 +195,39 @@ impl<W: Write> SegmentWriter<W> {
         }
         for bitmap in &bitmaps {
             bitmap.serialize_into(&mut *self)?;
+        }
+        Ok(BlobRef {
+            offset,
+            length: self.position - offset,
+        })
+    }
+
+    /// Writes a complex blob: `[codec][kind][0u16][rows u32][data len u64]`, the row end
+    /// offsets (`rows + 1` u64s, starting with 0), then the concatenated row bytes. `rows`
+    /// yields each row's bytes in segment order; an empty row is null.
+    pub(crate) fn write_complex_blob<'r>(
+        &mut self,
+        kind: ComplexKind,
+        rows: impl Iterator<Item = &'r [u8]> + Clone,
+    ) -> io::Result<BlobRef> {
+        self.pad_to_8()?;
+        let offset = self.position;
+        let num_rows = row_count(rows.clone().count())?;
+        let data_len: u64 = rows.clone().map(|row| row.len() as u64).sum();
+        let mut header = [0u8; COMPLEX_HEADER_LEN];
+        header[0] = CODEC_COMPLEX;
+        header[1] = kind.id();
+        header[4..8].copy_from_slice(&num_rows.to_le_bytes());
+        header[8..16].copy_from_slice(&data_len.to_le_bytes());
+        self.write_all(&header)?;
+        let mut end: u64 = 0;
+        self.write_all(&end.to_le_bytes())?;
+        for row in rows.clone() {
+            end += row.len() as u64;
+            self.write_all(&end.to_le_bytes())?;
+        }
+        for row in rows {
+            self.write_all(row)?;
         }
         Ok(BlobRef {
             offset,

@@ -1,23 +1,28 @@
 //! Property tests: random schemas and rows survive write -> open in (time, dims) order;
 //! bitmaps, lookups and bulk id decoding agree with naive scans; any corrupted byte makes
-//! `Segment::open` fail.
+//! `Segment::open` fail. Complex (sketch blob) metric columns are covered with random bytes.
 
 use std::cmp::Ordering;
 
 use henge_segment::{
-    merge_segments, ColumnRef, ColumnRole, ColumnSpec, ColumnType, Segment, SegmentBuilder, Value,
+    merge_segments, ColumnRef, ColumnRole, ColumnSpec, ColumnType, ComplexKind, Segment,
+    SegmentBuilder, Value,
 };
 use proptest::prelude::*;
 
 fn column_spec() -> impl Strategy<Value = (ColumnType, ColumnRole)> {
-    (
+    let scalar = (
         prop_oneof![
             Just(ColumnType::String),
             Just(ColumnType::Long),
             Just(ColumnType::Double)
         ],
         prop_oneof![Just(ColumnRole::Dimension), Just(ColumnRole::Metric)],
-    )
+    );
+    // Sketch columns are metrics.
+    let complex = prop::sample::select(ComplexKind::ALL.to_vec())
+        .prop_map(|kind| (ColumnType::Complex(kind), ColumnRole::Metric));
+    prop_oneof![4 => scalar, 1 => complex]
 }
 
 fn value(column_type: ColumnType) -> BoxedStrategy<Value> {
@@ -40,6 +45,10 @@ fn value(column_type: ColumnType) -> BoxedStrategy<Value> {
         ]
         .prop_map(Value::Double)
         .boxed(),
+        // An empty blob reads back as null, so generated blobs are non-empty.
+        ColumnType::Complex(_) => prop::collection::vec(any::<u8>(), 1..24)
+            .prop_map(Value::Bytes)
+            .boxed(),
     };
     prop_oneof![1 => Just(Value::Null), 4 => non_null].boxed()
 }
@@ -72,6 +81,7 @@ fn compare_values(left: &Value, right: &Value) -> Ordering {
         (Value::String(left), Value::String(right)) => left.cmp(right),
         (Value::Long(left), Value::Long(right)) => left.cmp(right),
         (Value::Double(left), Value::Double(right)) => left.total_cmp(right),
+        (Value::Bytes(left), Value::Bytes(right)) => left.cmp(right),
         _ => unreachable!("one column holds one type"),
     }
 }
@@ -102,6 +112,9 @@ fn read_value(column: &ColumnRef<'_>, row: usize) -> Value {
         ColumnRef::Long(longs) => Value::Long(longs.values()[row]),
         ColumnRef::Double(doubles) if doubles.is_null(row) => Value::Null,
         ColumnRef::Double(doubles) => Value::Double(doubles.values()[row]),
+        ColumnRef::Complex(blobs) => blobs
+            .get(row)
+            .map_or(Value::Null, |bytes| Value::Bytes(bytes.to_vec())),
     }
 }
 

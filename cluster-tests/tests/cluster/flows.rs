@@ -123,6 +123,70 @@ pub async fn push_and_handoff(
     assert_eq!(broker.query(&count_query(datasource)).await, before);
 }
 
+/// Pushed rows with sketch metrics (set through the push metrics endpoint) are merged by
+/// queries through the broker: distinct users and a quantiles count, checked against the
+/// numbers pushed.
+pub async fn push_sketches(realtime: &DruidClient, broker: &DruidClient) {
+    let datasource = "pushed_sketches";
+    let metrics = json!([
+        {"type": "count", "name": "rows"},
+        {"type": "HLLSketchBuild", "name": "users", "fieldName": "user"},
+        {"type": "quantilesDoublesSketch", "name": "latency", "fieldName": "ms"},
+    ]);
+    let path = format!("/druid/v2/push/{datasource}/metrics");
+    let (status, answer) = realtime.post(&path, &metrics).await;
+    assert_eq!(status, 200, "setting metrics failed: {answer}");
+    let (status, answer) = realtime
+        .post(
+            &path,
+            &json!([{"type": "thetaSketch", "name": "t", "fieldName": "u", "size": 3}]),
+        )
+        .await;
+    assert_eq!(status, 400, "a bad metricsSpec is refused: {answer}");
+    // 300 rows, users u0..u199 (200 distinct), latencies 1..=300.
+    let body: String = (0..300)
+        .map(|index| {
+            format!(
+                "{{\"timestamp\":\"2020-02-01T00:{:02}:00.000Z\",\"user\":\"u{}\",\"ms\":{}}}\n",
+                index % 60,
+                index % 200,
+                index + 1
+            )
+        })
+        .collect();
+    let (status, answer) = realtime
+        .post_raw(&format!("/druid/v2/push/{datasource}"), body)
+        .await;
+    assert_eq!(status, 200, "push failed: {answer}");
+    let (status, _) = realtime.post(&path, &metrics).await;
+    assert_eq!(
+        status, 400,
+        "metrics are fixed once the datasource has rows"
+    );
+    let query = json!({
+        "queryType": "timeseries", "dataSource": datasource, "granularity": "all",
+        "intervals": ["2020-02-01/2020-02-02"],
+        "aggregations": [
+            {"type": "longSum", "name": "rows", "fieldName": "rows"},
+            {"type": "HLLSketchMerge", "name": "users", "fieldName": "users", "round": true},
+            {"type": "quantilesDoublesSketch", "name": "latency", "fieldName": "latency"},
+        ],
+        "postAggregations": [{"type": "quantilesDoublesSketchToQuantile", "name": "median",
+            "fraction": 0.5, "field": {"type": "fieldAccess", "fieldName": "latency"}}],
+    });
+    let answer = broker
+        .query_until(&query, LOAD_TIMEOUT, |result| {
+            result[0]["result"]["rows"] == json!(300)
+        })
+        .await;
+    let result = &answer[0]["result"];
+    let users = result["users"].as_i64().expect("a rounded estimate");
+    assert!((users - 200).abs() <= 4, "{users} distinct users of 200");
+    assert_eq!(result["latency"], json!(300));
+    let median = result["median"].as_f64().expect("a median");
+    assert!((median - 150.0).abs() <= 15.0, "median {median} of 1..=300");
+}
+
 /// Bad input gets Druid's error bodies, and the server keeps serving.
 pub async fn bad_input(broker: &DruidClient, overlord: &DruidClient) {
     let (status, body) = broker.post_raw("/druid/v2", "{not json").await;

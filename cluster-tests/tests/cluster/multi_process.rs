@@ -96,6 +96,7 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
     flows::bad_input(&broker_client, &master_client).await;
     flows::parse_exceptions(&master_client, &broker_client, &inputs).await;
     flows::push_and_handoff(&realtime_client, &master_client, &broker_client).await;
+    flows::push_sketches(&realtime_client, &broker_client).await;
     let pushed = broker_client.query(&flows::count_query("pushed")).await;
     // Acknowledged rows still in realtime memory survive a graceful stop.
     flows::push_live(&realtime_client, &broker_client).await;

@@ -49,6 +49,7 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
     flows::bad_input(&client, &client).await;
     flows::parse_exceptions(&client, &client, &inputs).await;
     flows::push_and_handoff(&client, &client, &client).await;
+    flows::push_sketches(&client, &client).await;
     let pushed = client.query(&flows::count_query("pushed")).await;
     // Acknowledged rows still in realtime memory survive a graceful stop.
     flows::push_live(&client, &client).await;

@@ -14,11 +14,12 @@
 
 use serde_json::value::RawValue;
 
+use henge_segment::sketch::SketchAccumulator;
 use henge_segment::{ColumnSpec, ColumnType, SegmentBuilder, StringList, ValueRef};
 
 use crate::multi_value::{read_list, MultiValueHandling};
 use crate::parse::{recycle, FieldIndex, Scalar};
-use crate::rollup::{DimInput, DimStorage, MetricInput, RowStore};
+use crate::rollup::{add_to_sketch, DimInput, DimStorage, MetricInput, RowStore, SketchInput};
 use crate::spec::{DataSchema, DimensionKind, MetricKind, TimestampSpec};
 use crate::stats::truncate_chars;
 
@@ -244,6 +245,26 @@ impl RowLayout {
                 .map(|metric| Scalar::of(metric.input.as_ref().and_then(|(slot, _)| slots[*slot]))),
         );
         self.read_lists(&scalars);
+        // Without rollup, a sketch metric holds the sketch of the row's one value.
+        let inputs: Vec<MetricInput> = self
+            .metrics
+            .iter()
+            .zip(&scalars[self.dims.len()..])
+            .map(|(metric, scalar)| metric_input(metric, scalar, &mut errors))
+            .collect();
+        let sketches: Vec<Option<Vec<u8>>> = self
+            .metrics
+            .iter()
+            .zip(&inputs)
+            .map(|(metric, input)| match (metric.kind, input) {
+                (MetricKind::Sketch(_, spec), MetricInput::Sketch(value)) => {
+                    let mut sketch = SketchAccumulator::new(spec).expect("validated sketch spec");
+                    add_to_sketch(&mut sketch, value);
+                    Some(sketch.finish().to_bytes())
+                }
+                _ => None,
+            })
+            .collect();
         let mut cells: Vec<ValueRef<'_>> = recycle(std::mem::take(&mut self.cells));
         for (index, (dim, scalar)) in self.dims.iter().zip(&scalars).enumerate() {
             if self.is_list[index] {
@@ -258,10 +279,12 @@ impl RowLayout {
                 DimInput::List(values) => ValueRef::Strings(StringList::Owned(values)),
             });
         }
-        for (metric, scalar) in self.metrics.iter().zip(&scalars[self.dims.len()..]) {
-            cells.push(match metric_input(metric, scalar, &mut errors) {
-                MetricInput::Long(long) => long.map_or(ValueRef::Null, ValueRef::Long),
-                MetricInput::Double(double) => double.map_or(ValueRef::Null, ValueRef::Double),
+        for (input, sketch) in inputs.iter().zip(&sketches) {
+            cells.push(match (input, sketch) {
+                (_, Some(bytes)) => ValueRef::Bytes(bytes),
+                (MetricInput::Long(long), _) => long.map_or(ValueRef::Null, ValueRef::Long),
+                (MetricInput::Double(double), _) => double.map_or(ValueRef::Null, ValueRef::Double),
+                (MetricInput::Sketch(_), None) => ValueRef::Null,
             });
         }
         builder.push_row_with(time, |column| cells[column]);
@@ -330,7 +353,8 @@ fn dim_input<'s>(
     errors: &mut Vec<String>,
 ) -> DimInput<'s> {
     let converted = match storage {
-        DimStorage::Fixed(ColumnType::String) => {
+        // Dimensions are never complex; such a spec would be read as strings.
+        DimStorage::Fixed(ColumnType::String | ColumnType::Complex(_)) => {
             return scalar.as_str().map_or(DimInput::Null, DimInput::Str)
         }
         DimStorage::Typed => {
@@ -363,6 +387,9 @@ fn metric_input(metric: &MetricPlan, scalar: &Scalar<'_>, errors: &mut Vec<Strin
     let Some((_, field)) = &metric.input else {
         return MetricInput::Long(Some(1));
     };
+    if let MetricKind::Sketch(..) = metric.kind {
+        return MetricInput::Sketch(SketchInput::of(scalar));
+    }
     let is_long = metric.kind.column_type() == ColumnType::Long;
     let converted = if is_long {
         scalar.to_long().map(MetricInput::Long)

@@ -8,12 +8,16 @@
 //! value fits a STRING column (numbers keep their JSON text); a LONG column takes integers
 //! and integer strings; a DOUBLE column takes numbers and numeric strings. A value that does
 //! not fit makes its line bad, and a request with a bad line is rejected whole.
+//!
+//! Metrics set with [`crate::RealtimeIndex::set_metrics`] come first in the column list; their
+//! names and input fields are not discovered as dimensions, and their inputs are converted
+//! leniently (a value that does not convert is null).
 
 use henge_segment::{ColumnSpec, ColumnType, ValueRef};
 use serde_json::value::RawValue;
 
 use crate::parse::{FieldIndex, Scalar};
-use crate::spec::TimestampFormat;
+use crate::spec::{MetricKind, MetricSpec, TimestampFormat};
 
 /// The event field holding the timestamp (ISO-8601 or epoch milliseconds).
 pub const TIMESTAMP_FIELD: &str = "timestamp";
@@ -43,6 +47,10 @@ pub(crate) struct PushSchema {
     column_slots: Vec<usize>,
     /// Column of each slot, once the field has a type.
     slot_columns: Vec<Option<usize>>,
+    /// The metric of each metric column (the first columns).
+    metrics: Vec<MetricKind>,
+    /// Input slots of the metrics: not dimensions.
+    metric_slots: Vec<usize>,
 }
 
 impl PushSchema {
@@ -56,7 +64,38 @@ impl PushSchema {
             columns: Vec::new(),
             column_slots: Vec::new(),
             slot_columns: Vec::new(),
+            metrics: Vec::new(),
+            metric_slots: Vec::new(),
         }
+    }
+
+    /// A schema whose first columns are `metrics`.
+    pub(crate) fn with_metrics(metrics: &[MetricSpec]) -> PushSchema {
+        let mut schema = PushSchema::new();
+        for metric in metrics {
+            schema.fields.exclude(&metric.name);
+            // `count` reads no field: a slot no event fills.
+            let slot = match &metric.field_name {
+                Some(field) => {
+                    let slot = schema.fields.slot(field);
+                    schema.metric_slots.push(slot);
+                    slot
+                }
+                None => usize::MAX,
+            };
+            schema.columns.push(ColumnSpec::metric(
+                metric.name.clone(),
+                metric.kind.column_type(),
+            ));
+            schema.column_slots.push(slot);
+            schema.metrics.push(metric.kind);
+        }
+        schema
+    }
+
+    /// The metric of column `column`, if it is a metric column.
+    pub(crate) fn metric(&self, column: usize) -> Option<MetricKind> {
+        self.metrics.get(column).copied()
     }
 
     pub(crate) fn columns(&self) -> &[ColumnSpec] {
@@ -121,7 +160,8 @@ impl PushSchema {
             .ok_or_else(|| format!("Timestamp[{}] is unparseable", timestamp.display()))?;
         for (slot, raw) in slots.iter().enumerate() {
             let scalar = Scalar::of(*raw);
-            if slot == self.timestamp_slot || scalar.is_null() {
+            if slot == self.timestamp_slot || scalar.is_null() || self.metric_slots.contains(&slot)
+            {
                 continue;
             }
             let seen = type_of(&scalar);
@@ -193,6 +233,8 @@ fn widest(left: ColumnType, right: ColumnType) -> ColumnType {
         ColumnType::Long => 0,
         ColumnType::Double => 1,
         ColumnType::String => 2,
+        // Pushed events never create sketch columns.
+        ColumnType::Complex(_) => 3,
     };
     if rank(left) >= rank(right) {
         left

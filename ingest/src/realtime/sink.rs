@@ -8,14 +8,17 @@
 //! [`MAX_SMALL_HYDRANTS`] of them are kept; a hydrant of `max_rows_in_memory` rows or more is
 //! never merged again before handoff. Each row is thus rewritten O(log n) times.
 
-use henge_segment::{merge_segments, SegmentBuilder, SegmentId};
-use henge_segment::{ColumnType, Segment, StringList, ValueRef};
+use henge_segment::sketch::SketchAccumulator;
+use henge_segment::{merge_segments, ColumnType, SegmentBuilder, SegmentId};
+use henge_segment::{Segment, StringList, ValueRef};
 use serde_json::json;
 
 use super::schema::{to_value_ref, Event, PushSchema};
 use crate::error::{IngestError, Result};
 use crate::multi_value::{read_list, MultiValueHandling};
 use crate::parse::Scalar;
+use crate::rollup::{add_to_sketch, SketchInput};
+use crate::spec::MetricKind;
 
 /// Buffers reused from event to event: each column's multi-value row, when its value is a
 /// JSON array (push ingestion orders them the default way, `SORTED_ARRAY`).
@@ -79,11 +82,34 @@ impl Sink {
             }));
             builder
         });
+        // Metrics of one row (no rollup): a count of 1, the value, or a one-value sketch.
+        let sketches: Vec<Option<Vec<u8>>> = (0..columns.len())
+            .map(
+                |column| match (schema.metric(column), scalars.get(column)) {
+                    (Some(MetricKind::Sketch(_, spec)), Some(scalar)) => {
+                        let mut sketch =
+                            SketchAccumulator::new(spec).expect("validated sketch spec");
+                        add_to_sketch(&mut sketch, &SketchInput::of(scalar));
+                        Some(sketch.finish().to_bytes())
+                    }
+                    _ => None,
+                },
+            )
+            .collect();
         let (lists, is_list) = (&scratch.lists, &scratch.is_list);
-        builder.push_row_with(event.time, |column| match scalars.get(column) {
-            Some(_) if is_list[column] => ValueRef::Strings(StringList::Owned(&lists[column])),
-            Some(scalar) => to_value_ref(scalar, columns[column].column_type),
-            None => ValueRef::Null,
+        builder.push_row_with(event.time, |column| {
+            match (schema.metric(column), scalars.get(column)) {
+                (_, None) => ValueRef::Null,
+                (None, Some(_)) if is_list[column] => {
+                    ValueRef::Strings(StringList::Owned(&lists[column]))
+                }
+                (Some(MetricKind::Count), _) => ValueRef::Long(1),
+                (Some(MetricKind::Sketch(..)), _) => sketches[column]
+                    .as_deref()
+                    .map_or(ValueRef::Null, ValueRef::Bytes),
+                (Some(metric), Some(scalar)) => lenient(scalar, metric.column_type()),
+                (None, Some(scalar)) => to_value_ref(scalar, columns[column].column_type),
+            }
         });
         self.num_rows += 1;
         if builder.num_rows() >= max_rows_in_memory {
@@ -128,4 +154,13 @@ fn to_segment(builder: SegmentBuilder) -> Result<Segment> {
         .write(&mut bytes)
         .map_err(|source| IngestError::io("<in-memory hydrant>", source))?;
     Ok(Segment::from_vec(bytes)?)
+}
+
+/// A numeric metric's input: numbers and numeric strings, else null.
+fn lenient<'s>(scalar: &'s Scalar<'_>, column_type: ColumnType) -> ValueRef<'s> {
+    let value = match column_type {
+        ColumnType::Long => scalar.to_long().ok().flatten().map(ValueRef::Long),
+        _ => scalar.to_double().ok().flatten().map(ValueRef::Double),
+    };
+    value.unwrap_or(ValueRef::Null)
 }

@@ -4,10 +4,11 @@
 //! once ([`Lists`]); the row's key is that list's id, so rollup compares whole lists.
 
 use hashbrown::HashMap;
+use henge_segment::sketch::SketchAccumulator;
 use henge_segment::{ColumnType, StringList, ValueRef};
 
 use super::dictionary::Dictionary;
-use super::{DimInput, DimStorage, MetricInput};
+use super::{DimInput, DimStorage, MetricInput, SketchInput};
 use crate::spec::MetricKind;
 
 /// The narrowest type that holds every value seen by a typed column.
@@ -86,6 +87,8 @@ pub(super) struct Metric {
     pub(super) kind: MetricKind,
     longs: Vec<Option<i64>>,
     doubles: Vec<Option<f64>>,
+    /// One sketch per row, for a sketch metric.
+    sketches: Vec<SketchAccumulator>,
 }
 
 /// How a dimension's stored values become segment values.
@@ -104,12 +107,15 @@ impl Dimension {
         let column = match storage {
             DimStorage::Fixed(ColumnType::Long) => DimColumn::Longs(vec![None; rows]),
             DimStorage::Fixed(ColumnType::Double) => DimColumn::Doubles(vec![None; rows]),
-            DimStorage::Fixed(ColumnType::String) | DimStorage::Typed => DimColumn::Strings {
-                dictionary: Dictionary::default(),
-                ids: vec![0; rows],
-                lists: Lists::default(),
-                lattice: (storage == DimStorage::Typed).then_some(Lattice::Nothing),
-            },
+            // Dimensions are never complex; such a spec would be stored as strings.
+            DimStorage::Fixed(ColumnType::String | ColumnType::Complex(_)) | DimStorage::Typed => {
+                DimColumn::Strings {
+                    dictionary: Dictionary::default(),
+                    ids: vec![0; rows],
+                    lists: Lists::default(),
+                    lattice: (storage == DimStorage::Typed).then_some(Lattice::Nothing),
+                }
+            }
         };
         Dimension {
             name: name.to_string(),
@@ -314,18 +320,47 @@ impl Metric {
             kind,
             longs: Vec::new(),
             doubles: Vec::new(),
+            sketches: Vec::new(),
         }
     }
 
-    pub(super) fn push(&mut self, input: MetricInput) {
+    pub(super) fn push(&mut self, input: &MetricInput) {
         match input {
-            MetricInput::Long(value) => self.longs.push(value),
-            MetricInput::Double(value) => self.doubles.push(value),
+            MetricInput::Long(value) => self.longs.push(*value),
+            MetricInput::Double(value) => self.doubles.push(*value),
+            MetricInput::Sketch(value) => {
+                let MetricKind::Sketch(_, spec) = self.kind else {
+                    return;
+                };
+                // The spec was validated when the task was parsed.
+                let mut sketch = SketchAccumulator::new(spec).expect("validated sketch spec");
+                add_to_sketch(&mut sketch, value);
+                self.sketches.push(sketch);
+            }
         }
+    }
+
+    /// Every row's sketch serialized, for a sketch metric; `None` for other metrics.
+    pub(super) fn sketch_bytes(&self) -> Option<Vec<Vec<u8>>> {
+        matches!(self.kind, MetricKind::Sketch(..)).then(|| {
+            self.sketches
+                .iter()
+                .map(|sketch| sketch.finish().to_bytes())
+                .collect()
+        })
     }
 
     /// Folds `input` into row `row` with this metric's aggregator; nulls are ignored.
-    pub(super) fn fold(&mut self, row: usize, input: MetricInput) {
+    pub(super) fn fold(&mut self, row: usize, input: &MetricInput) {
+        let input = match input {
+            MetricInput::Sketch(value) => {
+                if let Some(sketch) = self.sketches.get_mut(row) {
+                    add_to_sketch(sketch, value);
+                }
+                return;
+            }
+            other => other.clone(),
+        };
         match input {
             MetricInput::Long(Some(value)) => {
                 let slot = &mut self.longs[row];
@@ -346,15 +381,26 @@ impl Metric {
                     (Some(old), _) => old + value,
                 });
             }
-            MetricInput::Long(None) | MetricInput::Double(None) => {}
+            MetricInput::Long(None) | MetricInput::Double(None) | MetricInput::Sketch(_) => {}
         }
     }
 
+    /// The value of a numeric metric (sketches are read with [`Metric::sketch_bytes`]).
     pub(super) fn value_at(&self, row: usize) -> ValueRef<'static> {
-        if self.kind.column_type() == ColumnType::Long {
-            self.longs[row].map_or(ValueRef::Null, ValueRef::Long)
-        } else {
-            self.doubles[row].map_or(ValueRef::Null, ValueRef::Double)
+        match self.kind.column_type() {
+            ColumnType::Long => self.longs[row].map_or(ValueRef::Null, ValueRef::Long),
+            ColumnType::Double => self.doubles[row].map_or(ValueRef::Null, ValueRef::Double),
+            ColumnType::String | ColumnType::Complex(_) => ValueRef::Null,
         }
+    }
+}
+
+/// Adds one input value to a sketch (nulls are skipped).
+pub(crate) fn add_to_sketch(sketch: &mut SketchAccumulator, value: &SketchInput) {
+    match value {
+        SketchInput::Null => {}
+        SketchInput::Long(long) => sketch.update_long(*long),
+        SketchInput::Double(double) => sketch.update_double(*double),
+        SketchInput::Text(text) => sketch.update_str(text),
     }
 }

@@ -6,6 +6,8 @@ use henge_segment::{ColumnType, Granularity, Interval};
 use serde_json::Value;
 
 use super::fields::{json_kind, Obj};
+use super::metrics::parse_metrics;
+pub use super::metrics::{MetricKind, MetricSpec};
 use crate::error::SpecError;
 use crate::multi_value::MultiValueHandling;
 
@@ -99,52 +101,6 @@ pub enum DimensionKind {
     Fixed(ColumnType),
     /// `auto`: the type is discovered from the values, like `useSchemaDiscovery`.
     Auto,
-}
-
-/// One aggregator of `metricsSpec`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MetricSpec {
-    pub name: String,
-    pub kind: MetricKind,
-    /// Input field; `None` only for `count`.
-    pub field_name: Option<String>,
-}
-
-/// The ingestion-time aggregators Henge implements (`float*` map to the double ones).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MetricKind {
-    Count,
-    LongSum,
-    LongMin,
-    LongMax,
-    DoubleSum,
-    DoubleMin,
-    DoubleMax,
-}
-
-impl MetricKind {
-    const NAMES: [(&'static str, MetricKind); 10] = [
-        ("count", MetricKind::Count),
-        ("longSum", MetricKind::LongSum),
-        ("longMin", MetricKind::LongMin),
-        ("longMax", MetricKind::LongMax),
-        ("doubleSum", MetricKind::DoubleSum),
-        ("doubleMin", MetricKind::DoubleMin),
-        ("doubleMax", MetricKind::DoubleMax),
-        ("floatSum", MetricKind::DoubleSum),
-        ("floatMin", MetricKind::DoubleMin),
-        ("floatMax", MetricKind::DoubleMax),
-    ];
-
-    /// The column type the metric is stored as.
-    pub fn column_type(&self) -> ColumnType {
-        match self {
-            MetricKind::Count | MetricKind::LongSum | MetricKind::LongMin | MetricKind::LongMax => {
-                ColumnType::Long
-            }
-            _ => ColumnType::Double,
-        }
-    }
 }
 
 /// `granularitySpec` (type `uniform`).
@@ -371,42 +327,6 @@ fn parse_dimension(item: &Value, path: &str) -> Result<DimensionSchema, SpecErro
         kind,
         multi_value_handling,
     })
-}
-
-fn parse_metrics(data_schema: &Obj<'_>) -> Result<Vec<MetricSpec>, SpecError> {
-    let path = data_schema.child("metricsSpec");
-    let mut metrics = Vec::new();
-    for (index, item) in data_schema
-        .array("metricsSpec")?
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        let metric = Obj::new(item, format!("{path}[{index}]"))?;
-        let type_id = metric.type_id(None)?;
-        let kind = MetricKind::NAMES
-            .iter()
-            .find(|(name, _)| *name == type_id)
-            .map(|(_, kind)| *kind)
-            .ok_or_else(|| SpecError::UnknownType {
-                base: "AggregatorFactory",
-                type_id: type_id.to_string(),
-                known: MetricKind::NAMES.map(|(name, _)| name).join(", "),
-            })?;
-        let field_name = if kind == MetricKind::Count {
-            metric.allow_only(&["type", "name"])?;
-            None
-        } else {
-            metric.allow_only(&["type", "name", "fieldName"])?;
-            Some(metric.required_str("fieldName")?.to_string())
-        };
-        metrics.push(MetricSpec {
-            name: metric.required_str("name")?.to_string(),
-            kind,
-            field_name,
-        });
-    }
-    Ok(metrics)
 }
 
 /// Druid: "Cannot specify a column more than once"; `__time` is reserved.

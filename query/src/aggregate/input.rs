@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use henge_segment::reader::Segment;
-use henge_segment::{ColumnRef, StringColumn};
+use henge_segment::{ColumnRef, ComplexColumn, StringColumn};
 use roaring::RoaringBitmap;
 
 use crate::filter::java_double_string;
@@ -18,6 +18,8 @@ pub(super) enum Input<'a> {
     Doubles(&'a [f64], Option<Vec<u64>>),
     /// A string column: each dictionary value parsed as a number once (`None`: not a number).
     Strings(StringColumn<'a>, Vec<Option<f64>>),
+    /// A column of sketches (read only by sketch aggregators; null to every other one).
+    Complex(ComplexColumn<'a>),
     /// A column the segment does not have: every row is null.
     Missing,
 }
@@ -61,6 +63,7 @@ impl<'a> Input<'a> {
                     .collect();
                 Input::Strings(column, parsed)
             }
+            Some(ColumnRef::Complex(column)) => Input::Complex(column),
         }
     }
 
@@ -72,7 +75,7 @@ impl<'a> Input<'a> {
             Input::Strings(column, parsed) => {
                 single_id(column, row).and_then(|id| parsed[id as usize].map(|v| v as i64))
             }
-            Input::Missing => None,
+            Input::Complex(_) | Input::Missing => None,
         }
     }
 
@@ -83,7 +86,7 @@ impl<'a> Input<'a> {
             Input::Strings(column, parsed) => {
                 single_id(column, row).and_then(|id| parsed[id as usize])
             }
-            Input::Missing => None,
+            Input::Complex(_) | Input::Missing => None,
         }
     }
 
@@ -108,7 +111,7 @@ impl<'a> Input<'a> {
             }
             Input::Strings(column, _) if column.is_multi_value() => multi_value_text(column, row),
             Input::Strings(column, _) => column.value(column.row_id(row)).map(str::to_owned),
-            Input::Missing => None,
+            Input::Complex(_) | Input::Missing => None,
         }
     }
 

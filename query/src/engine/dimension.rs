@@ -106,7 +106,8 @@ impl<'a> DimensionReader<'a> {
                     Some((times[row] as u64, RawValue::Long(times[row])))
                 })
             }
-            None => {
+            // A sketch column has no groupable values: every row is null, as a missing column.
+            None | Some(ColumnRef::Complex(_)) => {
                 let (_, outputs) = assign_outputs(spec, &[RawValue::Null]);
                 DimensionReader {
                     source: Source::Missing,

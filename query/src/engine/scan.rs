@@ -3,6 +3,7 @@
 //! dimensions, then the metrics (Druid's `ScanQueryEngine` order). A multi-value row is a
 //! JSON array when it holds two or more values, a plain string for one, null for none.
 
+use base64::prelude::{Engine, BASE64_STANDARD};
 use henge_segment::reader::Segment;
 use henge_segment::{ColumnRef, ColumnRole, StringColumn};
 use serde_json::Value;
@@ -25,6 +26,9 @@ impl Reader<'_> {
             Reader::Column(ColumnRef::String(_)) => Some("STRING".to_owned()),
             Reader::Column(ColumnRef::Long(_)) => Some("LONG".to_owned()),
             Reader::Column(ColumnRef::Double(_)) => Some("DOUBLE".to_owned()),
+            Reader::Column(ColumnRef::Complex(column)) => {
+                Some(column.kind().signature().to_owned())
+            }
             Reader::Missing => None,
         }
     }
@@ -44,6 +48,12 @@ impl Reader<'_> {
             Reader::Column(ColumnRef::Double(column)) => {
                 serde_json::Number::from_f64(column.values()[row])
                     .map_or(Value::Null, Value::Number)
+            }
+            // A sketch prints as Druid prints one: the base64 of its bytes.
+            Reader::Column(ColumnRef::Complex(column)) => {
+                column.get(row).map_or(Value::Null, |bytes| {
+                    Value::String(BASE64_STANDARD.encode(bytes))
+                })
             }
             Reader::Missing => Value::Null,
         }

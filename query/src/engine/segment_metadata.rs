@@ -85,6 +85,19 @@ pub(crate) fn run(
                     error: None,
                 }
             }
+            // Druid's analysis of a complex column: its type, nulls possible, no size,
+            // cardinality or bounds.
+            Some(ColumnRef::Complex(sketches)) => ColumnAnalysis {
+                name: column.name.clone(),
+                type_name: sketches.kind().signature().to_owned(),
+                has_multiple_values: false,
+                has_nulls: true,
+                size: 0,
+                cardinality: None,
+                min: None,
+                max: None,
+                error: None,
+            },
             None => continue,
         };
         columns.push(analysis);

@@ -17,7 +17,7 @@ use crate::model::dimension::TopNMetric;
 use crate::model::spec::TopNSpec;
 use crate::order::rank_topn;
 use crate::partial::{TopNBucket, TopNEntry, TopNPartial};
-use crate::value::compare_values;
+use crate::value::{compare_values, AggValue};
 
 pub(crate) fn run(spec: &TopNSpec, view: &SegmentView<'_>) -> Result<TopNPartial, QueryError> {
     let dimension = DimensionReader::new(&spec.dimension, view);
@@ -86,8 +86,20 @@ fn collect_entries(
         Some((&accumulators[index], ascending))
     });
     if let Some((accumulator, ascending)) = ranked_by_metric {
+        // Each id's value once (a sketch as its estimate), not once per comparison.
+        let keys: Vec<AggValue> = (0..rows_per_id.len())
+            .map(|id| {
+                if rows_per_id[id] == 0 {
+                    return AggValue::Null;
+                }
+                match accumulator.value(id) {
+                    sketch @ AggValue::Sketch(_) => sketch.finalized(),
+                    other => other,
+                }
+            })
+            .collect();
         let compare = |left: &usize, right: &usize| {
-            let by_metric = compare_values(&accumulator.value(*left), &accumulator.value(*right));
+            let by_metric = compare_values(&keys[*left], &keys[*right]);
             let by_metric = if ascending {
                 by_metric
             } else {

@@ -49,7 +49,8 @@ impl Reader<'_> {
             Reader::Column(ColumnRef::Double(column)) => {
                 (!column.is_null(row)).then(|| java_double_string(column.values()[row]))
             }
-            Reader::Missing => None,
+            // Sketches compare as nulls, as in every other filter.
+            Reader::Column(ColumnRef::Complex(_)) | Reader::Missing => None,
         }
     }
 }

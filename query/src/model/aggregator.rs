@@ -1,8 +1,14 @@
 //! Aggregator specs (`docs/querying/aggregations.md`): `count`; long/double/float sum, min
-//! and max; `doubleMean`; first/last and any for long, double, float and string; `filtered`.
-//! Other Druid aggregator types are recognised and rejected as unsupported.
+//! and max; `doubleMean`; first/last and any for long, double, float and string; `filtered`;
+//! the approximate ones in [`sketch`] (`cardinality`, `hyperUnique`, `HLLSketchBuild`,
+//! `HLLSketchMerge`, `thetaSketch`, `quantilesDoublesSketch`). Other Druid aggregator types
+//! are recognised and rejected as unsupported.
+
+pub(crate) mod sketch;
 
 use serde_json::Value;
+
+pub(crate) use self::sketch::{SketchAgg, SketchOp};
 
 use super::filter::FilterSpec;
 use super::json::{type_id, Fields};
@@ -96,6 +102,8 @@ pub(crate) enum AggKind {
     Numeric(NumType, NumericOp),
     DoubleMean,
     Pick(Pick, PickType),
+    /// An approximate aggregator whose intermediate value is a sketch.
+    Sketch(SketchAgg),
 }
 
 /// The combining operation of a numeric aggregator.
@@ -113,13 +121,17 @@ impl AggKind {
         match self {
             AggKind::Count | AggKind::Numeric(..) => true,
             AggKind::Pick(Pick::Any, kind) => kind != PickType::String,
-            AggKind::DoubleMean | AggKind::Pick(..) => false,
+            AggKind::DoubleMean | AggKind::Pick(..) | AggKind::Sketch(_) => false,
         }
     }
 
     /// Whether the finalized value is a number.
     pub(crate) fn finalized_is_number(self) -> bool {
-        !matches!(self, AggKind::Pick(_, PickType::String))
+        match self {
+            AggKind::Pick(_, PickType::String) => false,
+            AggKind::Sketch(sketch) => sketch.should_finalize,
+            _ => true,
+        }
     }
 }
 
@@ -139,6 +151,8 @@ pub(crate) struct AggregatorSpec {
     pub(crate) aggregate_multiple_values: bool,
     /// The filter of a `filtered` aggregator (nested ones are and-ed).
     pub(crate) filter: Option<FilterSpec>,
+    /// The input columns of `cardinality` (empty for every other aggregator).
+    pub(crate) fields: Vec<String>,
 }
 
 impl AggregatorSpec {
@@ -149,6 +163,9 @@ impl AggregatorSpec {
         };
         if kind_name == "filtered" {
             return parse_filtered(&fields, limits);
+        }
+        if let Some(spec) = sketch::parse(kind_name, &fields)? {
+            return Ok(spec);
         }
         let kind = match kind_name {
             "count" => AggKind::Count,
@@ -222,6 +239,7 @@ impl AggregatorSpec {
             max_string_bytes,
             aggregate_multiple_values,
             filter: None,
+            fields: Vec::new(),
         })
     }
 }
@@ -280,7 +298,7 @@ mod tests {
             (unknown.status, unknown.error.as_str()),
             (400, "Json parse failed")
         );
-        let sketch = AggregatorSpec::parse_default(&json!({"type": "thetaSketch", "name": "x"}));
+        let sketch = AggregatorSpec::parse_default(&json!({"type": "tDigestSketch", "name": "x"}));
         assert_eq!(sketch.unwrap_err().status, 501);
         let no_field = AggregatorSpec::parse_default(&json!({"type": "longSum", "name": "x"}));
         assert!(no_field

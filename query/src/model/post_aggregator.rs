@@ -1,11 +1,14 @@
 //! Post-aggregator specs (`docs/querying/post-aggregations.md`): `arithmetic`, `fieldAccess`,
-//! `finalizingFieldAccess`, `constant` and `doubleGreatest`/`doubleLeast`/`longGreatest`/
-//! `longLeast`. Parsing checks what Druid's `Queries.prepareAggregations` checks (every
+//! `finalizingFieldAccess`, `constant`, `doubleGreatest`/`doubleLeast`/`longGreatest`/
+//! `longLeast`, and the sketch post-aggregators of [`sketch`]. Parsing checks what Druid's `Queries.prepareAggregations` checks (every
 //! referenced field is an aggregator or an earlier post-aggregator) and that arithmetic only
 //! ever reads numbers, so evaluation cannot fail.
 
+pub(crate) mod sketch;
+
 use serde_json::Value;
 
+use self::sketch::SketchPostOp;
 use super::aggregator::{AggKind, AggregatorSpec};
 use super::json::{scalar_string, type_id, Fields};
 use crate::error::QueryError;
@@ -30,9 +33,11 @@ const KNOWN_POST_AGGREGATOR_TYPES: &[&str] = &[
     "javascript",
     "longGreatest",
     "longLeast",
+    "quantilesDoublesSketchToCDF",
     "quantilesDoublesSketchToHistogram",
     "quantilesDoublesSketchToQuantile",
     "quantilesDoublesSketchToQuantiles",
+    "quantilesDoublesSketchToRank",
     "thetaSketchEstimate",
     "thetaSketchSetOp",
 ];
@@ -71,6 +76,11 @@ pub(crate) enum PostAggregator {
         long: bool,
         fields: Vec<PostAggregator>,
     },
+    /// A sketch post-aggregator over operands that evaluate to sketches.
+    Sketch {
+        op: SketchPostOp,
+        fields: Vec<PostAggregator>,
+    },
 }
 
 /// A top-level post-aggregator and its output name.
@@ -87,7 +97,20 @@ pub(crate) fn parse_post_aggregators(
 ) -> Result<Vec<PostAggSpec>, QueryError> {
     let mut parsed: Vec<PostAggSpec> = Vec::with_capacity(specs.len());
     for spec in specs {
-        let (name, post) = parse(spec)?;
+        let (name, mut post) = parse(spec)?;
+        // `hyperUniqueCardinality` rounds when its aggregator does.
+        if let PostAggregator::Sketch {
+            op: SketchPostOp::HyperUniqueCardinality { round },
+            fields,
+        } = &mut post
+        {
+            if let [PostAggregator::FieldAccess { field, .. }] = fields.as_slice() {
+                *round = aggregators.iter().any(|agg| {
+                    &agg.name == field
+                        && matches!(agg.kind, AggKind::Sketch(sketch) if sketch.round)
+                });
+            }
+        }
         let name = name
             .ok_or_else(|| QueryError::invalid_query("postAggregator must have a non-null name"))?;
         if let PostAggregator::FieldAccess {
@@ -132,6 +155,9 @@ fn parse(value: &Value) -> Result<(Option<String>, PostAggregator), QueryError> 
             .map(|child| parse(child).map(|(_, post)| post))
             .collect()
     };
+    if let Some(post) = sketch::parse(kind, &fields, |child| parse(child).map(|(_, post)| post))? {
+        return Ok((name, post));
+    }
     let post = match kind {
         "arithmetic" => {
             let function = fields
@@ -277,6 +303,16 @@ impl PostAggregator {
                 }
                 Ok(Produces::Number)
             }
+            PostAggregator::Sketch { op, fields } => {
+                for field in fields {
+                    field.check(name, aggregators, earlier, missing)?;
+                }
+                Ok(if op.is_number() {
+                    Produces::Number
+                } else {
+                    Produces::Other
+                })
+            }
         }
     }
 }
@@ -360,6 +396,9 @@ mod tests {
         ]));
         assert_eq!(pair.unwrap_err().status, 501);
         let sketch = parse_all(json!([{"type": "thetaSketchEstimate", "name": "p"}]));
-        assert_eq!(sketch.unwrap_err().status, 501);
+        assert_eq!(sketch.unwrap_err().status, 400);
+        let bounds = parse_all(json!([{"type": "thetaSketchEstimate", "name": "p",
+            "field": {"type": "fieldAccess", "fieldName": "rows"}, "errorBoundsStdDev": 2}]));
+        assert_eq!(bounds.unwrap_err().status, 501);
     }
 }

@@ -2,16 +2,37 @@
 //! (an integer for longs, a float for doubles, since serde_json always writes a fraction or
 //! exponent for `f64`; the strings `"NaN"`, `"Infinity"`, `"-Infinity"` for non-finite
 //! doubles), and small objects for the rest: `{"s": text}`, `{"t": time, "v": value}` for
-//! first/last pairs and `{"sum": sum, "count": count}` for mean holders.
+//! first/last pairs, `{"sum": sum, "count": count}` for mean holders, `{"sketch": family,
+//! "bytes": base64}` for sketches (`hll`, `theta` or `quantiles`; the bytes are DataSketches'
+//! serialization) and `{"doubles": [...]}` for lists of doubles.
 
 use std::fmt;
 
+use base64::prelude::{Engine, BASE64_STANDARD};
+use henge_segment::sketch::{SketchFamily, SketchValue};
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::AggValue;
+
+fn family_name(family: SketchFamily) -> &'static str {
+    match family {
+        SketchFamily::Hll => "hll",
+        SketchFamily::Theta => "theta",
+        SketchFamily::Quantiles => "quantiles",
+    }
+}
+
+fn family_of(name: &str) -> Option<SketchFamily> {
+    match name {
+        "hll" => Some(SketchFamily::Hll),
+        "theta" => Some(SketchFamily::Theta),
+        "quantiles" => Some(SketchFamily::Quantiles),
+        _ => None,
+    }
+}
 
 impl Serialize for AggValue {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -37,6 +58,18 @@ impl Serialize for AggValue {
                 let mut map = serializer.serialize_map(Some(2))?;
                 map.serialize_entry("sum", &AggValue::Double(*sum))?;
                 map.serialize_entry("count", count)?;
+                map.end()
+            }
+            AggValue::Sketch(sketch) => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("sketch", family_name(sketch.family()))?;
+                map.serialize_entry("bytes", &BASE64_STANDARD.encode(sketch.to_bytes()))?;
+                map.end()
+            }
+            AggValue::Doubles(values) => {
+                let values: Vec<AggValue> = values.iter().copied().map(AggValue::Double).collect();
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("doubles", &values)?;
                 map.end()
             }
         }
@@ -98,6 +131,28 @@ impl<'de> Visitor<'de> for AggValueVisitor {
             let value = fields.get(key).cloned().unwrap_or(Value::Null);
             serde_json::from_value(value).map_err(de::Error::custom)
         };
+        if let (Some(Value::String(family)), Some(Value::String(bytes))) =
+            (fields.get("sketch"), fields.get("bytes"))
+        {
+            let family = family_of(family)
+                .ok_or_else(|| de::Error::custom(format!("unknown sketch family {family:?}")))?;
+            let bytes = BASE64_STANDARD.decode(bytes).map_err(de::Error::custom)?;
+            let sketch = SketchValue::from_bytes(family, &bytes).map_err(de::Error::custom)?;
+            return Ok(AggValue::Sketch(Box::new(sketch)));
+        }
+        if let Some(Value::Array(items)) = fields.get("doubles") {
+            let values = items
+                .iter()
+                .map(
+                    |item| match serde_json::from_value::<AggValue>(item.clone()) {
+                        Ok(AggValue::Double(value)) => Ok(value),
+                        Ok(AggValue::Long(value)) => Ok(value as f64),
+                        _ => Err(de::Error::custom("a list of doubles holds only numbers")),
+                    },
+                )
+                .collect::<Result<Vec<f64>, A::Error>>()?;
+            return Ok(AggValue::Doubles(values));
+        }
         if let Some(Value::String(text)) = fields.get("s") {
             return Ok(AggValue::Str(text.clone()));
         }
@@ -120,6 +175,15 @@ impl<'de> Visitor<'de> for AggValueVisitor {
 mod tests {
     use super::*;
 
+    fn sketch() -> SketchValue {
+        use henge_segment::sketch::{SketchAccumulator, SketchSpec};
+        let mut accumulator = SketchAccumulator::new(SketchSpec::HLL_DEFAULT).unwrap();
+        for value in 0..10_000 {
+            accumulator.update_long(value);
+        }
+        accumulator.finish()
+    }
+
     #[test]
     fn values_round_trip_exactly() {
         let values = vec![
@@ -141,6 +205,8 @@ mod tests {
                 count: 0,
             },
             AggValue::Mean { sum: 2.5, count: 2 },
+            AggValue::Doubles(vec![0.5, -1.0]),
+            AggValue::Sketch(Box::new(sketch())),
         ];
         let text = serde_json::to_string(&values).unwrap();
         let back: Vec<AggValue> = serde_json::from_str(&text).unwrap();

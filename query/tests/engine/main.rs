@@ -15,6 +15,7 @@ mod post_aggregators;
 mod scan;
 mod search;
 mod segment_metadata;
+mod sketches;
 mod time_boundary;
 mod timeseries;
 mod topn;

@@ -19,6 +19,10 @@ pub fn seeds() -> Vec<Value> {
         {"type": "filtered", "name": "enRows",
          "filter": {"type": "selector", "dimension": "channel", "value": "#en"},
          "aggregator": {"type": "count", "name": "enRows"}},
+        {"type": "HLLSketchBuild", "name": "users", "fieldName": "user", "round": true},
+        {"type": "thetaSketch", "name": "theta", "fieldName": "user", "size": 1024},
+        {"type": "quantilesDoublesSketch", "name": "qs", "fieldName": "delta"},
+        {"type": "cardinality", "name": "card", "fields": ["page", "user"], "byRow": true},
     ]);
     let post_aggregations = json!([
         {"type": "arithmetic", "name": "avg", "fn": "/", "fields": [
@@ -36,6 +40,12 @@ pub fn seeds() -> Vec<Value> {
         {"type": "longLeast", "name": "l", "fields": [
             {"type": "fieldAccess", "fieldName": "amax"},
             {"type": "constant", "value": -3}]},
+        {"type": "thetaSketchEstimate", "name": "both", "field": {
+            "type": "thetaSketchSetOp", "func": "INTERSECT", "fields": [
+                {"type": "fieldAccess", "fieldName": "theta"},
+                {"type": "fieldAccess", "fieldName": "theta"}]}},
+        {"type": "quantilesDoublesSketchToQuantiles", "name": "quartiles",
+         "fractions": [0.25, 0.75], "field": {"type": "fieldAccess", "fieldName": "qs"}},
     ]);
     let filter = json!({"type": "and", "fields": [
         {"type": "or", "fields": [

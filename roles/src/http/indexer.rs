@@ -162,3 +162,39 @@ pub async fn push(
         Err(gone) => druid_error(StatusCode::SERVICE_UNAVAILABLE, gone.to_string()),
     }
 }
+
+/// `POST /druid/v2/push/{datasource}/metrics` with a `metricsSpec` array: the metrics of
+/// the datasource's pushed rows (count, sums, min/max, sketches), before its first push.
+pub async fn push_metrics(
+    State(state): State<AppState>,
+    Path(datasource): Path<String>,
+    body: Body,
+) -> Response {
+    let Some(realtime) = &state.realtime else {
+        return role_not_here(&state, "realtime");
+    };
+    let bytes = match read_body(body, MAX_TASK_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(message) => return druid_error(StatusCode::PAYLOAD_TOO_LARGE, message),
+    };
+    let metrics = match serde_json::from_slice::<Value>(&bytes)
+        .map_err(|err| format!("malformed metricsSpec JSON: {err}"))
+        .and_then(|value| {
+            henge_ingest::spec::parse_metrics_spec(&value).map_err(|err| err.to_string())
+        }) {
+        Ok(metrics) => metrics,
+        Err(message) => return druid_error(StatusCode::BAD_REQUEST, message),
+    };
+    match realtime
+        .ask(|reply| RealtimeMessage::SetMetrics {
+            datasource,
+            metrics,
+            reply,
+        })
+        .await
+    {
+        Ok(Ok(())) => json_response(StatusCode::OK, &json!({"metrics": "set"}), false),
+        Ok(Err(message)) => druid_error(StatusCode::BAD_REQUEST, message),
+        Err(gone) => druid_error(StatusCode::SERVICE_UNAVAILABLE, gone.to_string()),
+    }
+}

@@ -1,12 +1,13 @@
 //! Column accessors over a validated segment: [`StringColumn`] (sorted dictionary, bit-packed
-//! ids, one roaring bitmap per id) and [`NumericColumn`] (raw values plus a null bitmap).
+//! ids, one roaring bitmap per id), [`NumericColumn`] (raw values plus a null bitmap) and
+//! [`ComplexColumn`] (one serialized sketch per row).
 //! All of them borrow the segment's bytes; none copies row data.
 
 use roaring::RoaringBitmap;
 use tantivy_bitpacker::BitUnpacker;
 
-use super::layout::{NumericLayout, StringLayout};
-use crate::schema::ColumnType;
+use super::layout::{ComplexLayout, NumericLayout, StringLayout};
+use crate::schema::{ColumnType, ComplexKind};
 
 /// One column of a [`crate::Segment`], by type.
 #[derive(Clone, Copy)]
@@ -14,6 +15,7 @@ pub enum ColumnRef<'a> {
     String(StringColumn<'a>),
     Long(NumericColumn<'a, i64>),
     Double(NumericColumn<'a, f64>),
+    Complex(ComplexColumn<'a>),
 }
 
 impl ColumnRef<'_> {
@@ -23,6 +25,7 @@ impl ColumnRef<'_> {
             ColumnRef::String(_) => ColumnType::String,
             ColumnRef::Long(_) => ColumnType::Long,
             ColumnRef::Double(_) => ColumnType::Double,
+            ColumnRef::Complex(column) => ColumnType::Complex(column.kind()),
         }
     }
 }
@@ -227,5 +230,43 @@ impl<'a, T> NumericColumn<'a, T> {
     /// Whether this row is null.
     pub fn is_null(&self, row: usize) -> bool {
         self.nulls.is_some_and(|nulls| nulls.contains(row as u32))
+    }
+}
+
+/// A complex column: one byte string (a serialized sketch) per row; an empty one is null.
+#[derive(Clone, Copy)]
+pub struct ComplexColumn<'a> {
+    kind: ComplexKind,
+    offsets: &'a [u64],
+    data: &'a [u8],
+}
+
+impl<'a> ComplexColumn<'a> {
+    pub(crate) fn new(bytes: &'a [u8], layout: &ComplexLayout) -> ComplexColumn<'a> {
+        ComplexColumn {
+            kind: layout.kind,
+            offsets: bytemuck::cast_slice(&bytes[layout.offsets.clone()]),
+            data: &bytes[layout.data.clone()],
+        }
+    }
+
+    /// The sketch kind of every row.
+    pub fn kind(&self) -> ComplexKind {
+        self.kind
+    }
+
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// The bytes of one row, borrowed in place; `None` when the row is null.
+    ///
+    /// # Panics
+    /// When `row` is out of range.
+    pub fn get(&self, row: usize) -> Option<&'a [u8]> {
+        let start = self.offsets[row] as usize;
+        let end = self.offsets[row + 1] as usize;
+        (end > start).then(|| &self.data[start..end])
     }
 }

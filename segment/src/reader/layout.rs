@@ -9,10 +9,11 @@ use roaring::RoaringBitmap;
 use tantivy_bitpacker::compute_num_bits;
 
 use crate::format::{
-    align8, BlobRef, Footer, CODEC_DOUBLE_RAW, CODEC_LONG_RAW, CODEC_STRING_DICT, HEADER_LEN,
-    NUMERIC_HEADER_LEN, STRING_HEADER_LEN, TAIL_LEN, UNCHECKED_TAIL_LEN,
+    align8, BlobRef, Footer, CODEC_COMPLEX, CODEC_DOUBLE_RAW, CODEC_LONG_RAW, CODEC_STRING_DICT,
+    COMPLEX_HEADER_LEN, HEADER_LEN, NUMERIC_HEADER_LEN, STRING_HEADER_LEN, TAIL_LEN,
+    UNCHECKED_TAIL_LEN,
 };
-use crate::schema::{ColumnSpec, ColumnType};
+use crate::schema::{ColumnSpec, ColumnType, ComplexKind};
 use crate::{Result, SegmentError, FORMAT_VERSION, MAGIC};
 
 /// The oldest format version this reader opens (it reads `N - 1` and `N`).
@@ -33,6 +34,14 @@ pub(crate) struct Layout {
 pub(crate) enum ColumnLayout {
     String(StringLayout),
     Numeric(NumericLayout),
+    Complex(ComplexLayout),
+}
+
+pub(crate) struct ComplexLayout {
+    pub(crate) kind: ComplexKind,
+    /// `num_rows + 1` little-endian u64 end offsets into `data`.
+    pub(crate) offsets: Range<usize>,
+    pub(crate) data: Range<usize>,
 }
 
 pub(crate) struct StringLayout {
@@ -145,6 +154,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Layout> {
             ColumnType::Double => {
                 ColumnLayout::Numeric(parse_numeric(bytes, range, CODEC_DOUBLE_RAW, num_rows)?)
             }
+            ColumnType::Complex(kind) => {
+                ColumnLayout::Complex(parse_complex(bytes, range, kind, num_rows)?)
+            }
         };
         columns.push(layout);
         schema.push(ColumnSpec::new(entry.name, entry.column_type, entry.role));
@@ -213,6 +225,52 @@ fn parse_numeric(
     Ok(NumericLayout {
         values: values_start..values_end,
         nulls,
+    })
+}
+
+fn parse_complex(
+    bytes: &[u8],
+    blob: Range<usize>,
+    kind: ComplexKind,
+    num_rows: usize,
+) -> Result<ComplexLayout> {
+    if blob.len() < COMPLEX_HEADER_LEN {
+        return Err(corrupt("complex blob shorter than its header"));
+    }
+    let header = &bytes[blob.start..blob.start + COMPLEX_HEADER_LEN];
+    if header[0] != CODEC_COMPLEX {
+        return Err(corrupt(format!(
+            "expected complex codec, found {}",
+            header[0]
+        )));
+    }
+    if ComplexKind::from_id(header[1]) != Some(kind) || header[2..4] != [0, 0] {
+        return Err(corrupt("complex blob kind differs from the column type"));
+    }
+    if read_u32(header, 4) as usize != num_rows {
+        return Err(corrupt("complex blob row count differs from the segment"));
+    }
+    let data_len = to_usize(read_u64(header, 8), "complex data length")?;
+    let offsets_start = blob.start + COMPLEX_HEADER_LEN;
+    let offsets = offsets_start..offsets_start + 8 * (num_rows + 1);
+    if offsets.end.checked_add(data_len) != Some(blob.end) {
+        return Err(corrupt("complex blob length mismatch"));
+    }
+    let mut previous = 0;
+    for index in 0..=num_rows {
+        let end = read_u64(bytes, offsets.start + 8 * index);
+        if (index == 0 && end != 0) || end < previous {
+            return Err(corrupt("complex row offsets not ascending"));
+        }
+        previous = end;
+    }
+    if to_usize(previous, "complex data end")? != data_len {
+        return Err(corrupt("complex data length mismatch"));
+    }
+    Ok(ComplexLayout {
+        kind,
+        data: offsets.end..blob.end,
+        offsets,
     })
 }
 
