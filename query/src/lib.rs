@@ -24,6 +24,7 @@
 mod aggregate;
 mod engine;
 mod error;
+mod expr;
 mod extract;
 mod filter;
 mod finalize;

@@ -19,6 +19,11 @@ pub struct Limits {
     pub max_aggregators: usize,
     /// Longest accepted `like` or `regex` pattern, in characters.
     pub max_pattern_length: usize,
+    /// Longest accepted expression (virtual columns, expression filters, aggregators and
+    /// post-aggregators), in characters.
+    pub max_expression_length: usize,
+    /// Deepest accepted nesting of operators, parentheses and calls in one expression.
+    pub max_expression_depth: usize,
 }
 
 impl Default for Limits {
@@ -30,6 +35,8 @@ impl Default for Limits {
             max_in_values: 100_000,
             max_aggregators: 1_000,
             max_pattern_length: 10_000,
+            max_expression_length: 100_000,
+            max_expression_depth: 200,
         }
     }
 }

@@ -169,6 +169,8 @@ fn exercise(body: &[u8], segments: &[Segment; 2]) {
             max_in_values: 3,
             max_aggregators: 3,
             max_pattern_length: 4,
+            max_expression_length: 40,
+            max_expression_depth: 6,
         },
     ] {
         let Ok(query) = parse_query(body, &limits) else {
