@@ -114,11 +114,6 @@ impl Expr {
         &self.identifiers
     }
 
-    /// The expression as written.
-    pub(crate) fn text(&self) -> &str {
-        &self.text
-    }
-
     /// Evaluates the expression; `input(i)` is the value of `identifiers()[i]`.
     pub(crate) fn eval(&self, input: &mut dyn FnMut(usize) -> Eval) -> Result<Eval, QueryError> {
         eval::eval(&self.root, input)

@@ -22,6 +22,7 @@
 //! benchmarked without a runtime.
 
 mod aggregate;
+mod columns;
 mod engine;
 mod error;
 mod expr;

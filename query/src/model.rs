@@ -11,6 +11,7 @@ mod json;
 pub(crate) mod metadata;
 pub(crate) mod post_aggregator;
 pub(crate) mod spec;
+pub(crate) mod virtual_column;
 
 use std::fmt::Write as _;
 
@@ -19,6 +20,7 @@ use serde_json::{Map, Value};
 
 use self::json::{type_id, Fields};
 use self::spec::QueryKind;
+use self::virtual_column::{aggregator_columns, parse_virtual_columns, VirtualColumn};
 use crate::error::QueryError;
 use crate::parse::Limits;
 
@@ -47,6 +49,8 @@ pub struct Query {
     intervals: Vec<Interval>,
     context: Map<String, Value>,
     pub(crate) kind: QueryKind,
+    /// `virtualColumns`, then the hidden columns of aggregators with an `expression`.
+    pub(crate) virtual_columns: Vec<VirtualColumn>,
 }
 
 impl Query {
@@ -97,11 +101,14 @@ impl Query {
             Some(Value::Object(context)) => context.clone(),
             Some(other) => return Err(json::mismatch("java.util.Map", other)),
         };
-        if !fields.array("virtualColumns")?.is_empty() {
-            return Err(QueryError::unsupported(
-                "virtualColumns are not supported yet",
-            ));
-        }
+        // Druid's timeBoundary, dataSourceMetadata and segmentMetadata have no virtual
+        // columns; like Jackson, they ignore the field.
+        let mut virtual_columns = match query_type {
+            "timeseries" | "topN" | "groupBy" | "scan" => {
+                parse_virtual_columns(fields.array("virtualColumns")?, limits)?
+            }
+            _ => Vec::new(),
+        };
         let kind = match query_type {
             "timeseries" => {
                 QueryKind::Timeseries(spec::parse_timeseries(&fields, limits, &context)?)
@@ -115,6 +122,13 @@ impl Query {
             }
             _ => QueryKind::DataSourceMetadata,
         };
+        let aggregations = match &kind {
+            QueryKind::Timeseries(spec) => spec.aggregations.as_slice(),
+            QueryKind::TopN(spec) => spec.aggregations.as_slice(),
+            QueryKind::GroupBy(spec) => spec.aggregations.as_slice(),
+            _ => &[],
+        };
+        virtual_columns.extend(aggregator_columns(aggregations));
         Ok(Query {
             raw,
             query_type,
@@ -122,6 +136,7 @@ impl Query {
             intervals,
             context,
             kind,
+            virtual_columns,
         })
     }
 

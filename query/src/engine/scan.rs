@@ -2,11 +2,11 @@
 //! `offset + limit`. Without `columns`, every column is returned: `__time`, then the
 //! dimensions, then the metrics (Druid's `ScanQueryEngine` order).
 
-use henge_segment::reader::Segment;
 use henge_segment::{ColumnRef, ColumnRole};
 use serde_json::Value;
 
 use super::SegmentView;
+use crate::columns::Columns;
 use crate::model::spec::{ScanOrder, ScanSpec, TIME_COLUMN};
 use crate::partial::{ScanBatch, ScanPartial, ScanRow};
 
@@ -46,7 +46,7 @@ impl Reader<'_> {
     }
 }
 
-fn all_columns(segment: &Segment) -> Vec<String> {
+fn all_columns(segment: &Columns<'_>) -> Vec<String> {
     let schema = segment.schema();
     std::iter::once(TIME_COLUMN.to_owned())
         .chain(

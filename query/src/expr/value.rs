@@ -37,15 +37,6 @@ impl Eval {
         matches!(self, Eval::Null)
     }
 
-    /// Whether the value is a number or a string that parses as one.
-    pub(crate) fn is_numeric_null(&self) -> bool {
-        match self {
-            Eval::Null => true,
-            Eval::Long(_) | Eval::Double(_) => false,
-            Eval::Str(text) => parse_number(text).is_none(),
-        }
-    }
-
     /// The value as a long: doubles truncate (Java's cast), strings parse (`None` when not a
     /// number).
     pub(crate) fn as_long(&self) -> Option<i64> {

@@ -2,12 +2,12 @@
 //! strings (numbers in their Java string form; two nulls are equal). It compares columns
 //! with each other, so it reads rows, over the universe only.
 
-use henge_segment::reader::Segment;
 use henge_segment::ColumnRef;
 use roaring::RoaringBitmap;
 
 use super::predicate::java_double_string;
 use super::{Matches, Universe};
+use crate::columns::Columns;
 use crate::model::spec::TIME_COLUMN;
 
 /// How one compared column reads a row as text.
@@ -37,7 +37,7 @@ impl Reader<'_> {
 
 pub(super) fn column_comparison(
     columns: &[String],
-    segment: &Segment,
+    segment: &Columns<'_>,
     universe: &Universe<'_>,
 ) -> Matches {
     let readers: Vec<Reader<'_>> = columns
