@@ -285,10 +285,8 @@ pub(super) fn call(
         Func::CaseSearched => {
             for pair in args.chunks(2) {
                 match pair {
-                    [condition, result] => {
-                        if eval(condition, input)?.truthy() {
-                            return eval(result, input);
-                        }
+                    [condition, result] if eval(condition, input)?.truthy() => {
+                        return eval(result, input);
                     }
                     [otherwise] => return eval(otherwise, input),
                     _ => {}

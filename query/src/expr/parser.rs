@@ -120,10 +120,7 @@ impl Parser<'_> {
         }
         self.enter()?;
         let (mut left, mut depth) = self.expression(level + 1)?;
-        loop {
-            let Some(symbol) = self.peek_symbol() else {
-                break;
-            };
+        while let Some(symbol) = self.peek_symbol() {
             let Some(&(_, op)) = LEVELS[level].iter().find(|(text, _)| *text == symbol) else {
                 break;
             };

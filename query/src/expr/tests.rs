@@ -131,7 +131,7 @@ fn math_functions() {
     assert_eq!(ev("floor(5)"), Eval::Double(5.0));
     assert_eq!(ev("round(2.5)"), Eval::Double(3.0));
     assert_eq!(ev("round(-2.5)"), Eval::Double(-3.0));
-    assert_eq!(ev("round(3.14159, 2)"), Eval::Double(3.14));
+    assert_eq!(ev("round(2.71828, 2)"), Eval::Double(2.72));
     assert_eq!(ev("round(1234, -2)"), Eval::Long(1200));
     assert_eq!(ev("round(7)"), Eval::Long(7));
     assert_eq!(ev("pow(2, 10)"), Eval::Double(1024.0));
@@ -153,6 +153,8 @@ fn math_functions() {
 fn string_functions() {
     assert_eq!(ev("concat('a', 1, 2.5)"), s("a12.5"));
     assert_eq!(ev("concat('a', null)"), Eval::Null);
+    assert_eq!(ev("concat()"), Eval::Null);
+    assert_eq!(ev("greatest()"), Eval::Null);
     assert_eq!(ev("strlen('héllo')"), Eval::Long(5));
     assert_eq!(ev("strlen(null)"), Eval::Null);
     assert_eq!(ev("substring('abcdef', 2, 3)"), s("cde"));

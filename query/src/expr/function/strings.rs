@@ -21,7 +21,7 @@ pub(super) fn call(
     values: &[Eval],
     compiled: Option<&Compiled>,
 ) -> Result<Eval, QueryError> {
-    let first = text(&values[0]);
+    let first = values.first().and_then(text);
     match func {
         Func::Concat => {
             let mut out = String::new();
