@@ -33,7 +33,13 @@ pub(crate) enum Unit {
     Month,
     Quarter,
     Year,
+    /// Druid's ISOYEAR is the calendar year (`dateTime.year()`), not the week-based year.
     IsoYear,
+    /// Druid's MICROSECOND is the epoch in seconds divided by 1000.
+    Microsecond,
+    Decade,
+    Century,
+    Millennium,
 }
 
 /// The compiled constant arguments of a time function.
@@ -113,11 +119,10 @@ pub(super) fn compile(func: Func, literal: &Literal<'_>) -> Result<TimeArgs, Que
                 "QUARTER" => Unit::Quarter,
                 "YEAR" => Unit::Year,
                 "ISOYEAR" => Unit::IsoYear,
-                "MICROSECOND" | "DECADE" | "CENTURY" | "MILLENNIUM" => {
-                    return Err(QueryError::unsupported(format!(
-                        "timestamp_extract unit [{text}] is not supported yet"
-                    )))
-                }
+                "MICROSECOND" => Unit::Microsecond,
+                "DECADE" => Unit::Decade,
+                "CENTURY" => Unit::Century,
+                "MILLENNIUM" => Unit::Millennium,
                 other => {
                     return Err(QueryError::invalid_query(format!(
                         "Invalid unit [{other}] for timestamp_extract"
@@ -165,7 +170,14 @@ pub(super) fn call(func: Func, values: &[Eval], args: &TimeArgs) -> Result<Eval,
             None => Eval::Null,
         },
         _ => {
-            let Some(millis) = value.as_long() else {
+            // Like Joda's `new DateTime(Object)`, an ISO string is read as a timestamp.
+            let millis = match value {
+                Eval::Str(text) if func == Func::TimestampExtract => {
+                    value.as_long().or_else(|| parse_timestamp(text))
+                }
+                _ => value.as_long(),
+            };
+            let Some(millis) = millis else {
                 return Ok(Eval::Null);
             };
             match func {
@@ -190,7 +202,7 @@ pub(super) fn call(func: Func, values: &[Eval], args: &TimeArgs) -> Result<Eval,
                         .map_or(Eval::Null, |shifted| Eval::Long(shifted - args.offset_ms))
                 }
                 Func::TimestampExtract => match args.unit {
-                    Some(unit) => Eval::Long(extract(unit, millis, args.offset_ms)),
+                    Some(unit) => extract(unit, millis, args.offset_ms),
                     None => Eval::Null,
                 },
                 Func::TimestampFormat => Eval::string(match &args.pattern {
@@ -227,8 +239,9 @@ fn has_offset(text: &str) -> bool {
     time.ends_with('Z') || time.contains('+') || time.contains('-')
 }
 
-/// One field of a timestamp in a fixed-offset zone.
-fn extract(unit: Unit, millis: i64, offset_ms: i64) -> i64 {
+/// One field of a timestamp in a fixed-offset zone, as Druid's `TimestampExtractExprMacro`
+/// computes it (a long, except CENTURY and MILLENNIUM, which are doubles).
+fn extract(unit: Unit, millis: i64, offset_ms: i64) -> Eval {
     let local = millis.saturating_add(offset_ms);
     let days = local.div_euclid(MS_PER_DAY);
     let of_day = local.rem_euclid(MS_PER_DAY);
@@ -236,8 +249,9 @@ fn extract(unit: Unit, millis: i64, offset_ms: i64) -> i64 {
     // ISO day of week: Monday 1 ... Sunday 7; 1970-01-01 was a Thursday.
     let weekday = (days + 3).rem_euclid(7) + 1;
     let day_of_year = days - days_from_civil(year, 1, 1) + 1;
-    match unit {
+    Eval::Long(match unit {
         Unit::Epoch => millis / 1000,
+        Unit::Microsecond => millis / 1000 / 1000,
         Unit::Millisecond => of_day % 1000,
         Unit::Second => of_day / 1000 % 60,
         Unit::Minute => of_day / 60_000 % 60,
@@ -247,22 +261,24 @@ fn extract(unit: Unit, millis: i64, offset_ms: i64) -> i64 {
         Unit::Doy => day_of_year,
         Unit::Month => i64::from(month),
         Unit::Quarter => i64::from(month - 1) / 3 + 1,
-        Unit::Year => year,
-        Unit::Week => iso_week(year, day_of_year, weekday).1,
-        Unit::IsoYear => iso_week(year, day_of_year, weekday).0,
-    }
+        Unit::Year | Unit::IsoYear => year,
+        Unit::Decade => year / 10,
+        Unit::Century => return Eval::Double((year as f64 / 100.0).ceil()),
+        Unit::Millennium => return Eval::Double((year as f64 / 1000.0).ceil()),
+        Unit::Week => iso_week(year, day_of_year, weekday),
+    })
 }
 
-/// The ISO week-based year and week number of a date.
-fn iso_week(year: i64, day_of_year: i64, weekday: i64) -> (i64, i64) {
+/// The ISO week number of a date (Joda's `weekOfWeekyear`).
+fn iso_week(year: i64, day_of_year: i64, weekday: i64) -> i64 {
     let week = (day_of_year - weekday + 10) / 7;
     if week < 1 {
-        return (year - 1, weeks_in_year(year - 1));
+        return weeks_in_year(year - 1);
     }
     if week > weeks_in_year(year) {
-        return (year + 1, 1);
+        return 1;
     }
-    (year, week)
+    week
 }
 
 /// 53 when the year starts on a Thursday, or on a Wednesday in a leap year; else 52.
@@ -284,13 +300,15 @@ mod tests {
     fn extracts_iso_fields() {
         // 2015-09-12 is a Saturday in ISO week 37; 2016-01-01 (a Friday) is in week 53 of 2015.
         let millis = parse_timestamp("2015-09-12T00:46:58.771Z").unwrap();
-        assert_eq!(extract(Unit::Dow, millis, 0), 6);
-        assert_eq!(extract(Unit::Week, millis, 0), 37);
-        assert_eq!(extract(Unit::Doy, millis, 0), 255);
-        assert_eq!(extract(Unit::Hour, millis, -3_600_000), 23);
+        assert_eq!(extract(Unit::Dow, millis, 0), Eval::Long(6));
+        assert_eq!(extract(Unit::Week, millis, 0), Eval::Long(37));
+        assert_eq!(extract(Unit::Doy, millis, 0), Eval::Long(255));
+        assert_eq!(extract(Unit::Hour, millis, -3_600_000), Eval::Long(23));
+        assert_eq!(extract(Unit::Century, millis, 0), Eval::Double(21.0));
+        assert_eq!(extract(Unit::Decade, millis, 0), Eval::Long(201));
         let new_year = parse_timestamp("2016-01-01").unwrap();
-        assert_eq!(extract(Unit::Week, new_year, 0), 53);
-        assert_eq!(extract(Unit::IsoYear, new_year, 0), 2015);
+        assert_eq!(extract(Unit::Week, new_year, 0), Eval::Long(53));
+        assert_eq!(extract(Unit::IsoYear, new_year, 0), Eval::Long(2016));
         assert!(has_offset("2015-09-12T00:00:00-07:00"));
         assert!(!has_offset("2015-09-12 10:00:00"));
     }
