@@ -3,9 +3,9 @@
 //! Druid's `VirtualColumns`).
 //!
 //! A virtual column is materialized the first time something reads it, over the rows of the
-//! query intervals (other rows are null), into a one-column in-memory segment with the same
-//! row order, so every engine path (filters, grouping, aggregators, scan) reads it exactly
-//! like a stored column. An expression over one string column is evaluated once per
+//! query intervals (other rows are null), into columns with the segment's row order (dense
+//! numbers with a null bitmap, or a dictionary-encoded string column), so every engine path
+//! (filters, grouping, aggregators, scan) reads it exactly like a stored column. An expression over one string column is evaluated once per
 //! dictionary id; any other expression once per row (`binding`).
 
 mod binding;
@@ -18,6 +18,7 @@ use henge_segment::reader::Segment;
 use henge_segment::{ColumnRef, ColumnSpec};
 
 pub(crate) use self::binding::Binding;
+use self::materialize::Built;
 use crate::error::QueryError;
 use crate::model::virtual_column::VirtualColumn;
 
@@ -27,7 +28,7 @@ pub(crate) struct Columns<'a> {
     virtuals: &'a [VirtualColumn],
     /// The rows of the query intervals, ascending and disjoint.
     ranges: Vec<Range<usize>>,
-    built: Vec<OnceCell<Option<Segment>>>,
+    built: Vec<OnceCell<Option<Built>>>,
     /// The first failure while materializing a virtual column.
     error: RefCell<Option<QueryError>>,
 }
@@ -70,14 +71,14 @@ impl<'a> Columns<'a> {
         };
         let built = self.built[index].get_or_init(|| {
             match materialize::materialize(&self.virtuals[index], self, &self.ranges) {
-                Ok(segment) => Some(segment),
+                Ok(built) => Some(built),
                 Err(error) => {
                     self.error.borrow_mut().get_or_insert(error);
                     None
                 }
             }
         });
-        built.as_ref().and_then(|segment| segment.column(name))
+        built.as_ref().and_then(|built| built.column(name))
     }
 
     /// The first error met while materializing virtual columns, if any.

@@ -1,11 +1,14 @@
-//! Materializing one virtual column of one segment into a one-column in-memory segment whose
-//! rows line up with the segment's (a metric column keeps push order when written).
+//! Materializing one virtual column of one segment, with rows lined up with the segment's:
+//! numbers into a dense value array plus a null bitmap (read through
+//! [`NumericColumn::from_parts`]), strings into a one-column in-memory segment (a metric
+//! column keeps push order when written) so they get a sorted dictionary and bitmaps.
 
 use std::ops::Range;
 
 use henge_segment::builder::SegmentBuilder;
 use henge_segment::reader::Segment;
-use henge_segment::{ColumnSpec, ColumnType, ValueRef};
+use henge_segment::{ColumnRef, ColumnSpec, ColumnType, NumericColumn, ValueRef};
+use roaring::RoaringBitmap;
 
 use super::{Binding, Columns};
 use crate::error::QueryError;
@@ -15,22 +18,40 @@ use crate::model::virtual_column::{ColumnKind, VirtualColumn};
 /// Rows decoded at a time from a string column.
 const CHUNK: usize = 1024;
 
+/// A materialized virtual column.
+pub(super) enum Built {
+    Longs(Vec<i64>, RoaringBitmap),
+    Doubles(Vec<f64>, RoaringBitmap),
+    Strings(Segment),
+}
+
+impl Built {
+    pub(super) fn column(&self, name: &str) -> Option<ColumnRef<'_>> {
+        match self {
+            Built::Longs(values, nulls) => Some(ColumnRef::Long(NumericColumn::from_parts(
+                values,
+                Some(nulls),
+            ))),
+            Built::Doubles(values, nulls) => Some(ColumnRef::Double(NumericColumn::from_parts(
+                values,
+                Some(nulls),
+            ))),
+            Built::Strings(segment) => segment.column(name),
+        }
+    }
+}
+
 pub(super) fn materialize(
     column: &VirtualColumn,
     columns: &Columns<'_>,
     ranges: &[Range<usize>],
-) -> Result<Segment, QueryError> {
+) -> Result<Built, QueryError> {
     let mut binding = Binding::new(&column.expression, columns);
     let kind = column.output.unwrap_or(match binding.output_type() {
         ValueType::Long => ColumnKind::Long,
         ValueType::Double => ColumnKind::Double,
         ValueType::String => ColumnKind::String,
     });
-    let column_type = match kind {
-        ColumnKind::Long => ColumnType::Long,
-        ColumnKind::Double | ColumnKind::Float => ColumnType::Double,
-        ColumnKind::String => ColumnType::String,
-    };
     let convert = |value: Eval| -> Eval {
         match kind {
             ColumnKind::Long => value.cast_long(),
@@ -41,79 +62,118 @@ pub(super) fn materialize(
             ColumnKind::String => value.cast_string(),
         }
     };
-    let times = columns.times();
-    let mut builder =
-        SegmentBuilder::new(vec![ColumnSpec::metric(column.name.clone(), column_type)]);
-    builder.reserve(times.len());
-    let mut out = Rows {
-        builder,
-        times,
-        next_row: 0,
+    let num_rows = columns.num_rows();
+    let mut out = match kind {
+        ColumnKind::Long => Out::Longs(vec![0; num_rows], RoaringBitmap::new()),
+        ColumnKind::Double | ColumnKind::Float => {
+            Out::Doubles(vec![0.0; num_rows], RoaringBitmap::new())
+        }
+        ColumnKind::String => {
+            let mut builder = SegmentBuilder::new(vec![ColumnSpec::metric(
+                column.name.clone(),
+                ColumnType::String,
+            )]);
+            builder.reserve(num_rows);
+            Out::Strings(builder, columns.times())
+        }
     };
+    let mut next_row = 0;
     if let Some(constant) = binding.constant() {
         let value = convert(constant?);
         for range in ranges {
-            out.nulls_to(range.start);
-            for _ in range.clone() {
-                out.push(&value);
+            out.nulls(next_row..range.start);
+            for row in range.clone() {
+                out.set(row, &value);
             }
+            next_row = range.end;
         }
     } else if let Some((strings, values)) = binding.per_dictionary_id() {
         let values: Vec<Eval> = values?.into_iter().map(convert).collect();
         let mut ids = vec![0u32; CHUNK];
         for range in ranges {
-            out.nulls_to(range.start);
+            out.nulls(next_row..range.start);
             for start in range.clone().step_by(CHUNK) {
                 let end = (start + CHUNK).min(range.end);
                 let ids = &mut ids[..end - start];
                 strings.decode_ids(start, ids);
-                for &id in ids.iter() {
-                    out.push(&values[id as usize]);
+                for (offset, &id) in ids.iter().enumerate() {
+                    out.set(start + offset, &values[id as usize]);
                 }
             }
+            next_row = range.end;
         }
     } else {
         for range in ranges {
-            out.nulls_to(range.start);
+            out.nulls(next_row..range.start);
             for row in range.clone() {
                 let value = convert(binding.eval_row(row)?);
-                out.push(&value);
+                out.set(row, &value);
+            }
+            next_row = range.end;
+        }
+    }
+    out.nulls(next_row..num_rows);
+    out.finish()
+}
+
+/// Where the values go, row by row in ascending order.
+enum Out<'t> {
+    Longs(Vec<i64>, RoaringBitmap),
+    Doubles(Vec<f64>, RoaringBitmap),
+    Strings(SegmentBuilder, &'t [i64]),
+}
+
+impl Out<'_> {
+    /// Sets the value of `row`, which follows every row set so far; values are already
+    /// converted to the column's kind.
+    fn set(&mut self, row: usize, value: &Eval) {
+        match (self, value) {
+            (Out::Longs(values, _), Eval::Long(value)) => values[row] = *value,
+            (Out::Doubles(values, _), Eval::Double(value)) => values[row] = *value,
+            (Out::Longs(_, nulls) | Out::Doubles(_, nulls), _) => {
+                nulls.try_push(row as u32).expect("rows ascend");
+            }
+            (Out::Strings(builder, times), value) => {
+                builder.push_row_with(times[row], |_| match value {
+                    Eval::Str(text) => ValueRef::Str(text),
+                    _ => ValueRef::Null,
+                });
             }
         }
     }
-    out.nulls_to(times.len());
-    let mut bytes = Vec::new();
-    out.builder
-        .write(&mut bytes)
-        .map_err(|error| QueryError::internal(format!("virtual column: {error}")))?;
-    Segment::from_vec(bytes)
-        .map_err(|error| QueryError::internal(format!("virtual column: {error}")))
-}
 
-/// The rows written so far, in segment order.
-struct Rows<'t> {
-    builder: SegmentBuilder,
-    times: &'t [i64],
-    next_row: usize,
-}
-
-impl Rows<'_> {
-    /// Appends the value of the next row.
-    fn push(&mut self, value: &Eval) {
-        self.builder
-            .push_row_with(self.times[self.next_row], |_| match value {
-                Eval::Null => ValueRef::Null,
-                Eval::Long(value) => ValueRef::Long(*value),
-                Eval::Double(value) => ValueRef::Double(*value),
-                Eval::Str(text) => ValueRef::Str(text),
-            });
-        self.next_row += 1;
+    /// Marks `rows` (after every row set so far) as null.
+    fn nulls(&mut self, rows: Range<usize>) {
+        if rows.is_empty() {
+            return;
+        }
+        match self {
+            Out::Longs(_, nulls) | Out::Doubles(_, nulls) => {
+                nulls.insert_range(rows.start as u32..rows.end as u32);
+            }
+            Out::Strings(..) => {
+                for row in rows {
+                    self.set(row, &Eval::Null);
+                }
+            }
+        }
     }
 
-    /// Appends nulls up to row `end` (exclusive).
-    fn nulls_to(&mut self, end: usize) {
-        while self.next_row < end {
-            self.push(&Eval::Null);
-        }
+    fn finish(self) -> Result<Built, QueryError> {
+        Ok(match self {
+            Out::Longs(values, nulls) => Built::Longs(values, nulls),
+            Out::Doubles(values, nulls) => Built::Doubles(values, nulls),
+            Out::Strings(builder, _) => {
+                let mut bytes = Vec::new();
+                builder
+                    .write(&mut bytes)
+                    .map_err(|error| QueryError::internal(format!("virtual column: {error}")))?;
+                Built::Strings(
+                    Segment::from_vec(bytes).map_err(|error| {
+                        QueryError::internal(format!("virtual column: {error}"))
+                    })?,
+                )
+            }
+        })
     }
 }
