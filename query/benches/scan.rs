@@ -1,6 +1,7 @@
 //! Query-engine throughput over a 10M-row segment (time 10 ms apart, one string dimension of
 //! 100 values, one long metric): a granularity-`all` timeseries with `count` + `longSum`
-//! through `run_on_segment`, unfiltered and under a selector filter (about 1% of the rows).
+//! through `run_on_segment`, unfiltered and under a selector filter (about 1% of the rows);
+//! expressions: a numeric virtual column summed, and an expression filter on the dimension.
 
 use std::sync::OnceLock;
 
@@ -75,6 +76,62 @@ fn timeseries_count_sum_selector(bencher: Bencher) {
     let query = timeseries(Some(
         serde_json::json!({"type": "selector", "dimension": "dim", "value": "value-042"}),
     ));
+    bencher
+        .counter(ItemsCount::new(NUM_ROWS))
+        .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
+}
+
+/// A timeseries reading `extra` fields (virtual columns, aggregators, filter).
+fn timeseries_with(extra: serde_json::Value) -> Query {
+    let mut query = serde_json::json!({
+        "queryType": "timeseries",
+        "dataSource": "bench",
+        "intervals": ["1970-01-01/1971-01-01"],
+        "granularity": "all",
+    });
+    for (key, value) in extra.as_object().expect("an object") {
+        query[key] = value.clone();
+    }
+    parse_query(query.to_string().as_bytes(), &Limits::default()).expect("valid bench query")
+}
+
+/// `longSum` over a numeric virtual column, evaluated row by row.
+#[divan::bench]
+fn expression_numeric_virtual_column(bencher: Bencher) {
+    let segment = segment();
+    let query = timeseries_with(serde_json::json!({
+        "virtualColumns": [
+            {"type": "expression", "name": "v0", "expression": "metric * 2 + 1", "outputType": "LONG"}
+        ],
+        "aggregations": [{"type": "longSum", "name": "sum", "fieldName": "v0"}],
+    }));
+    bencher
+        .counter(ItemsCount::new(NUM_ROWS))
+        .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
+}
+
+/// An expression filter over the string dimension, evaluated once per dictionary value.
+#[divan::bench]
+fn expression_filter_on_string(bencher: Bencher) {
+    let segment = segment();
+    let query = timeseries_with(serde_json::json!({
+        "filter": {"type": "expression", "expression": "like(dim, 'value-04%') && strlen(dim) == 9"},
+        "aggregations": [{"type": "count", "name": "rows"}],
+    }));
+    bencher
+        .counter(ItemsCount::new(NUM_ROWS))
+        .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
+}
+
+#[divan::bench]
+fn tmp_constant(bencher: Bencher) {
+    let segment = segment();
+    let query = timeseries_with(serde_json::json!({
+        "virtualColumns": [
+            {"type": "expression", "name": "v0", "expression": "1", "outputType": "LONG"}
+        ],
+        "aggregations": [{"type": "longSum", "name": "sum", "fieldName": "v0"}],
+    }));
     bencher
         .counter(ItemsCount::new(NUM_ROWS))
         .bench(|| run_on_segment(&query, segment, "bench").expect("run"));

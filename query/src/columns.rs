@@ -17,7 +17,7 @@ use std::ops::Range;
 use henge_segment::reader::Segment;
 use henge_segment::{ColumnRef, ColumnSpec};
 
-pub(crate) use self::binding::Binding;
+pub(crate) use self::binding::{Binding, Sink};
 use self::materialize::Built;
 use crate::error::QueryError;
 use crate::model::virtual_column::VirtualColumn;

@@ -11,9 +11,11 @@
 //! - `eval`: operators with Druid's SQL-compatible null handling and strict booleans
 //!   (comparisons and logic yield longs 1/0; null operands give null);
 //! - `function` (+ `function/`): the built-in functions;
+//! - `batch`: vectorized evaluation of numeric expressions over a batch of rows;
 //! - `infer`: the static output type of an expression, for virtual columns without
 //!   `outputType`.
 
+mod batch;
 mod eval;
 mod function;
 mod infer;
@@ -25,6 +27,7 @@ mod value;
 
 use std::sync::Arc;
 
+pub(crate) use self::batch::{Values, Vector};
 pub(crate) use self::infer::ValueType;
 pub(crate) use self::parser::parse_expression;
 pub(crate) use self::value::Eval;
@@ -117,6 +120,18 @@ impl Expr {
     /// Evaluates the expression; `input(i)` is the value of `identifiers()[i]`.
     pub(crate) fn eval(&self, input: &mut dyn FnMut(usize) -> Eval) -> Result<Eval, QueryError> {
         eval::eval(&self.root, input)
+    }
+
+    /// Whether the expression can be evaluated a batch of rows at a time, given which
+    /// inputs are numeric.
+    pub(crate) fn supports_batch(&self, numeric_input: &dyn Fn(usize) -> bool) -> bool {
+        batch::supports(&self.root, numeric_input)
+    }
+
+    /// Evaluates the expression over `len` rows; `inputs[i]` holds `identifiers()[i]`.
+    /// Call only when [`Self::supports_batch`] holds; on an error, evaluate row by row.
+    pub(crate) fn eval_batch(&self, inputs: &[Vector], len: usize) -> Result<Vector, QueryError> {
+        batch::eval(&self.root, inputs, len)
     }
 
     /// The static type of the result, given the types of the inputs (`None`: unknown).

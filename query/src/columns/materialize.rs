@@ -10,9 +10,9 @@ use henge_segment::reader::Segment;
 use henge_segment::{ColumnRef, ColumnSpec, ColumnType, NumericColumn, ValueRef};
 use roaring::RoaringBitmap;
 
-use super::{Binding, Columns};
+use super::{Binding, Columns, Sink};
 use crate::error::QueryError;
-use crate::expr::{Eval, ValueType};
+use crate::expr::{Eval, ValueType, Values, Vector};
 use crate::model::virtual_column::{ColumnKind, VirtualColumn};
 
 /// Rows decoded at a time from a string column.
@@ -52,16 +52,7 @@ pub(super) fn materialize(
         ValueType::Double => ColumnKind::Double,
         ValueType::String => ColumnKind::String,
     });
-    let convert = |value: Eval| -> Eval {
-        match kind {
-            ColumnKind::Long => value.cast_long(),
-            ColumnKind::Double => value.cast_double(),
-            ColumnKind::Float => value
-                .as_double()
-                .map_or(Eval::Null, |value| Eval::Double(f64::from(value as f32))),
-            ColumnKind::String => value.cast_string(),
-        }
-    };
+    let convert = |value: Eval| convert(kind, value);
     let num_rows = columns.num_rows();
     let mut out = match kind {
         ColumnKind::Long => Out::Longs(vec![0; num_rows], RoaringBitmap::new()),
@@ -105,15 +96,100 @@ pub(super) fn materialize(
     } else {
         for range in ranges {
             out.nulls(next_row..range.start);
-            for row in range.clone() {
-                let value = convert(binding.eval_row(row)?);
-                out.set(row, &value);
-            }
+            let mut sink = Converted {
+                out: &mut out,
+                kind,
+            };
+            binding.for_each(range.clone(), &mut sink)?;
             next_row = range.end;
         }
     }
     out.nulls(next_row..num_rows);
     out.finish()
+}
+
+/// A value cast to the column's kind.
+fn convert(kind: ColumnKind, value: Eval) -> Eval {
+    match kind {
+        ColumnKind::Long => value.cast_long(),
+        ColumnKind::Double => value.cast_double(),
+        ColumnKind::Float => value
+            .as_double()
+            .map_or(Eval::Null, |value| Eval::Double(f64::from(value as f32))),
+        ColumnKind::String => value.cast_string(),
+    }
+}
+
+/// Values from a [`Binding`], cast and stored; numeric batches are copied straight into
+/// the value array.
+struct Converted<'o, 't> {
+    out: &'o mut Out<'t>,
+    kind: ColumnKind,
+}
+
+impl Sink for Converted<'_, '_> {
+    fn row(&mut self, row: usize, value: Eval) {
+        self.out.set(row, &convert(self.kind, value));
+    }
+
+    fn batch(&mut self, start: usize, vector: &Vector) {
+        let rows = start..start + vector.len();
+        let float = self.kind == ColumnKind::Float;
+        let nulls = match (&mut *self.out, &vector.values) {
+            (Out::Longs(values, nulls), Values::Long(batch)) => {
+                values[rows].copy_from_slice(batch);
+                nulls
+            }
+            (Out::Longs(values, nulls), Values::Double(batch)) => {
+                for (slot, value) in values[rows].iter_mut().zip(batch) {
+                    *slot = *value as i64;
+                }
+                nulls
+            }
+            (Out::Doubles(values, nulls), Values::Long(batch)) => {
+                for (slot, value) in values[rows].iter_mut().zip(batch) {
+                    *slot = if float {
+                        f64::from(*value as f32)
+                    } else {
+                        *value as f64
+                    };
+                }
+                nulls
+            }
+            (Out::Doubles(values, nulls), Values::Double(batch)) => {
+                for (slot, value) in values[rows].iter_mut().zip(batch) {
+                    *slot = if float {
+                        f64::from(*value as f32)
+                    } else {
+                        *value
+                    };
+                }
+                nulls
+            }
+            (Out::Strings(..), _) => {
+                for offset in 0..vector.len() {
+                    self.row(start + offset, vector.get(offset));
+                }
+                return;
+            }
+        };
+        for (offset, &null) in vector.nulls.iter().enumerate() {
+            if null {
+                nulls
+                    .try_push((start + offset) as u32)
+                    .expect("rows ascend");
+            }
+        }
+        // Null rows hold 0, as in stored columns (aggregators rely on it).
+        let null_rows = vector.nulls.iter().enumerate().filter(|(_, &null)| null);
+        match &mut *self.out {
+            Out::Longs(values, _) => null_rows.for_each(|(offset, _)| values[start + offset] = 0),
+            Out::Doubles(values, _) => {
+                null_rows.for_each(|(offset, _)| values[start + offset] = 0.0)
+            }
+            Out::Strings(..) => {}
+        }
+    }
 }
 
 /// Where the values go, row by row in ascending order.

@@ -382,6 +382,18 @@ pub(super) fn call(
     }
 }
 
+/// `timestamp_floor`/`timestamp_ceil` of one value (batch evaluation reads only that).
+pub(super) fn call_time(
+    func: Func,
+    value: Eval,
+    compiled: Option<&Compiled>,
+) -> Result<Eval, QueryError> {
+    match compiled {
+        Some(Compiled::Time(args)) => time::call(func, &[value], args),
+        _ => Ok(Eval::Null),
+    }
+}
+
 /// A double function of a number (longs are widened); null and non-numbers give null.
 fn math(value: &Eval, function: impl Fn(f64) -> f64) -> Eval {
     value

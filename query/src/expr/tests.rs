@@ -345,3 +345,105 @@ fn infers_output_types() {
     assert_eq!(infer("if(x, 1, 2.0)", None), ValueType::Double);
     assert_eq!(infer("cast(x, 'LONG')", None), ValueType::Long);
 }
+
+mod batch_equivalence {
+    use proptest::prelude::*;
+
+    use super::super::batch::Vector;
+    use super::*;
+
+    const FUNCTIONS: &[&str] = &[
+        "abs", "ceil", "floor", "sqrt", "exp", "log", "log10", "signum", "pow", "isnull", "notnull",
+    ];
+
+    fn tree() -> BoxedStrategy<String> {
+        let leaf = prop::sample::select(vec![
+            "a",
+            "b",
+            "c",
+            "0",
+            "1",
+            "-3",
+            "2.5",
+            "0.0",
+            "null",
+            "9223372036854775807",
+        ])
+        .prop_map(str::to_owned);
+        leaf.prop_recursive(5, 32, 3, |inner| {
+            let operators = vec![
+                "+", "-", "*", "/", "%", "^", "<", "<=", ">", ">=", "==", "!=", "&&", "||",
+            ];
+            prop_oneof![
+                (prop::sample::select(vec!["-", "!"]), inner.clone())
+                    .prop_map(|(op, operand)| format!("{op}({operand})")),
+                (
+                    inner.clone(),
+                    prop::sample::select(operators),
+                    inner.clone()
+                )
+                    .prop_map(|(left, op, right)| format!("({left} {op} {right})")),
+                (
+                    prop::sample::select(FUNCTIONS),
+                    inner.clone(),
+                    inner.clone()
+                )
+                    .prop_map(|(name, first, second)| if name == "pow" {
+                        format!("pow({first}, {second})")
+                    } else {
+                        format!("{name}({first})")
+                    }),
+                inner.prop_map(|arg| format!("timestamp_floor({arg}, 'PT1H')")),
+            ]
+        })
+        .boxed()
+    }
+
+    fn same(left: &Eval, right: &Eval) -> bool {
+        match (left, right) {
+            (Eval::Double(l), Eval::Double(r)) => l.to_bits() == r.to_bits() || l == r,
+            _ => left == right,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn batches_match_rows(
+            text in tree(),
+            longs in prop::collection::vec(prop::option::of(-5i64..5), 8),
+            doubles in prop::collection::vec(prop::option::of(-3.0f64..3.0), 8),
+        ) {
+            let expr = parse_expression(&text, &Limits::default()).unwrap();
+            prop_assume!(expr.supports_batch(&|_| true));
+            let input = |name: &str, row: usize| match name {
+                "a" => longs[row].map_or(Eval::Null, Eval::Long),
+                "b" => doubles[row].map_or(Eval::Null, Eval::Double),
+                _ => Eval::Null,
+            };
+            let vectors: Vec<Vector> = expr
+                .identifiers()
+                .iter()
+                .map(|name| match name.as_str() {
+                    "a" => Vector::longs(
+                        longs.iter().map(|v| v.unwrap_or(0)).collect(),
+                        longs.iter().map(Option::is_none).collect(),
+                    ),
+                    "b" => Vector::doubles(
+                        doubles.iter().map(|v| v.unwrap_or(0.0)).collect(),
+                        doubles.iter().map(Option::is_none).collect(),
+                    ),
+                    _ => Vector::null(8),
+                })
+                .collect();
+            if let Ok(batch) = expr.eval_batch(&vectors, 8) {
+                for row in 0..8 {
+                    let names = expr.identifiers().to_vec();
+                    let scalar = expr
+                        .eval(&mut |index| input(&names[index], row))
+                        .unwrap_or_else(|error| panic!("{text} row {row}: {error}"));
+                    prop_assert!(same(&scalar, &batch.get(row)), "{text} row {row}: {scalar:?} vs {:?}", batch.get(row));
+                }
+            }
+        }
+    }
+}

@@ -8,9 +8,9 @@
 use roaring::RoaringBitmap;
 
 use super::{Matches, Universe};
-use crate::columns::{Binding, Columns};
+use crate::columns::{Binding, Columns, Sink};
 use crate::error::QueryError;
-use crate::expr::Expr;
+use crate::expr::{Eval, Expr};
 
 pub(super) fn expression_matches(
     expr: &Expr,
@@ -56,15 +56,28 @@ fn try_matches(
         }
         return Ok(Matches { matched, unknown });
     }
+    let mut sink = Truth {
+        matched: &mut matched,
+        unknown: &mut unknown,
+    };
     for range in universe.ranges {
-        for row in range.clone() {
-            let value = binding.eval_row(row)?;
-            if value.is_null() {
-                unknown.try_push(row as u32).expect("rows ascend");
-            } else if value.truthy() {
-                matched.try_push(row as u32).expect("rows ascend");
-            }
-        }
+        binding.for_each(range.clone(), &mut sink)?;
     }
     Ok(Matches { matched, unknown })
+}
+
+/// Collects the TRUE and UNKNOWN rows, in ascending order.
+struct Truth<'m> {
+    matched: &'m mut RoaringBitmap,
+    unknown: &'m mut RoaringBitmap,
+}
+
+impl Sink for Truth<'_> {
+    fn row(&mut self, row: usize, value: Eval) {
+        if value.is_null() {
+            self.unknown.try_push(row as u32).expect("rows ascend");
+        } else if value.truthy() {
+            self.matched.try_push(row as u32).expect("rows ascend");
+        }
+    }
 }
