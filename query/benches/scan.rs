@@ -122,17 +122,3 @@ fn expression_filter_on_string(bencher: Bencher) {
         .counter(ItemsCount::new(NUM_ROWS))
         .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
 }
-
-#[divan::bench]
-fn tmp_constant(bencher: Bencher) {
-    let segment = segment();
-    let query = timeseries_with(serde_json::json!({
-        "virtualColumns": [
-            {"type": "expression", "name": "v0", "expression": "1", "outputType": "LONG"}
-        ],
-        "aggregations": [{"type": "longSum", "name": "sum", "fieldName": "v0"}],
-    }));
-    bencher
-        .counter(ItemsCount::new(NUM_ROWS))
-        .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
-}

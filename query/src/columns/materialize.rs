@@ -73,9 +73,7 @@ pub(super) fn materialize(
         let value = convert(constant?);
         for range in ranges {
             out.nulls(next_row..range.start);
-            for row in range.clone() {
-                out.set(row, &value);
-            }
+            out.fill(range.clone(), &value);
             next_row = range.end;
         }
     } else if let Some((strings, values)) = binding.per_dictionary_id() {
@@ -215,6 +213,16 @@ impl Out<'_> {
                     _ => ValueRef::Null,
                 });
             }
+        }
+    }
+
+    /// Sets every row of `rows` (after every row set so far) to `value`.
+    fn fill(&mut self, rows: Range<usize>, value: &Eval) {
+        match (&mut *self, value) {
+            (Out::Longs(values, _), Eval::Long(value)) => values[rows].fill(*value),
+            (Out::Doubles(values, _), Eval::Double(value)) => values[rows].fill(*value),
+            (Out::Longs(..) | Out::Doubles(..), _) => self.nulls(rows),
+            (Out::Strings(..), _) => rows.for_each(|row| self.set(row, value)),
         }
     }
 

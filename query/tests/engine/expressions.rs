@@ -368,3 +368,24 @@ fn errors_are_query_errors() {
     }));
     assert!(boundary.is_ok());
 }
+
+#[test]
+fn constant_virtual_columns() {
+    let response = timeseries(json!({
+        "virtualColumns": [vc("three", "1 + 2", None), vc("none", "null", Some("DOUBLE"))],
+        "aggregations": [
+            {"type": "longSum", "name": "s", "fieldName": "three"},
+            {"type": "doubleSum", "name": "n", "fieldName": "none"},
+        ],
+    }));
+    assert_eq!(
+        response,
+        json!([{"timestamp": FIRST, "result": {"s": 18, "n": null}}]).to_string()
+    );
+    let grouped = group_by(json!({
+        "virtualColumns": [vc("v0", "'x'", None)],
+        "dimensions": ["v0"],
+        "aggregations": [count()],
+    }));
+    assert_eq!(grouped, json!([row(json!({"v0": "x", "rows": 6}))]).to_string());
+}
