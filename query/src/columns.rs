@@ -62,6 +62,11 @@ impl<'a> Columns<'a> {
         self.segment.schema()
     }
 
+    /// The names of the query's virtual columns, in declaration order.
+    pub(crate) fn virtual_names(&self) -> impl Iterator<Item = &'a str> {
+        self.virtuals.iter().map(|column| column.name.as_str())
+    }
+
     /// A column by name: a virtual column if the query defines one, else the segment's.
     /// A virtual column that failed to evaluate reads as missing; [`Self::take_error`]
     /// reports why.

@@ -46,22 +46,23 @@ impl Reader<'_> {
     }
 }
 
+/// The columns of a scan without `columns`, as Druid lists them: `__time`, the query's
+/// virtual columns, then the segment's dimensions and metrics (each name once).
 fn all_columns(segment: &Columns<'_>) -> Vec<String> {
     let schema = segment.schema();
-    std::iter::once(TIME_COLUMN.to_owned())
-        .chain(
-            schema
-                .iter()
-                .filter(|spec| spec.role == ColumnRole::Dimension)
-                .map(|spec| spec.name.clone()),
-        )
-        .chain(
-            schema
-                .iter()
-                .filter(|spec| spec.role == ColumnRole::Metric)
-                .map(|spec| spec.name.clone()),
-        )
-        .collect()
+    let mut names: Vec<String> = std::iter::once(TIME_COLUMN.to_owned())
+        .chain(segment.virtual_names().map(str::to_owned))
+        .collect();
+    let stored = schema
+        .iter()
+        .filter(|spec| spec.role == ColumnRole::Dimension)
+        .chain(schema.iter().filter(|spec| spec.role == ColumnRole::Metric));
+    for spec in stored {
+        if !names.contains(&spec.name) {
+            names.push(spec.name.clone());
+        }
+    }
+    names
 }
 
 pub(crate) fn run(spec: &ScanSpec, view: &SegmentView<'_>, segment_id: &str) -> ScanPartial {

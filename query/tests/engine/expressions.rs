@@ -387,5 +387,39 @@ fn constant_virtual_columns() {
         "dimensions": ["v0"],
         "aggregations": [count()],
     }));
-    assert_eq!(grouped, json!([row(json!({"v0": "x", "rows": 6}))]).to_string());
+    assert_eq!(
+        grouped,
+        json!([row(json!({"v0": "x", "rows": 6}))]).to_string()
+    );
+}
+
+#[test]
+fn scan_without_columns_lists_virtual_columns_after_time() {
+    let response = run_wiki(json!({
+        "queryType": "scan",
+        "dataSource": "wiki",
+        "intervals": ["2015-09-12/2015-09-13"],
+        "virtualColumns": [vc("page", "upper(channel)", None), vc("x", "added - 1", None)],
+        "resultFormat": "compactedList",
+        "limit": 1,
+    }));
+    assert_eq!(
+        response,
+        json!([{
+            "segmentId": "wiki_seg",
+            "columns": ["__time", "page", "x", "channel", "user", "rank", "added", "delta"],
+            "events": [[ts(FIRST), "#EN", 9, "#en", "alice", "10", 10, 1.5]],
+            "rowSignature": [
+                {"name": "__time", "type": "LONG"},
+                {"name": "page", "type": "STRING"},
+                {"name": "x", "type": "LONG"},
+                {"name": "channel", "type": "STRING"},
+                {"name": "user", "type": "STRING"},
+                {"name": "rank", "type": "STRING"},
+                {"name": "added", "type": "LONG"},
+                {"name": "delta", "type": "DOUBLE"},
+            ],
+        }])
+        .to_string()
+    );
 }
