@@ -91,9 +91,11 @@ impl Parser<'_> {
         }
     }
 
+    /// Guards the parser's own recursion: a parenthesis or call argument costs two levels
+    /// (an expression and its first operand).
     fn enter(&mut self) -> Result<(), QueryError> {
         self.depth += 1;
-        if self.depth > self.max_depth {
+        if self.depth > self.max_depth * 2 {
             return Err(QueryError::resource_limit(format!(
                 "expression nests deeper than the limit of {}",
                 self.max_depth
@@ -115,22 +117,28 @@ impl Parser<'_> {
 
     /// An expression whose operators are at `level` or tighter, and its tree depth.
     fn expression(&mut self, level: usize) -> Result<(Node, usize), QueryError> {
-        if level == LEVELS.len() {
-            return self.unary();
-        }
         self.enter()?;
-        let (mut left, mut depth) = self.expression(level + 1)?;
+        let (mut left, mut depth) = self.unary()?;
+        // Precedence climbing: take operators of `level` or tighter, left to right.
         while let Some(symbol) = self.peek_symbol() {
-            let Some(&(_, op)) = LEVELS[level].iter().find(|(text, _)| *text == symbol) else {
+            let Some((op_level, op)) = LEVELS.iter().enumerate().find_map(|(at, ops)| {
+                ops.iter()
+                    .find(|(text, _)| *text == symbol)
+                    .map(|&(_, op)| (at, op))
+            }) else {
                 break;
             };
+            if op_level < level {
+                break;
+            }
             self.at += 1;
             // `^` is right-associative; every other level is left-associative.
-            let (right, right_depth) = if op == BinaryOp::Pow {
-                self.expression(level)?
+            let next = if op == BinaryOp::Pow {
+                op_level
             } else {
-                self.expression(level + 1)?
+                op_level + 1
             };
+            let (right, right_depth) = self.expression(next)?;
             depth = self.check_tree(1 + depth.max(right_depth))?;
             left = Node::Binary(op, Box::new(left), Box::new(right));
         }

@@ -321,6 +321,10 @@ fn parse_errors_are_400s_and_limits_hold() {
     assert!(parse_expression(&unary, &Limits::default()).is_err());
     let long = "1+".repeat(60_000) + "1";
     assert_eq!(parse_error(&long).error, "Resource limit exceeded");
+    let nested_calls = "abs(".repeat(150) + "1" + &")".repeat(150);
+    assert_eq!(ev(&nested_calls), Eval::Long(1));
+    let nested_parens = "(".repeat(190) + "x" + &")".repeat(190);
+    assert_eq!(ev(&nested_parens), Eval::Null);
     let chain = "1+".repeat(150) + "1";
     assert_eq!(ev(&chain), Eval::Long(151));
     let too_long_chain = "1+".repeat(300) + "1";
