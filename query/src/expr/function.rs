@@ -401,33 +401,75 @@ fn math(value: &Eval, function: impl Fn(f64) -> f64) -> Eval {
         .map_or(Eval::Null, |value| Eval::Double(function(value)))
 }
 
-/// `round(x, [scale])`: longs stay longs (a negative scale rounds to tens, hundreds...),
-/// doubles round half away from zero (`RoundingMode.HALF_UP`); NaN and infinities pass.
+/// `round(x, [scale])` as Druid computes it with `BigDecimal.setScale(scale, HALF_UP)`:
+/// longs stay longs (a negative scale rounds to tens, hundreds...), doubles round their
+/// decimal form half away from zero; NaN and infinities pass through.
 fn round(values: &[Eval]) -> Result<Eval, QueryError> {
     let scale = match values.get(1) {
         None => 0,
         Some(scale) => match scale.as_long() {
-            Some(scale) => scale.clamp(-30, 30) as i32,
+            Some(scale) => scale.clamp(-400, 400) as i32,
             None => return Ok(Eval::Null),
         },
     };
     Ok(match &values[0] {
         Eval::Null => Eval::Null,
         Eval::Long(value) if scale >= 0 => Eval::Long(*value),
-        Eval::Long(value) => {
-            let unit = 10f64.powi(-scale);
-            Eval::Long(((*value as f64 / unit).round() * unit) as i64)
-        }
+        Eval::Long(value) => Eval::Long(round_long(*value, scale.unsigned_abs())),
         other => match other.as_double() {
             None => Eval::Null,
             Some(value) if !value.is_finite() => Eval::Double(value),
-            Some(value) => {
-                let unit = 10f64.powi(scale);
-                let rounded = (value * unit).round() / unit;
-                Eval::Double(if rounded.is_finite() { rounded } else { value })
-            }
+            Some(value) => Eval::Double(round_decimal(value, scale)),
         },
     })
+}
+
+/// Rounds a long half away from zero to a multiple of `10^digits`.
+fn round_long(value: i64, digits: u32) -> i64 {
+    let Some(unit) = 10i128.checked_pow(digits) else {
+        return 0;
+    };
+    let value = i128::from(value);
+    let (quotient, remainder) = (value / unit, value % unit);
+    let rounded = if remainder.abs() * 2 >= unit {
+        quotient + value.signum()
+    } else {
+        quotient
+    };
+    i64::try_from(rounded * unit).unwrap_or(0)
+}
+
+/// Rounds the shortest decimal form of `value` (what `BigDecimal.valueOf` reads) half away
+/// from zero to `scale` fractional digits.
+fn round_decimal(value: f64, scale: i32) -> f64 {
+    let text = format!("{:e}", value.abs());
+    let Some((mantissa, exponent)) = text.split_once('e') else {
+        return value;
+    };
+    let Ok(exponent) = exponent.parse::<i32>() else {
+        return value;
+    };
+    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    // Digits before the decimal point, and how many digits to keep.
+    let keep = exponent + 1 + scale;
+    if keep >= digits.len() as i32 {
+        return value;
+    }
+    let round_up = keep >= 0 && digits[keep as usize] >= b'5';
+    let kept: String = digits[..keep.max(0) as usize]
+        .iter()
+        .map(|&digit| digit as char)
+        .collect();
+    let mut number: u128 = kept.parse().unwrap_or(0);
+    if round_up {
+        number += 1;
+    }
+    if number == 0 {
+        // BigDecimal has no negative zero.
+        return 0.0;
+    }
+    let rounded: f64 = format!("{number}e{}", -scale).parse().unwrap_or(value);
+    rounded.copysign(value)
 }
 
 /// `greatest`/`least` (and two-argument `max`/`min`): nulls are skipped; strings compare

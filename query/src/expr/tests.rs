@@ -133,6 +133,14 @@ fn math_functions() {
     assert_eq!(ev("round(-2.5)"), Eval::Double(-3.0));
     assert_eq!(ev("round(2.71828, 2)"), Eval::Double(2.72));
     assert_eq!(ev("round(1234, -2)"), Eval::Long(1200));
+    assert_eq!(ev("round(-1250, -2)"), Eval::Long(-1300));
+    assert_eq!(ev("round(2.675, 2)"), Eval::Double(2.68));
+    assert_eq!(ev("round(1.005, 2)"), Eval::Double(1.01));
+    assert_eq!(ev("round(0.004, 2)"), Eval::Double(0.0));
+    assert_eq!(ev("round(0.005, 2)"), Eval::Double(0.01));
+    assert_eq!(ev("round(-0.5)"), Eval::Double(-1.0));
+    assert_eq!(ev("round(1234.5, -2)"), Eval::Double(1200.0));
+    assert_eq!(ev("round(9.99, 1)"), Eval::Double(10.0));
     assert_eq!(ev("round(7)"), Eval::Long(7));
     assert_eq!(ev("pow(2, 10)"), Eval::Double(1024.0));
     assert_eq!(ev("sqrt(16)"), Eval::Double(4.0));
