@@ -51,15 +51,9 @@ pub fn run_on_segment(
         QueryKind::DataSourceMetadata | QueryKind::SegmentMetadata(_) => (Granularity::All, None),
     };
     let pieces = clip(query, segment, granularity);
-    let virtual_columns = match &query.kind {
-        QueryKind::Timeseries(_)
-        | QueryKind::TopN(_)
-        | QueryKind::GroupBy(_)
-        | QueryKind::Scan(_) => query.virtual_columns.as_slice(),
-        _ => &[],
-    };
     let ranges = pieces.iter().map(|piece| piece.rows.clone()).collect();
-    let columns = Columns::new(segment, virtual_columns, ranges);
+    // Only timeseries, topN, groupBy and scan queries have virtual columns.
+    let columns = Columns::new(segment, &query.virtual_columns, ranges);
     let view = SegmentView::new(&columns, granularity, pieces, filter);
     let result =
         match &query.kind {
