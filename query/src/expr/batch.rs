@@ -99,6 +99,8 @@ pub(crate) fn supports(node: &Node, numeric_input: &dyn Fn(usize) -> bool) -> bo
                     | Func::Cos
                     | Func::Tan
                     | Func::Signum
+                    | Func::Math(_)
+                    | Func::Math2(_)
                     | Func::Pow
                     | Func::IsNull
                     | Func::NotNull
@@ -247,7 +249,7 @@ fn call(
     len: usize,
 ) -> Result<Vector, QueryError> {
     let first = eval(&args[0], inputs, len)?;
-    let unary = |function: fn(f64) -> f64| {
+    let unary = |function: &dyn Fn(f64) -> f64| {
         let values = first.as_doubles().into_iter().map(function).collect();
         Vector::doubles(values, first.nulls.clone())
     };
@@ -257,31 +259,37 @@ fn call(
                 values.iter().map(|v| v.wrapping_abs()).collect(),
                 first.nulls.clone(),
             ),
-            Values::Double(_) => unary(f64::abs),
+            Values::Double(_) => unary(&f64::abs),
         },
-        Func::Ceil => unary(f64::ceil),
-        Func::Floor => unary(f64::floor),
-        Func::Sqrt => unary(f64::sqrt),
-        Func::Exp => unary(f64::exp),
-        Func::Log => unary(f64::ln),
-        Func::Log10 => unary(f64::log10),
-        Func::Sin => unary(f64::sin),
-        Func::Cos => unary(f64::cos),
-        Func::Tan => unary(f64::tan),
-        Func::Signum => unary(|x| {
+        Func::Ceil => unary(&f64::ceil),
+        Func::Floor => unary(&f64::floor),
+        Func::Sqrt => unary(&f64::sqrt),
+        Func::Exp => unary(&f64::exp),
+        Func::Log => unary(&f64::ln),
+        Func::Log10 => unary(&f64::log10),
+        Func::Sin => unary(&f64::sin),
+        Func::Cos => unary(&f64::cos),
+        Func::Tan => unary(&f64::tan),
+        Func::Signum => unary(&|x| {
             if x == 0.0 || x.is_nan() {
                 x
             } else {
                 x.signum()
             }
         }),
-        Func::Pow => {
+        Func::Math(function) => unary(&|x| function.apply(x)),
+        Func::Pow | Func::Math2(_) => {
             let second = eval(&args[1], inputs, len)?;
             let (base, exponent) = (first.as_doubles(), second.as_doubles());
             let nulls = (0..len)
                 .map(|row| first.nulls[row] || second.nulls[row])
                 .collect();
-            let values = (0..len).map(|row| base[row].powf(exponent[row])).collect();
+            let values = (0..len)
+                .map(|row| match func {
+                    Func::Math2(function) => function.apply(base[row], exponent[row]),
+                    _ => base[row].powf(exponent[row]),
+                })
+                .collect();
             Vector::doubles(values, nulls)
         }
         Func::IsNull | Func::NotNull => {

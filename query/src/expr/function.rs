@@ -41,6 +41,10 @@ pub(crate) enum Func {
     Cos,
     Tan,
     Signum,
+    /// Another one-argument double function.
+    Math(MathFn),
+    /// A two-argument double function.
+    Math2(Math2Fn),
     Greatest,
     Least,
     Max,
@@ -105,6 +109,21 @@ const FUNCTIONS: &[(&str, Func, usize, usize)] = &[
     ("cos", Func::Cos, 1, 1),
     ("tan", Func::Tan, 1, 1),
     ("signum", Func::Signum, 1, 1),
+    ("acos", Func::Math(MathFn::Acos), 1, 1),
+    ("asin", Func::Math(MathFn::Asin), 1, 1),
+    ("atan", Func::Math(MathFn::Atan), 1, 1),
+    ("cbrt", Func::Math(MathFn::Cbrt), 1, 1),
+    ("cosh", Func::Math(MathFn::Cosh), 1, 1),
+    ("sinh", Func::Math(MathFn::Sinh), 1, 1),
+    ("tanh", Func::Math(MathFn::Tanh), 1, 1),
+    ("cot", Func::Math(MathFn::Cot), 1, 1),
+    ("expm1", Func::Math(MathFn::Expm1), 1, 1),
+    ("log1p", Func::Math(MathFn::Log1p), 1, 1),
+    ("todegrees", Func::Math(MathFn::ToDegrees), 1, 1),
+    ("toradians", Func::Math(MathFn::ToRadians), 1, 1),
+    ("atan2", Func::Math2(Math2Fn::Atan2), 2, 2),
+    ("hypot", Func::Math2(Math2Fn::Hypot), 2, 2),
+    ("copysign", Func::Math2(Math2Fn::CopySign), 2, 2),
     ("greatest", Func::Greatest, 0, usize::MAX),
     ("least", Func::Least, 0, usize::MAX),
     ("max", Func::Max, 2, 2),
@@ -143,6 +162,60 @@ const FUNCTIONS: &[(&str, Func, usize, usize)] = &[
     ("timestamp_parse", Func::TimestampParse, 1, 3),
     ("timestamp_format", Func::TimestampFormat, 1, 3),
 ];
+
+/// One-argument double functions of `java.lang.Math`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MathFn {
+    Acos,
+    Asin,
+    Atan,
+    Cbrt,
+    Cosh,
+    Sinh,
+    Tanh,
+    Cot,
+    Expm1,
+    Log1p,
+    ToDegrees,
+    ToRadians,
+}
+
+impl MathFn {
+    pub(crate) fn apply(self, x: f64) -> f64 {
+        match self {
+            MathFn::Acos => x.acos(),
+            MathFn::Asin => x.asin(),
+            MathFn::Atan => x.atan(),
+            MathFn::Cbrt => x.cbrt(),
+            MathFn::Cosh => x.cosh(),
+            MathFn::Sinh => x.sinh(),
+            MathFn::Tanh => x.tanh(),
+            MathFn::Cot => x.cos() / x.sin(),
+            MathFn::Expm1 => x.exp_m1(),
+            MathFn::Log1p => x.ln_1p(),
+            MathFn::ToDegrees => x.to_degrees(),
+            MathFn::ToRadians => x.to_radians(),
+        }
+    }
+}
+
+/// Two-argument double functions of `java.lang.Math`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Math2Fn {
+    Atan2,
+    Hypot,
+    CopySign,
+}
+
+impl Math2Fn {
+    pub(crate) fn apply(self, x: f64, y: f64) -> f64 {
+        match self {
+            Math2Fn::Atan2 => x.atan2(y),
+            Math2Fn::Hypot => x.hypot(y),
+            Math2Fn::CopySign => x.copysign(y),
+        }
+    }
+}
 
 /// The target of `cast`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -346,6 +419,11 @@ pub(super) fn call(
             }
         })),
         Func::Pi => Ok(Eval::Double(std::f64::consts::PI)),
+        Func::Math(function) => Ok(math(&values[0], |x| function.apply(x))),
+        Func::Math2(function) => Ok(match (values[0].as_double(), values[1].as_double()) {
+            (Some(x), Some(y)) => Eval::Double(function.apply(x, y)),
+            _ => Eval::Null,
+        }),
         Func::Pow => Ok(match (values[0].as_double(), values[1].as_double()) {
             (Some(base), Some(exponent)) => Eval::Double(base.powf(exponent)),
             _ => Eval::Null,

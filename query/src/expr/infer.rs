@@ -102,6 +102,8 @@ pub(super) fn infer(node: &Node, input: &dyn Fn(usize) -> Option<ValueType>) -> 
             | Func::Cos
             | Func::Tan
             | Func::Signum
+            | Func::Math(_)
+            | Func::Math2(_)
             | Func::Pi => Some(ValueType::Double),
             Func::IsNull
             | Func::NotNull

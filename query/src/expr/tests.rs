@@ -155,6 +155,12 @@ fn math_functions() {
     assert_eq!(ev("min(3, null)"), Eval::Null);
     assert_eq!(ev("div(7, 2)"), Eval::Long(3));
     assert_eq!(ev("sqrt('x')"), Eval::Null);
+    assert_eq!(ev("cbrt(27)"), Eval::Double(3.0));
+    assert_eq!(ev("todegrees(pi())"), Eval::Double(180.0));
+    assert_eq!(ev("atan2(0, -1)"), Eval::Double(std::f64::consts::PI));
+    assert_eq!(ev("hypot(3, 4)"), Eval::Double(5.0));
+    assert_eq!(ev("copysign(2, -0.0)"), Eval::Double(-2.0));
+    assert_eq!(ev("acos(null)"), Eval::Null);
 }
 
 #[test]
