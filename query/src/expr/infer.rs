@@ -3,7 +3,7 @@
 //! `ExpressionTypeConversion.operator` (two strings stay strings, two longs stay longs, else
 //! double), comparisons and logic are longs, and each function has its return rule.
 
-use super::function::Func;
+use super::function::{Compiled, Func};
 use super::{BinaryOp, Eval, Node, UnaryOp};
 
 /// A scalar expression type.
@@ -59,6 +59,13 @@ pub(super) fn infer(node: &Node, input: &dyn Fn(usize) -> Option<ValueType>) -> 
             | BinaryOp::Pow => operator(infer(left, input), infer(right, input)),
             _ => Some(ValueType::Long),
         },
+        Node::Call {
+            func: Func::TimestampExtract,
+            compiled: Some(compiled),
+            ..
+        } if matches!(&**compiled, Compiled::Time(args) if args.extracts_double()) => {
+            Some(ValueType::Double)
+        }
         Node::Call { func, args, .. } => match func {
             Func::Cast => match args.get(1) {
                 Some(Node::Literal(Eval::Str(target))) => {

@@ -362,6 +362,11 @@ fn infers_output_types() {
     assert_eq!(infer("timestamp_floor(x, 'P1D')", None), ValueType::Long);
     assert_eq!(infer("if(x, 1, 2.0)", None), ValueType::Double);
     assert_eq!(infer("cast(x, 'LONG')", None), ValueType::Long);
+    assert_eq!(infer("timestamp_extract(x, 'DAY')", None), ValueType::Long);
+    assert_eq!(
+        infer("timestamp_extract(x, 'CENTURY')", None),
+        ValueType::Double
+    );
 }
 
 mod batch_equivalence {

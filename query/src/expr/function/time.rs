@@ -53,6 +53,13 @@ pub(crate) struct TimeArgs {
     offset_ms: i64,
 }
 
+impl TimeArgs {
+    /// Whether `timestamp_extract` gives a double (CENTURY and MILLENNIUM).
+    pub(crate) fn extracts_double(&self) -> bool {
+        matches!(self.unit, Some(Unit::Century | Unit::Millennium))
+    }
+}
+
 type Literal<'l> = dyn Fn(usize) -> Result<Option<String>, QueryError> + 'l;
 
 fn granularity_error(message: String) -> QueryError {
