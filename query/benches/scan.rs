@@ -1,7 +1,8 @@
 //! Query-engine throughput over a 10M-row segment (time 10 ms apart, one string dimension of
 //! 100 values, one long metric): a granularity-`all` timeseries with `count` + `longSum`
 //! through `run_on_segment`, unfiltered and under a selector filter (about 1% of the rows);
-//! expressions: a numeric virtual column summed, and an expression filter on the dimension.
+//! expressions: a numeric virtual column summed, an expression filter on the dimension, and
+//! a topN over a string virtual column.
 
 use std::sync::OnceLock;
 
@@ -118,6 +119,35 @@ fn expression_filter_on_string(bencher: Bencher) {
         "filter": {"type": "expression", "expression": "like(dim, 'value-04%') && strlen(dim) == 9"},
         "aggregations": [{"type": "count", "name": "rows"}],
     }));
+    bencher
+        .counter(ItemsCount::new(NUM_ROWS))
+        .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
+}
+
+/// A topN over a string virtual column of the dimension (evaluated per dictionary value,
+/// then written row by row into a dictionary-encoded column).
+#[divan::bench]
+fn expression_string_virtual_column_topn(bencher: Bencher) {
+    let segment = segment();
+    let query = parse_query(
+        serde_json::json!({
+            "queryType": "topN",
+            "dataSource": "bench",
+            "intervals": ["1970-01-01/1971-01-01"],
+            "granularity": "all",
+            "virtualColumns": [
+                {"type": "expression", "name": "v0", "expression": "upper(dim)", "outputType": "STRING"}
+            ],
+            "dimension": "v0",
+            "metric": "rows",
+            "threshold": 5,
+            "aggregations": [{"type": "count", "name": "rows"}],
+        })
+        .to_string()
+        .as_bytes(),
+        &Limits::default(),
+    )
+    .expect("valid bench query");
     bencher
         .counter(ItemsCount::new(NUM_ROWS))
         .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
