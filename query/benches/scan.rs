@@ -1,7 +1,9 @@
 //! Query-engine throughput over a 10M-row segment (time 10 ms apart, one string dimension of
 //! 100 values, one long metric): a granularity-`all` timeseries with `count` + `longSum`
 //! through `run_on_segment`, unfiltered and under a selector filter (about 1% of the rows);
-//! and distinct counts of the dimension with `HLLSketchBuild` and `thetaSketch`.
+//! distinct counts of the dimension with `HLLSketchBuild` and `thetaSketch`, and expressions:
+//! a numeric virtual column summed, an expression filter on the dimension, and a topN over a
+//! string virtual column.
 
 use std::sync::OnceLock;
 
@@ -81,23 +83,26 @@ fn timeseries_count_sum_selector(bencher: Bencher) {
         .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
 }
 
-fn sketch_query(aggregator: serde_json::Value) -> Query {
-    let query = serde_json::json!({
+/// A timeseries reading `extra` fields (virtual columns, aggregators, filter).
+fn timeseries_with(extra: serde_json::Value) -> Query {
+    let mut query = serde_json::json!({
         "queryType": "timeseries",
         "dataSource": "bench",
         "intervals": ["1970-01-01/1971-01-01"],
         "granularity": "all",
-        "aggregations": [aggregator],
     });
+    for (key, value) in extra.as_object().expect("an object") {
+        query[key] = value.clone();
+    }
     parse_query(query.to_string().as_bytes(), &Limits::default()).expect("valid bench query")
 }
 
 #[divan::bench(sample_count = 10)]
 fn timeseries_hll_sketch(bencher: Bencher) {
     let segment = segment();
-    let query = sketch_query(
-        serde_json::json!({"type": "HLLSketchBuild", "name": "u", "fieldName": "dim"}),
-    );
+    let query = timeseries_with(serde_json::json!({
+        "aggregations": [{"type": "HLLSketchBuild", "name": "u", "fieldName": "dim"}],
+    }));
     bencher
         .counter(ItemsCount::new(NUM_ROWS))
         .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
@@ -106,8 +111,66 @@ fn timeseries_hll_sketch(bencher: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn timeseries_theta_sketch(bencher: Bencher) {
     let segment = segment();
-    let query =
-        sketch_query(serde_json::json!({"type": "thetaSketch", "name": "u", "fieldName": "dim"}));
+    let query = timeseries_with(serde_json::json!({
+        "aggregations": [{"type": "thetaSketch", "name": "u", "fieldName": "dim"}],
+    }));
+    bencher
+        .counter(ItemsCount::new(NUM_ROWS))
+        .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
+}
+
+/// `longSum` over a numeric virtual column, evaluated row by row.
+#[divan::bench]
+fn expression_numeric_virtual_column(bencher: Bencher) {
+    let segment = segment();
+    let query = timeseries_with(serde_json::json!({
+        "virtualColumns": [
+            {"type": "expression", "name": "v0", "expression": "metric * 2 + 1", "outputType": "LONG"}
+        ],
+        "aggregations": [{"type": "longSum", "name": "sum", "fieldName": "v0"}],
+    }));
+    bencher
+        .counter(ItemsCount::new(NUM_ROWS))
+        .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
+}
+
+/// An expression filter over the string dimension, evaluated once per dictionary value.
+#[divan::bench]
+fn expression_filter_on_string(bencher: Bencher) {
+    let segment = segment();
+    let query = timeseries_with(serde_json::json!({
+        "filter": {"type": "expression", "expression": "like(dim, 'value-04%') && strlen(dim) == 9"},
+        "aggregations": [{"type": "count", "name": "rows"}],
+    }));
+    bencher
+        .counter(ItemsCount::new(NUM_ROWS))
+        .bench(|| run_on_segment(&query, segment, "bench").expect("run"));
+}
+
+/// A topN over a string virtual column of the dimension (evaluated per dictionary value,
+/// then written row by row into a dictionary-encoded column).
+#[divan::bench]
+fn expression_string_virtual_column_topn(bencher: Bencher) {
+    let segment = segment();
+    let query = parse_query(
+        serde_json::json!({
+            "queryType": "topN",
+            "dataSource": "bench",
+            "intervals": ["1970-01-01/1971-01-01"],
+            "granularity": "all",
+            "virtualColumns": [
+                {"type": "expression", "name": "v0", "expression": "upper(dim)", "outputType": "STRING"}
+            ],
+            "dimension": "v0",
+            "metric": "rows",
+            "threshold": 5,
+            "aggregations": [{"type": "count", "name": "rows"}],
+        })
+        .to_string()
+        .as_bytes(),
+        &Limits::default(),
+    )
+    .expect("valid bench query");
     bencher
         .counter(ItemsCount::new(NUM_ROWS))
         .bench(|| run_on_segment(&query, segment, "bench").expect("run"));

@@ -1,6 +1,6 @@
 //! Running a query on one segment: [`run_on_segment`] clips the query intervals to the
-//! segment's rows, evaluates the filter once into a bitmap, then hands both to the engine of
-//! the query type.
+//! segment's rows, binds the query's virtual columns ([`Columns`]), evaluates the filter once
+//! into a bitmap, then hands both to the engine of the query type.
 //!
 //! Clipping follows Druid's `CursorGranularizer`: each query interval is intersected with
 //! `[minTime, bucketEnd(maxTime))` of the segment, and buckets iterate from the bucket holding
@@ -27,6 +27,7 @@ use henge_segment::granularity::Granularity;
 use henge_segment::reader::Segment;
 use roaring::RoaringBitmap;
 
+use crate::columns::Columns;
 use crate::error::QueryError;
 use crate::filter::{evaluate, Universe};
 use crate::model::filter::FilterSpec;
@@ -71,7 +72,11 @@ pub fn run_on_segment_until(
         QueryKind::Search(spec) => (Granularity::All, spec.filter.as_ref()),
         QueryKind::DataSourceMetadata | QueryKind::SegmentMetadata(_) => (Granularity::All, None),
     };
-    let view = SegmentView::new(query, segment, granularity, filter, interrupted);
+    let pieces = clip(query, segment, granularity);
+    let ranges = pieces.iter().map(|piece| piece.rows.clone()).collect();
+    // Only timeseries, topN, groupBy and scan queries have virtual columns.
+    let columns = Columns::new(segment, &query.virtual_columns, ranges);
+    let view = SegmentView::new(&columns, granularity, pieces, filter, interrupted);
     let partial =
         match &query.kind {
             QueryKind::Timeseries(spec) => PartialResult::Timeseries(timeseries::run(spec, &view)?),
@@ -91,7 +96,39 @@ pub fn run_on_segment_until(
     if view.interrupt_seen.get() {
         return Err(QueryError::cancelled(query.id()));
     }
-    Ok(partial)
+    // A virtual column or expression filter that failed on some row fails the query.
+    match columns.take_error() {
+        Some(error) => Err(error),
+        None => Ok(partial),
+    }
+}
+
+/// Each query interval clipped to the segment's data (see the module doc), with its rows.
+fn clip(query: &Query, segment: &Segment, granularity: Granularity) -> Vec<Piece> {
+    let times = segment.times();
+    match (times.first(), times.last()) {
+        (Some(&min_time), Some(&max_time)) => {
+            let data_end = match granularity {
+                Granularity::All => i64::MAX,
+                _ => granularity.next_bucket_start(granularity.bucket_start(max_time)),
+            };
+            query
+                .intervals()
+                .iter()
+                .filter_map(|interval| {
+                    let start = interval.start.max(min_time);
+                    let end = interval.end.min(data_end);
+                    (start < end).then(|| Piece {
+                        start,
+                        end,
+                        rows: times.partition_point(|&t| t < start)
+                            ..times.partition_point(|&t| t < end),
+                    })
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// One query interval clipped to the segment, and the rows it covers.
@@ -101,9 +138,10 @@ pub(crate) struct Piece {
     pub(crate) rows: Range<usize>,
 }
 
-/// A segment prepared for one query: clipped intervals and the filter's matching rows.
+/// A segment prepared for one query: its columns (with the query's virtual columns),
+/// clipped intervals and the filter's matching rows.
 pub(crate) struct SegmentView<'a> {
-    pub(crate) segment: &'a Segment,
+    pub(crate) segment: &'a Columns<'a>,
     pub(crate) granularity: Granularity,
     pub(crate) pieces: Vec<Piece>,
     /// Rows passing the filter; `None` when there is no filter.
@@ -114,36 +152,12 @@ pub(crate) struct SegmentView<'a> {
 
 impl<'a> SegmentView<'a> {
     fn new(
-        query: &Query,
-        segment: &'a Segment,
+        segment: &'a Columns<'a>,
         granularity: Granularity,
+        pieces: Vec<Piece>,
         filter: Option<&FilterSpec>,
         interrupted: &'a dyn Fn() -> bool,
     ) -> SegmentView<'a> {
-        let times = segment.times();
-        let pieces: Vec<Piece> = match (times.first(), times.last()) {
-            (Some(&min_time), Some(&max_time)) => {
-                let data_end = match granularity {
-                    Granularity::All => i64::MAX,
-                    _ => granularity.next_bucket_start(granularity.bucket_start(max_time)),
-                };
-                query
-                    .intervals()
-                    .iter()
-                    .filter_map(|interval| {
-                        let start = interval.start.max(min_time);
-                        let end = interval.end.min(data_end);
-                        (start < end).then(|| Piece {
-                            start,
-                            end,
-                            rows: times.partition_point(|&t| t < start)
-                                ..times.partition_point(|&t| t < end),
-                        })
-                    })
-                    .collect()
-            }
-            _ => Vec::new(),
-        };
         let selection = filter.map(|filter| {
             let ranges: Vec<Range<usize>> = pieces.iter().map(|piece| piece.rows.clone()).collect();
             evaluate(filter, segment, &Universe::new(&ranges))

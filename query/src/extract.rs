@@ -221,7 +221,7 @@ fn apply(function: &ExtractionFn, value: RawValue<'_>) -> Option<String> {
     }
 }
 
-fn format_time(pattern: &TimePattern, millis: i64, zone: &TimeZone) -> String {
+pub(crate) fn format_time(pattern: &TimePattern, millis: i64, zone: &TimeZone) -> String {
     let local = zone.to_local(millis);
     let days = local.div_euclid(MS_PER_DAY);
     let of_day = local.rem_euclid(MS_PER_DAY);
@@ -250,7 +250,7 @@ fn format_time(pattern: &TimePattern, millis: i64, zone: &TimeZone) -> String {
 }
 
 /// (year, month 1-12, day 1-31) of a day count since 1970-01-01 (Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -261,6 +261,105 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * i64::from((month + 9) % 12) + 2) / 5 + i64::from(day) - 1;
+    era * 146_097 + year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year - 719_468
+}
+
+/// Parses `text` with a time pattern (Joda's `DateTimeFormat.parseMillis` on the supported
+/// letters): numeric fields read their width in digits (one or two for single letters),
+/// month and day names match case-insensitively, literals match exactly, and the whole text
+/// must be used. The result is UTC millis of the local time minus `offset_ms`.
+pub(crate) fn parse_with_pattern(pattern: &TimePattern, text: &str, offset_ms: i64) -> Option<i64> {
+    let (mut year, mut month, mut day) = (1970i64, 1u32, 1u32);
+    let (mut hour, mut minute, mut second, mut millis) = (0i64, 0i64, 0i64, 0i64);
+    let mut rest = text;
+    let number = |rest: &mut &str, min: usize, max: usize| -> Option<i64> {
+        let digits = rest
+            .bytes()
+            .take(max)
+            .take_while(u8::is_ascii_digit)
+            .count();
+        if digits < min {
+            return None;
+        }
+        let value = rest[..digits].parse().ok()?;
+        *rest = &rest[digits..];
+        Some(value)
+    };
+    let width = |count: usize| if count == 1 { (1, 2) } else { (count, count) };
+    for token in &pattern.0 {
+        match token {
+            TimeToken::Literal(literal) => rest = rest.strip_prefix(literal.as_str())?,
+            TimeToken::Year(2) => year = 2000 + number(&mut rest, 2, 2)?,
+            TimeToken::Year(_) => year = number(&mut rest, 4, 4)?,
+            TimeToken::Month(count @ (3 | 4)) => {
+                let index = MONTHS.iter().position(|name| {
+                    let name = if *count == 3 { &name[..3] } else { name };
+                    rest.get(..name.len())
+                        .is_some_and(|head| head.eq_ignore_ascii_case(name))
+                })?;
+                let name_len = if *count == 3 { 3 } else { MONTHS[index].len() };
+                rest = &rest[name_len..];
+                month = index as u32 + 1;
+            }
+            TimeToken::Month(count) => {
+                let (min, max) = width(*count);
+                month = u32::try_from(number(&mut rest, min, max)?).ok()?;
+            }
+            TimeToken::Day(count) => {
+                let (min, max) = width(*count);
+                day = u32::try_from(number(&mut rest, min, max)?).ok()?;
+            }
+            TimeToken::Hour(count) => {
+                let (min, max) = width(*count);
+                hour = number(&mut rest, min, max)?;
+            }
+            TimeToken::Minute(count) => {
+                let (min, max) = width(*count);
+                minute = number(&mut rest, min, max)?;
+            }
+            TimeToken::Second(count) => {
+                let (min, max) = width(*count);
+                second = number(&mut rest, min, max)?;
+            }
+            TimeToken::Millis(count) => millis = number(&mut rest, *count, *count)?,
+            TimeToken::Weekday(count) => {
+                let name = DAYS.iter().find_map(|name| {
+                    let name = if *count == 3 { &name[..3] } else { name };
+                    rest.get(..name.len())
+                        .filter(|head| head.eq_ignore_ascii_case(name))
+                })?;
+                rest = &rest[name.len()..];
+            }
+        }
+    }
+    let month_days = match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    let valid = rest.is_empty()
+        && (1..=month_days).contains(&day)
+        && hour < 24
+        && minute < 60
+        && second < 60;
+    valid.then(|| {
+        days_from_civil(year, month, day) * MS_PER_DAY
+            + hour * 3_600_000
+            + minute * 60_000
+            + second * 1000
+            + millis
+            - offset_ms
+    })
 }
 
 #[cfg(test)]
@@ -295,5 +394,17 @@ mod tests {
         assert_eq!(parse_zone("Mars/Olympus").unwrap_err().status, 400);
         assert_eq!(parse_time_pattern("ww").unwrap_err().status, 501);
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        let pattern = parse_time_pattern("dd MMM yyyy HH:mm:ss.SSS").unwrap();
+        assert_eq!(
+            parse_with_pattern(&pattern, "12 sep 2015 00:46:58.771", 0),
+            Some(millis)
+        );
+        let pattern = parse_time_pattern("yyyyMMdd H").unwrap();
+        assert_eq!(
+            parse_with_pattern(&pattern, "20150912 7", -7 * 3_600_000),
+            parse_timestamp("2015-09-12T14:00:00Z")
+        );
+        assert_eq!(parse_with_pattern(&pattern, "20150931 7", 0), None);
     }
 }

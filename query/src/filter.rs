@@ -10,25 +10,29 @@
 //! (numeric), and `like`/`regex`/`search` test each dictionary value once and union the
 //! bitmaps of the matches (`columns`). Long and double columns are compared row by row over
 //! the value slice, and `__time` bounds are binary searches over the sorted time column.
-//! `columnComparison` compares columns with each other, row by row (`comparison`).
+//! `columnComparison` compares columns with each other, row by row (`comparison`); an
+//! `expression` is evaluated once per dictionary id when it reads one string column, else
+//! row by row (`expression`).
 
 mod columns;
 mod comparison;
+mod expression;
 mod predicate;
 mod row;
 
 use std::cell::OnceCell;
 use std::ops::Range;
 
-use henge_segment::reader::Segment;
 use henge_segment::ColumnRef;
 use roaring::{MultiOps, RoaringBitmap};
 
 use self::columns::{numeric_matches, string_matches, time_matches};
 use self::comparison::column_comparison;
+use self::expression::expression_matches;
 pub(crate) use self::predicate::{exact_long, java_double_string};
 use self::predicate::{Bound, NullResult, Predicate, TextMatcher};
 pub(crate) use self::row::{row_matches, Cell};
+use crate::columns::Columns;
 use crate::model::filter::FilterSpec;
 use crate::model::spec::TIME_COLUMN;
 
@@ -70,13 +74,13 @@ impl<'a> Universe<'a> {
 /// callers read the result only inside the universe's ranges.
 pub(crate) fn evaluate(
     filter: &FilterSpec,
-    segment: &Segment,
+    segment: &Columns<'_>,
     universe: &Universe<'_>,
 ) -> RoaringBitmap {
     evaluate_3vl(filter, segment, universe).matched
 }
 
-fn evaluate_3vl(filter: &FilterSpec, segment: &Segment, universe: &Universe<'_>) -> Matches {
+fn evaluate_3vl(filter: &FilterSpec, segment: &Columns<'_>, universe: &Universe<'_>) -> Matches {
     match filter {
         FilterSpec::And(children) => {
             let results: Vec<Matches> = children
@@ -119,12 +123,13 @@ fn evaluate_3vl(filter: &FilterSpec, segment: &Segment, universe: &Universe<'_>)
             unknown: RoaringBitmap::new(),
         },
         FilterSpec::ColumnComparison(columns) => column_comparison(columns, segment, universe),
+        FilterSpec::Expression(expr) => expression_matches(expr, segment, universe),
         leaf => evaluate_leaf(leaf, segment, universe),
     }
 }
 
 /// A leaf filter, reduced to one predicate over non-null values plus what nulls give.
-fn evaluate_leaf(filter: &FilterSpec, segment: &Segment, universe: &Universe<'_>) -> Matches {
+fn evaluate_leaf(filter: &FilterSpec, segment: &Columns<'_>, universe: &Universe<'_>) -> Matches {
     let (dimension, predicate) = leaf_predicate(filter);
     evaluate_leaf_on(dimension, predicate, segment, universe)
 }
@@ -169,7 +174,8 @@ fn leaf_predicate(filter: &FilterSpec) -> (&str, Predicate<'_>) {
         | FilterSpec::Not(_)
         | FilterSpec::True
         | FilterSpec::False
-        | FilterSpec::ColumnComparison(_) => {
+        | FilterSpec::ColumnComparison(_)
+        | FilterSpec::Expression(_) => {
             unreachable!("non-leaf filters are handled by evaluate_3vl")
         }
     };
@@ -179,7 +185,7 @@ fn leaf_predicate(filter: &FilterSpec) -> (&str, Predicate<'_>) {
 fn evaluate_leaf_on(
     dimension: &str,
     predicate: Predicate<'_>,
-    segment: &Segment,
+    segment: &Columns<'_>,
     universe: &Universe<'_>,
 ) -> Matches {
     if dimension == TIME_COLUMN {

@@ -11,7 +11,9 @@
 //!    [`empty_result`] gives the response when no segment holds data.
 //!
 //! Layout: `parse` and `model/` (query model and validation), `error` ([`QueryError`] and
-//! Druid's error bodies), `filter` (filters to roaring bitmaps with three-valued logic),
+//! Druid's error bodies), `expr/` (Druid's expression language: parser, evaluator,
+//! functions), `columns` (a segment's columns plus the query's virtual columns, materialized
+//! on first read), `filter` (filters to roaring bitmaps with three-valued logic),
 //! `aggregate` (dense per-slot aggregators; sketch aggregators over `henge_segment::sketch`
 //! in `aggregate/sketch`), `engine/` (one module per query type),
 //! `partial`, `merge`, `order` (Druid's orderings), `output` (dimension output types),
@@ -30,8 +32,10 @@
 //! benchmarked without a runtime.
 
 mod aggregate;
+mod columns;
 mod engine;
 mod error;
+mod expr;
 mod extract;
 mod filter;
 mod finalize;

@@ -13,6 +13,7 @@ pub(crate) mod metadata;
 pub(crate) mod post_aggregator;
 pub(crate) mod search;
 pub(crate) mod spec;
+pub(crate) mod virtual_column;
 
 use std::fmt::Write as _;
 
@@ -21,6 +22,7 @@ use serde_json::{Map, Value};
 
 use self::json::{type_id, Fields};
 use self::spec::QueryKind;
+use self::virtual_column::{aggregator_columns, parse_virtual_columns, VirtualColumn};
 use crate::error::QueryError;
 use crate::parse::Limits;
 
@@ -54,6 +56,8 @@ pub struct Query {
     /// Most group rows a groupBy may hold per segment and per merge.
     max_group_rows: usize,
     pub(crate) kind: QueryKind,
+    /// `virtualColumns`, then the hidden columns of aggregators with an `expression`.
+    pub(crate) virtual_columns: Vec<VirtualColumn>,
 }
 
 impl Query {
@@ -109,11 +113,14 @@ impl Query {
             Some(other) => return Err(json::mismatch("java.util.Map", other)),
         };
         let max_group_rows = context::group_rows_limit(&context, limits.max_group_rows)?;
-        if !fields.array("virtualColumns")?.is_empty() {
-            return Err(QueryError::unsupported(
-                "virtualColumns are not supported yet",
-            ));
-        }
+        // Druid's timeBoundary, dataSourceMetadata and segmentMetadata have no virtual
+        // columns; like Jackson, they ignore the field.
+        let mut virtual_columns = match query_type {
+            "timeseries" | "topN" | "groupBy" | "scan" => {
+                parse_virtual_columns(fields.array("virtualColumns")?, limits)?
+            }
+            _ => Vec::new(),
+        };
         let kind = match query_type {
             "timeseries" => {
                 QueryKind::Timeseries(spec::parse_timeseries(&fields, limits, &context)?)
@@ -128,6 +135,13 @@ impl Query {
             "search" => QueryKind::Search(search::parse_search(&fields, limits)?),
             _ => QueryKind::DataSourceMetadata,
         };
+        let aggregations = match &kind {
+            QueryKind::Timeseries(spec) => spec.aggregations.as_slice(),
+            QueryKind::TopN(spec) => spec.aggregations.as_slice(),
+            QueryKind::GroupBy(spec) => spec.aggregations.as_slice(),
+            _ => &[],
+        };
+        virtual_columns.extend(aggregator_columns(aggregations));
         Ok(Query {
             raw,
             query_type,
@@ -137,6 +151,7 @@ impl Query {
             context,
             max_group_rows,
             kind,
+            virtual_columns,
         })
     }
 

@@ -26,6 +26,11 @@ pub struct Limits {
     /// `bufferGrouperMaxSize`; a query's context may lower it). Henge does not spill to
     /// disk: beyond it the query fails with `Resource limit exceeded`.
     pub max_group_rows: usize,
+    /// Longest accepted expression (virtual columns, expression filters, aggregators and
+    /// post-aggregators), in characters.
+    pub max_expression_length: usize,
+    /// Deepest accepted nesting of operators, parentheses and calls in one expression.
+    pub max_expression_depth: usize,
 }
 
 impl Default for Limits {
@@ -38,6 +43,8 @@ impl Default for Limits {
             max_aggregators: 1_000,
             max_pattern_length: 10_000,
             max_group_rows: DEFAULT_MAX_GROUP_ROWS,
+            max_expression_length: 100_000,
+            max_expression_depth: 200,
         }
     }
 }

@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 
 use serde_json::{json, Value};
 
+use crate::expr::Eval;
 use crate::model::aggregator::AggregatorSpec;
 use crate::model::post_aggregator::{ArithmeticOp, PostAggSpec, PostAggregator};
 use crate::value::{compare_values, AggValue};
@@ -62,6 +63,21 @@ impl Row<'_> {
                 }
                 AggValue::Double(result)
             }
+            PostAggregator::Expression { expr, .. } => {
+                let values: Vec<Eval> = expr
+                    .identifiers()
+                    .iter()
+                    .map(|name| to_eval(self.field(name, true)))
+                    .collect();
+                // Druid fails the query on an evaluation error; a post-aggregator runs after
+                // merging, where this engine has no error path, so the value is null.
+                match expr.eval(&mut |index| values[index].clone()) {
+                    Ok(Eval::Long(value)) => AggValue::Long(value),
+                    Ok(Eval::Double(value)) => AggValue::Double(value),
+                    Ok(Eval::Str(text)) => AggValue::Str(text.to_string()),
+                    Ok(Eval::Null) | Err(_) => AggValue::Null,
+                }
+            }
             PostAggregator::Extreme {
                 greatest,
                 long,
@@ -111,6 +127,21 @@ impl Row<'_> {
     }
 }
 
+/// A finalized aggregator or post-aggregator value as an expression input.
+fn to_eval(value: AggValue) -> Eval {
+    match value {
+        AggValue::Null => Eval::Null,
+        AggValue::Long(value) => Eval::Long(value),
+        AggValue::Double(value) => Eval::Double(value),
+        AggValue::Str(text) => Eval::string(text),
+        AggValue::Timed(_, inner) => to_eval(*inner),
+        mean @ AggValue::Mean { .. } => to_eval(mean.finalized()),
+        // Sketches reach expressions finalized (as estimates); raw sketches and quantile
+        // arrays have no expression type.
+        AggValue::Sketch(_) | AggValue::Doubles(_) => Eval::Null,
+    }
+}
+
 fn apply(op: ArithmeticOp, left: f64, right: f64) -> f64 {
     match op {
         ArithmeticOp::Plus => left + right,
@@ -128,6 +159,9 @@ pub(crate) fn compare_post(post: &PostAggregator, left: &AggValue, right: &AggVa
     let numeric_first = matches!(
         post,
         PostAggregator::Arithmetic {
+            numeric_first: true,
+            ..
+        } | PostAggregator::Expression {
             numeric_first: true,
             ..
         }

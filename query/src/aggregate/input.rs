@@ -3,10 +3,10 @@
 
 use std::ops::Range;
 
-use henge_segment::reader::Segment;
 use henge_segment::{ColumnRef, ComplexColumn, StringColumn};
 use roaring::RoaringBitmap;
 
+use crate::columns::Columns;
 use crate::filter::java_double_string;
 use crate::model::spec::TIME_COLUMN;
 use crate::order::parse_decimal;
@@ -43,7 +43,7 @@ pub(super) fn is_set(bits: &Option<Vec<u64>>, row: usize) -> bool {
 }
 
 impl<'a> Input<'a> {
-    pub(super) fn open(segment: &'a Segment, field: &str) -> Input<'a> {
+    pub(super) fn open(segment: &'a Columns<'_>, field: &str) -> Input<'a> {
         if field == TIME_COLUMN {
             return Input::Longs(segment.times(), None);
         }

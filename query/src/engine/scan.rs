@@ -4,11 +4,11 @@
 //! JSON array when it holds two or more values, a plain string for one, null for none.
 
 use base64::prelude::{Engine, BASE64_STANDARD};
-use henge_segment::reader::Segment;
 use henge_segment::{ColumnRef, ColumnRole, StringColumn};
 use serde_json::Value;
 
 use super::{SegmentView, BATCH_ROWS};
+use crate::columns::Columns;
 use crate::model::spec::{ScanOrder, ScanSpec, TIME_COLUMN};
 use crate::partial::{ScanBatch, ScanPartial, ScanRow};
 
@@ -72,22 +72,23 @@ fn multi_value(column: &StringColumn<'_>, row: usize) -> Value {
     }
 }
 
-fn all_columns(segment: &Segment) -> Vec<String> {
+/// The columns of a scan without `columns`, as Druid lists them: `__time`, the query's
+/// virtual columns, then the segment's dimensions and metrics (each name once).
+fn all_columns(segment: &Columns<'_>) -> Vec<String> {
     let schema = segment.schema();
-    std::iter::once(TIME_COLUMN.to_owned())
-        .chain(
-            schema
-                .iter()
-                .filter(|spec| spec.role == ColumnRole::Dimension)
-                .map(|spec| spec.name.clone()),
-        )
-        .chain(
-            schema
-                .iter()
-                .filter(|spec| spec.role == ColumnRole::Metric)
-                .map(|spec| spec.name.clone()),
-        )
-        .collect()
+    let mut names: Vec<String> = std::iter::once(TIME_COLUMN.to_owned())
+        .chain(segment.virtual_names().map(str::to_owned))
+        .collect();
+    let stored = schema
+        .iter()
+        .filter(|spec| spec.role == ColumnRole::Dimension)
+        .chain(schema.iter().filter(|spec| spec.role == ColumnRole::Metric));
+    for spec in stored {
+        if !names.contains(&spec.name) {
+            names.push(spec.name.clone());
+        }
+    }
+    names
 }
 
 pub(crate) fn run(spec: &ScanSpec, view: &SegmentView<'_>, segment_id: &str) -> ScanPartial {

@@ -89,7 +89,7 @@ pub(crate) fn run(
     }
     let segment_start = interval_from_id(datasource, segment_id)
         .map(|(start, _)| start)
-        .or_else(|| segment.min_time())
+        .or_else(|| segment.times().first().copied())
         .unwrap_or(0);
     let timestamp = match spec.granularity {
         Granularity::All => segment_start,

@@ -4,12 +4,12 @@
 //! "any overlap"; an empty row counts as one null). It compares columns with each other, so
 //! it reads rows, over the universe only.
 
-use henge_segment::reader::Segment;
 use henge_segment::ColumnRef;
 use roaring::RoaringBitmap;
 
 use super::predicate::java_double_string;
 use super::{Matches, Universe};
+use crate::columns::Columns;
 use crate::model::spec::TIME_COLUMN;
 
 /// How one compared column reads a row as text.
@@ -57,7 +57,7 @@ impl Reader<'_> {
 
 pub(super) fn column_comparison(
     columns: &[String],
-    segment: &Segment,
+    segment: &Columns<'_>,
     universe: &Universe<'_>,
 ) -> Matches {
     let readers: Vec<Reader<'_>> = columns

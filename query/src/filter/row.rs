@@ -3,6 +3,7 @@
 
 use super::leaf_predicate;
 use super::predicate::{java_double_string, Predicate};
+use crate::expr::Eval;
 use crate::model::filter::FilterSpec;
 
 /// A value of a result row as a filter sees it.
@@ -85,6 +86,22 @@ fn truth(filter: &FilterSpec, cell_of: &dyn Fn(&str) -> Cell) -> Truth {
                     .iter()
                     .all(|column| cell_of(column).text() == first),
             )
+        }
+        FilterSpec::Expression(expr) => {
+            let values: Vec<Eval> = expr
+                .identifiers()
+                .iter()
+                .map(|name| match cell_of(name) {
+                    Cell::Null => Eval::Null,
+                    Cell::Str(text) => Eval::string(text),
+                    Cell::Long(value) => Eval::Long(value),
+                    Cell::Double(value) => Eval::Double(value),
+                })
+                .collect();
+            match expr.eval(&mut |index| values[index].clone()) {
+                Ok(value) if !value.is_null() => Truth::from(value.truthy()),
+                _ => Truth::Unknown,
+            }
         }
         leaf => {
             let (column, predicate) = leaf_predicate(leaf);

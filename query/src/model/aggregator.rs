@@ -14,6 +14,7 @@ use super::filter::FilterSpec;
 use super::json::{type_id, Fields};
 use super::spec::TIME_COLUMN;
 use crate::error::QueryError;
+use crate::expr::{parse_expression, Expr};
 use crate::parse::Limits;
 
 const AGGREGATOR_CLASS: &str = "org.apache.druid.query.aggregation.AggregatorFactory";
@@ -153,6 +154,9 @@ pub(crate) struct AggregatorSpec {
     pub(crate) filter: Option<FilterSpec>,
     /// The input columns of `cardinality` (empty for every other aggregator).
     pub(crate) fields: Vec<String>,
+    /// The `expression` of a numeric aggregator, read through a hidden virtual column that
+    /// [`name_expression_inputs`] names in `field`.
+    pub(crate) expression: Option<Expr>,
 }
 
 impl AggregatorSpec {
@@ -205,13 +209,23 @@ impl AggregatorSpec {
             }
         };
         let name = fields.required_string("name", "Must have a valid, non-null aggregator name")?;
-        if fields.get("expression").is_some() {
-            return Err(QueryError::unsupported(
-                "aggregators with an expression are not supported yet",
-            ));
-        }
+        let expression = match fields.string("expression")? {
+            None => None,
+            Some(_) if !matches!(kind, AggKind::Numeric(..)) => {
+                return Err(QueryError::unsupported(format!(
+                    "aggregator type [{kind_name}] with an expression is not supported yet"
+                )))
+            }
+            Some(_) if fields.get("fieldName").is_some() => {
+                return Err(QueryError::invalid_query(
+                    "Must have a valid, non-null fieldName or expression",
+                ))
+            }
+            Some(text) => Some(parse_expression(&text, limits)?),
+        };
         let field = match kind {
             AggKind::Count => None,
+            _ if expression.is_some() => None,
             _ => Some(fields.required_string(
                 "fieldName",
                 "Must have a valid, non-null fieldName or expression",
@@ -240,7 +254,17 @@ impl AggregatorSpec {
             aggregate_multiple_values,
             filter: None,
             fields: Vec::new(),
+            expression,
         })
+    }
+}
+
+/// Points every aggregator with an `expression` at its own hidden virtual column.
+pub(crate) fn name_expression_inputs(aggregators: &mut [AggregatorSpec]) {
+    for (index, aggregator) in aggregators.iter_mut().enumerate() {
+        if aggregator.expression.is_some() {
+            aggregator.field = Some(format!("\u{0}expression of aggregator {index}"));
+        }
     }
 }
 

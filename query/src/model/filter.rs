@@ -1,7 +1,7 @@
 //! The native filter model (`docs/querying/filters.md`): parsing `selector`, `in`, `bound`,
 //! `equals`, `null`, `inType`, `range`, `interval` (in [`typed`]), `like`, `regex`, `search`
-//! (patterns in [`text`]), `columnComparison`, `true`, `false`, `and`, `or` and `not`. Other
-//! Druid filter types are recognised and rejected as unsupported.
+//! (patterns in [`text`]), `columnComparison`, `expression`, `true`, `false`, `and`, `or` and
+//! `not`. Other Druid filter types are recognised and rejected as unsupported.
 
 pub(crate) mod text;
 mod typed;
@@ -12,6 +12,7 @@ use self::text::{LikePattern, RegexPattern, SearchQuery};
 use super::dimension::DimensionSpec;
 use super::json::{scalar_string, type_id, Fields};
 use crate::error::QueryError;
+use crate::expr::{parse_expression, Expr};
 use crate::parse::Limits;
 
 const DIM_FILTER_CLASS: &str = "org.apache.druid.query.filter.DimFilter";
@@ -131,6 +132,8 @@ pub(crate) enum FilterSpec {
     },
     /// Every listed column holds the same value in the row.
     ColumnComparison(Vec<String>),
+    /// An expression: TRUE where it is truthy, UNKNOWN where it is null.
+    Expression(Box<Expr>),
     True,
     False,
     And(Vec<FilterSpec>),
@@ -185,6 +188,12 @@ impl FilterSpec {
                     dimension,
                     pattern: LikePattern::parse(&pattern, escape.as_deref(), limits)?,
                 })
+            }
+            "expression" => {
+                let text = fields.required_string("expression", "expression must not be null")?;
+                Ok(FilterSpec::Expression(Box::new(parse_expression(
+                    &text, limits,
+                )?)))
             }
             "regex" => {
                 let dimension =
@@ -339,8 +348,10 @@ mod tests {
         assert!(unknown
             .error_message
             .contains("Could not resolve type id 'nope'"));
-        let unsupported = parse(json!({"type": "expression", "expression": "a"}));
+        let unsupported = parse(json!({"type": "spatial", "dimension": "a"}));
         assert_eq!(unsupported.unwrap_err().status, 501);
+        let bad_expression = parse(json!({"type": "expression", "expression": "nope(1)"}));
+        assert_eq!(bad_expression.unwrap_err().status, 400);
         assert_eq!(parse(json!({"dimension": "x"})).unwrap_err().status, 400);
     }
 

@@ -12,6 +12,8 @@ use self::sketch::SketchPostOp;
 use super::aggregator::{AggKind, AggregatorSpec};
 use super::json::{scalar_string, type_id, Fields};
 use crate::error::QueryError;
+use crate::expr::{parse_expression, Expr};
+use crate::parse::Limits;
 use crate::value::AggValue;
 
 const POST_AGGREGATOR_CLASS: &str = "org.apache.druid.query.aggregation.PostAggregator";
@@ -81,6 +83,13 @@ pub(crate) enum PostAggregator {
         op: SketchPostOp,
         fields: Vec<PostAggregator>,
     },
+    /// `expression`: its identifiers name aggregators (read finalized, as Druid's
+    /// `ExpressionPostAggregator` does) and earlier post-aggregators.
+    Expression {
+        expr: Box<Expr>,
+        /// `ordering: "numericFirst"`.
+        numeric_first: bool,
+    },
 }
 
 /// A top-level post-aggregator and its output name.
@@ -94,10 +103,11 @@ pub(crate) struct PostAggSpec {
 pub(crate) fn parse_post_aggregators(
     specs: &[Value],
     aggregators: &[AggregatorSpec],
+    limits: &Limits,
 ) -> Result<Vec<PostAggSpec>, QueryError> {
     let mut parsed: Vec<PostAggSpec> = Vec::with_capacity(specs.len());
     for spec in specs {
-        let (name, mut post) = parse(spec)?;
+        let (name, mut post) = parse(spec, limits)?;
         // `hyperUniqueCardinality` rounds when its aggregator does.
         if let PostAggregator::Sketch {
             op: SketchPostOp::HyperUniqueCardinality { round },
@@ -142,7 +152,7 @@ pub(crate) fn parse_post_aggregators(
 }
 
 /// Parses one post-aggregator object into its (optional) name and expression.
-fn parse(value: &Value) -> Result<(Option<String>, PostAggregator), QueryError> {
+fn parse(value: &Value, limits: &Limits) -> Result<(Option<String>, PostAggregator), QueryError> {
     let fields = Fields::of(value, POST_AGGREGATOR_CLASS)?;
     let Some(kind) = type_id(value, "type") else {
         return Err(QueryError::missing_type("type", POST_AGGREGATOR_CLASS));
@@ -152,10 +162,12 @@ fn parse(value: &Value) -> Result<(Option<String>, PostAggregator), QueryError> 
         fields
             .array("fields")?
             .iter()
-            .map(|child| parse(child).map(|(_, post)| post))
+            .map(|child| parse(child, limits).map(|(_, post)| post))
             .collect()
     };
-    if let Some(post) = sketch::parse(kind, &fields, |child| parse(child).map(|(_, post)| post))? {
+    if let Some(post) = sketch::parse(kind, &fields, |child| {
+        parse(child, limits).map(|(_, post)| post)
+    })? {
         return Ok((name, post));
     }
     let post = match kind {
@@ -183,15 +195,7 @@ fn parse(value: &Value) -> Result<(Option<String>, PostAggregator), QueryError> 
                     )))
                 }
             };
-            let numeric_first = match fields.string("ordering")?.as_deref() {
-                None => false,
-                Some("numericFirst") => true,
-                Some(other) => {
-                    return Err(QueryError::invalid_query(format!(
-                        "No enum constant org.apache.druid.query.aggregation.post.ArithmeticPostAggregator.Ordering.{other}"
-                    )))
-                }
-            };
+            let numeric_first = parse_ordering(&fields, "ArithmeticPostAggregator")?;
             PostAggregator::Arithmetic {
                 op,
                 fields: operands,
@@ -206,6 +210,13 @@ fn parse(value: &Value) -> Result<(Option<String>, PostAggregator), QueryError> 
         "constant" => PostAggregator::Constant(parse_constant(
             fields.get("value").or_else(|| fields.get("constantValue")),
         )?),
+        "expression" => {
+            let text = fields.required_string("expression", "expression cannot be null")?;
+            PostAggregator::Expression {
+                expr: Box::new(parse_expression(&text, limits)?),
+                numeric_first: parse_ordering(&fields, "ExpressionPostAggregator")?,
+            }
+        }
         "doubleGreatest" | "doubleLeast" | "longGreatest" | "longLeast" => {
             PostAggregator::Extreme {
                 greatest: kind.ends_with("Greatest"),
@@ -227,6 +238,17 @@ fn parse(value: &Value) -> Result<(Option<String>, PostAggregator), QueryError> 
         }
     };
     Ok((name, post))
+}
+
+/// `ordering`: absent or `numericFirst`.
+fn parse_ordering(fields: &Fields<'_>, class: &str) -> Result<bool, QueryError> {
+    match fields.string("ordering")?.as_deref() {
+        None => Ok(false),
+        Some("numericFirst") => Ok(true),
+        Some(other) => Err(QueryError::invalid_query(format!(
+            "No enum constant org.apache.druid.query.aggregation.post.{class}.Ordering.{other}"
+        ))),
+    }
 }
 
 /// A `constant` value as Jackson binds a `Number`: integers stay integral, others are doubles.
@@ -266,6 +288,16 @@ impl PostAggregator {
     ) -> Result<Produces, QueryError> {
         match self {
             PostAggregator::Constant(_) => Ok(Produces::Number),
+            PostAggregator::Expression { expr, .. } => {
+                for field in expr.identifiers() {
+                    let known = aggregators.iter().any(|agg| &agg.name == field)
+                        || earlier.iter().any(|post| &post.name == field);
+                    if !known {
+                        missing.push(field.clone());
+                    }
+                }
+                Ok(Produces::Number)
+            }
             PostAggregator::FieldAccess { field, finalizing } => {
                 if let Some(aggregator) = aggregators.iter().find(|agg| &agg.name == field) {
                     let number = if *finalizing {
@@ -335,7 +367,11 @@ mod tests {
     }
 
     fn parse_all(specs: Value) -> Result<Vec<PostAggSpec>, QueryError> {
-        parse_post_aggregators(specs.as_array().unwrap(), &aggregators())
+        parse_post_aggregators(
+            specs.as_array().unwrap(),
+            &aggregators(),
+            &Limits::default(),
+        )
     }
 
     #[test]

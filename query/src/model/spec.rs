@@ -4,7 +4,7 @@
 use henge_segment::granularity::Granularity;
 use serde_json::Value;
 
-use super::aggregator::AggregatorSpec;
+use super::aggregator::{name_expression_inputs, AggregatorSpec};
 use super::dimension::{DimensionSpec, LimitSpec, TopNMetric};
 use super::filter::FilterSpec;
 use super::having::HavingSpec;
@@ -173,12 +173,13 @@ fn parse_common(fields: &Fields<'_>, limits: &Limits) -> Result<Common, QueryErr
             limits.max_aggregators
         )));
     }
-    let aggregations = specs
+    let mut aggregations = specs
         .iter()
         .map(|spec| AggregatorSpec::parse(spec, limits))
         .collect::<Result<Vec<_>, _>>()?;
+    name_expression_inputs(&mut aggregations);
     let post_aggregations =
-        parse_post_aggregators(fields.array("postAggregations")?, &aggregations)?;
+        parse_post_aggregators(fields.array("postAggregations")?, &aggregations, limits)?;
     Ok(Common {
         granularity,
         filter: parse_filter(fields, limits)?,

@@ -3,6 +3,7 @@
 
 mod aggregators;
 mod common;
+mod expressions;
 mod extraction;
 mod filters;
 mod group_by;

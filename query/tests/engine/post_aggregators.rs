@@ -230,8 +230,11 @@ fn invalid_post_aggregators_are_rejected() {
         json!([field("rows"), field("rows")]),
     ));
     assert_eq!(unknown_fn.status, 400);
-    let expression = parse(json!({"type": "expression", "name": "p", "expression": "rows + 1"}));
-    assert_eq!(expression.status, 501);
+    let expression = parse(json!({"type": "expression", "name": "p", "expression": "nope + 1"}));
+    assert_eq!(
+        expression.error_message,
+        "Invalid native query: Missing fields [[nope]] for postAggregator [p]"
+    );
     // A post-aggregator name is a valid topN metric.
     let mut request = timeseries(json!([field("rows")]));
     request["postAggregations"][0]["name"] = json!("p");

@@ -1,5 +1,6 @@
 //! Fuzzing the query parser and engine with proptest (issue 3): arbitrary bytes, arbitrary
-//! JSON, and mutations of valid native queries of every supported type go through
+//! JSON, mutations of valid native queries of every supported type, and random expressions
+//! in virtual columns, filters, aggregators and post-aggregators (`expressions`) go through
 //! `parse_query`; whatever parses is run on two small segments, merged and finalized. Nothing
 //! may panic; errors are fine.
 //!
@@ -11,11 +12,13 @@
 //!     cargo test --release -p henge-query --test fuzz_parser
 //! ```
 
+mod expressions;
 mod seeds;
 mod words;
 
 use std::fmt;
 
+use expressions::expression_query;
 use henge_query::{empty_result, finalize, merge, parse_query, run_on_segment, Limits};
 use henge_segment::builder::SegmentBuilder;
 use henge_segment::reader::Segment;
@@ -182,6 +185,8 @@ fn exercise(body: &[u8], segments: &[Segment; 2]) {
             max_aggregators: 3,
             max_pattern_length: 4,
             max_group_rows: 3,
+            max_expression_length: 40,
+            max_expression_depth: 6,
         },
     ] {
         let Ok(query) = parse_query(body, &limits) else {
@@ -579,6 +584,12 @@ proptest! {
 
     #[test]
     fn mutated_queries_never_panic(body in mutated_query()) {
+        thread_local!(static SEGMENTS: [Segment; 2] = segments());
+        SEGMENTS.with(|segments| exercise(&body.0, segments));
+    }
+
+    #[test]
+    fn expressions_never_panic(body in expression_query()) {
         thread_local!(static SEGMENTS: [Segment; 2] = segments());
         SEGMENTS.with(|segments| exercise(&body.0, segments));
     }

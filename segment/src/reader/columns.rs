@@ -212,6 +212,15 @@ impl<'a, T: bytemuck::Pod> NumericColumn<'a, T> {
 }
 
 impl<'a, T> NumericColumn<'a, T> {
+    /// A column over values computed outside a segment (a query's virtual column): one
+    /// value per row, 0 in null rows, and the null rows (`None` or empty: no nulls).
+    pub fn from_parts(values: &'a [T], nulls: Option<&'a RoaringBitmap>) -> NumericColumn<'a, T> {
+        NumericColumn {
+            values,
+            nulls: nulls.filter(|nulls| !nulls.is_empty()),
+        }
+    }
+
     /// One value per row, borrowed in place; null rows hold 0.
     pub fn values(&self) -> &'a [T] {
         self.values

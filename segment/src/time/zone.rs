@@ -126,6 +126,13 @@ impl TimeZone {
     }
 }
 
+/// UTC, Druid's zone when a query names none.
+impl Default for TimeZone {
+    fn default() -> TimeZone {
+        TimeZone::Utc
+    }
+}
+
 impl fmt::Display for TimeZone {
     /// The zone id as Joda prints it: `UTC`, `+05:30`, `America/Los_Angeles`.
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -112,6 +112,7 @@ pub(super) fn parse(kind: &str, fields: &Fields<'_>) -> Result<Option<Aggregator
         time_column: TIME_COLUMN.to_owned(),
         max_string_bytes: DEFAULT_MAX_STRING_BYTES,
         aggregate_multiple_values: true,
+        expression: None,
         filter: None,
         fields: columns,
     }))
