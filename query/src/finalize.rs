@@ -27,7 +27,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::QueryError;
 use crate::having::keep;
-use crate::java_hash::in_java_hash_order;
+use crate::java_hash::{in_java_hash_order, java_hash_order, reorder};
 use crate::merge::{combine_values, merge, merge_group_by};
 use crate::model::aggregator::AggregatorSpec;
 use crate::model::post_aggregator::PostAggSpec;
@@ -290,6 +290,8 @@ fn finalize_groups(spec: &GroupBySpec, part: GroupByPartial, first_start: i64) -
         .limit
         .and_then(|limit| usize::try_from(limit).ok())
         .unwrap_or(usize::MAX);
+    // Every event has the same keys (the row signature), so their Java order is computed once.
+    let mut key_order: Option<Vec<usize>> = None;
     Value::Array(
         rows.into_iter()
             .skip(offset)
@@ -309,10 +311,12 @@ fn finalize_groups(spec: &GroupBySpec, part: GroupByPartial, first_start: i64) -
                     &posts,
                     &mut event,
                 );
+                let order = key_order
+                    .get_or_insert_with(|| java_hash_order(event.keys().map(String::as_str)));
                 json!({
                     "version": "v1",
                     "timestamp": spec.granularity.format_timestamp(row.timestamp),
-                    "event": in_java_hash_order(event),
+                    "event": reorder(event, order),
                 })
             })
             .collect(),

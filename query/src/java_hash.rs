@@ -76,10 +76,19 @@ pub(crate) fn in_java_hash_order(
     map: serde_json::Map<String, serde_json::Value>,
 ) -> serde_json::Map<String, serde_json::Value> {
     let order = java_hash_order(map.keys().map(String::as_str));
+    reorder(map, &order)
+}
+
+/// Rebuilds `map` with its entries in `order` (indices into its current order, as
+/// [`java_hash_order`] returns them), so rows that share their keys compute the order once.
+pub(crate) fn reorder(
+    map: serde_json::Map<String, serde_json::Value>,
+    order: &[usize],
+) -> serde_json::Map<String, serde_json::Value> {
     let mut entries: Vec<Option<(String, serde_json::Value)>> = map.into_iter().map(Some).collect();
     order
-        .into_iter()
-        .filter_map(|index| entries.get_mut(index).and_then(Option::take))
+        .iter()
+        .filter_map(|&index| entries.get_mut(index).and_then(Option::take))
         .collect()
 }
 
