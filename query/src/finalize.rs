@@ -4,11 +4,14 @@
 //!   aggregator values (`TimeseriesQueryQueryToolChest.getNullTimeseriesResultValue`), and
 //!   with context `grandTotal` a last row `{"timestamp": null, "result": totals}`;
 //! - topN `[{"timestamp","result":[{dim, agg…}]}]`;
-//! - groupBy `[{"version":"v1","timestamp","event":{dims…, aggs…}}]`, plus Druid's summary row
+//! - groupBy `[{"version":"v1","timestamp","event":{dims…, aggs…, posts…}}]`, the event's keys
+//!   in Java `HashMap` order (`ResultRow.toMap` puts them into a `new HashMap<>()`), plus
+//!   Druid's summary row
 //!   for dimensionless `all` queries over no data (`GroupByQueryRunnerFactory.wrapSummaryRowIfNeeded`);
 //!   `having` filters rows before the limit spec sorts, offsets and cuts them;
 //! - scan `[{"segmentId","columns","events","rowSignature"}]` in batches of `batchSize`;
-//! - timeBoundary `[{"timestamp","result":{"minTime","maxTime"}}]`;
+//! - timeBoundary `[{"timestamp","result":{"maxTime","minTime"}}]` (a `HashMap` in
+//!   `TimeBoundaryQuery.buildResult`, which iterates maxTime first);
 //! - dataSourceMetadata `[{"timestamp","result":{"maxIngestedEventTime"}}]`, stamped with the
 //!   latest event time itself, as `DataSourceMetadataQuery.mergeResults` does;
 //! - segmentMetadata `[{"id","intervals","columns","size","numRows","aggregators",
@@ -24,6 +27,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::QueryError;
 use crate::having::keep;
+use crate::java_hash::{in_java_hash_order, java_hash_order, reorder};
 use crate::merge::{combine_values, merge, merge_group_by};
 use crate::model::aggregator::AggregatorSpec;
 use crate::model::post_aggregator::PostAggSpec;
@@ -329,6 +333,8 @@ fn finalize_groups(
         .limit
         .and_then(|limit| usize::try_from(limit).ok())
         .unwrap_or(usize::MAX);
+    // Every event has the same keys (the row signature), so their Java order is computed once.
+    let mut key_order: Option<Vec<usize>> = None;
     Value::Array(
         rows.into_iter()
             .skip(offset)
@@ -349,10 +355,12 @@ fn finalize_groups(
                     finalizing,
                     &mut event,
                 );
+                let order = key_order
+                    .get_or_insert_with(|| java_hash_order(event.keys().map(String::as_str)));
                 json!({
                     "version": "v1",
                     "timestamp": spec.granularity.format_timestamp(row.timestamp),
-                    "event": event,
+                    "event": reorder(event, order),
                 })
             })
             .collect(),
@@ -421,7 +429,7 @@ fn finalize_time_boundary(spec: &TimeBoundarySpec, part: TimeBoundaryPartial) ->
     } else {
         min
     };
-    json!([{"timestamp": format_timestamp(timestamp), "result": result}])
+    json!([{"timestamp": format_timestamp(timestamp), "result": in_java_hash_order(result)}])
 }
 
 fn finalize_segment_metadata(part: SegmentMetadataPartial) -> Value {

@@ -40,6 +40,7 @@ mod extract;
 mod filter;
 mod finalize;
 mod having;
+mod java_hash;
 mod merge;
 mod model;
 mod nested;

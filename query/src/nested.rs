@@ -111,7 +111,9 @@ fn result_rows<'r>(inner: &Query, result: &'r Value) -> Result<Vec<ResultRow<'r>
     Ok(rows)
 }
 
-/// Column names in first-seen order, each typed from its non-null values.
+/// Column names in first-seen order (for a groupBy, in its row signature's order: dimensions,
+/// aggregators, post-aggregators, since its events print in Java `HashMap` order), each typed
+/// from its non-null values.
 fn schema(inner: &Query, rows: &[ResultRow<'_>]) -> Vec<ColumnSpec> {
     let mut columns: Vec<(String, Option<ColumnType>)> = Vec::new();
     for (_, row) in rows {
@@ -140,6 +142,21 @@ fn schema(inner: &Query, rows: &[ResultRow<'_>]) -> Vec<ColumnSpec> {
                 _ => ColumnType::Double,
             });
         }
+    }
+    if let QueryKind::GroupBy(spec) = &inner.kind {
+        let signature: Vec<&str> = spec
+            .dimensions
+            .iter()
+            .map(|dimension| dimension.output_name.as_str())
+            .chain(spec.aggregations.iter().map(|agg| agg.name.as_str()))
+            .chain(spec.post_aggregations.iter().map(|post| post.name.as_str()))
+            .collect();
+        columns.sort_by_key(|(name, _)| {
+            signature
+                .iter()
+                .position(|known| known == name)
+                .unwrap_or(signature.len())
+        });
     }
     let dimensions = inner_dimensions(inner);
     columns

@@ -569,6 +569,63 @@ def having_match(spec, stamp, event):
 
 
 # ---------------------------------------------------------------------------------------
+# Key order of maps Druid builds as a java.util.HashMap (groupBy events:
+# ResultRow.toMap; timeBoundary results: TimeBoundaryQuery.buildResult). Jackson writes
+# them in the table's iteration order: buckets by index, each bucket's chain oldest first.
+
+
+def java_string_hash(text):
+    """String.hashCode: h = 31*h + c over the UTF-16 code units, as a 32-bit int."""
+    units = text.encode("utf-16-be")
+    h = 0
+    for i in range(0, len(units), 2):
+        h = (h * 31 + int.from_bytes(units[i:i + 2], "big")) & 0xFFFFFFFF
+    return h
+
+
+def java_hash_map(pairs):
+    """A dict in the order `new HashMap<>()` iterates after put(k, v) for each pair in
+    turn. The table starts at 16 buckets; putVal appends to the bucket's chain, calls
+    treeifyBin when the chain reaches 9 nodes (below 64 buckets that only doubles the
+    table), and doubles the table when size > 0.75 * capacity. A resize splits each chain
+    into two keeping its order, so chains stay oldest first."""
+    capacity = 16
+    table = [[] for _ in range(capacity)]
+    size = 0
+
+    def bucket(key):
+        h = java_string_hash(key)
+        return (h ^ (h >> 16)) & (capacity - 1)
+
+    def resize():
+        nonlocal capacity, table
+        old = table
+        capacity *= 2
+        table = [[] for _ in range(capacity)]
+        for chain in old:
+            for key, value in chain:
+                table[bucket(key)].append((key, value))
+
+    for key, value in pairs:
+        chain = table[bucket(key)]
+        for i, (known, _) in enumerate(chain):
+            if known == key:
+                chain[i] = (key, value)
+                break
+        else:
+            chain.append((key, value))
+            if len(chain) >= 9:
+                if capacity < 64:
+                    resize()
+                else:
+                    raise ValueError("a treeified HashMap bin is not supported by this script")
+            size += 1
+            if size > capacity * 0.75:
+                resize()
+    return {key: value for chain in table for key, value in chain}
+
+
+# ---------------------------------------------------------------------------------------
 # Query types
 
 
@@ -731,7 +788,9 @@ def group_by(query, table):
     limit_spec = query.get("limitSpec")
     if limit_spec:
         results = apply_limit_spec(limit_spec, granularity, results)
-    return [{"version": "v1", "timestamp": format_stamp(stamp, granularity), "event": event}
+    # ResultRow.toMap puts dims, aggs, post-aggs (in that order) into a new HashMap.
+    return [{"version": "v1", "timestamp": format_stamp(stamp, granularity),
+             "event": java_hash_map(event.items())}
             for stamp, event in results]
 
 
@@ -850,7 +909,7 @@ def time_boundary(query, table):
         result["maxTime"] = format_time(max(times))
     # The row's timestamp is minTime unless only maxTime was asked for.
     stamp = result.get("minTime", result.get("maxTime"))
-    return [{"timestamp": stamp, "result": result}]
+    return [{"timestamp": stamp, "result": java_hash_map(result.items())}]
 
 
 def search(query, table):

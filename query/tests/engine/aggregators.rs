@@ -123,10 +123,10 @@ fn first_and_last_keep_null_values_of_the_picked_row() {
     assert_eq!(
         response,
         json!([
-            row(json!({"page": "Apple", "firstDelta": 1.5, "lastAdded": 7, "firstUser": "alice"})),
-            row(json!({"page": "Banana", "firstDelta": -2.0, "lastAdded": 1, "firstUser": null})),
+            row(json!({"firstUser": "alice", "lastAdded": 7, "page": "Apple", "firstDelta": 1.5})),
+            row(json!({"firstUser": null, "lastAdded": 1, "page": "Banana", "firstDelta": -2.0})),
             row(
-                json!({"page": "Cherry", "firstDelta": null, "lastAdded": 5, "firstUser": "alice"})
+                json!({"firstUser": "alice", "lastAdded": 5, "page": "Cherry", "firstDelta": null})
             ),
         ])
         .to_string()

@@ -34,10 +34,10 @@ fn rows_are_ordered_by_dimension_values_nulls_first() {
     assert_eq!(
         group_by(json!({})),
         json!([
-            row(start, json!({"channel": null, "edits": 1, "added": 1})),
-            row(start, json!({"channel": "#de", "edits": 1, "added": 7})),
-            row(start, json!({"channel": "#en", "edits": 2, "added": 30})),
-            row(start, json!({"channel": "#fr", "edits": 2, "added": 5})),
+            row(start, json!({"added": 1, "edits": 1, "channel": null})),
+            row(start, json!({"added": 7, "edits": 1, "channel": "#de"})),
+            row(start, json!({"added": 30, "edits": 2, "channel": "#en"})),
+            row(start, json!({"added": 5, "edits": 2, "channel": "#fr"})),
         ])
         .to_string()
     );
@@ -53,8 +53,8 @@ fn limit_spec_orders_by_aggregates_and_dimensions() {
             "columns": [{"dimension": "added", "direction": "descending"}],
         }})),
         json!([
-            row(start, json!({"channel": "#en", "edits": 2, "added": 30})),
-            row(start, json!({"channel": "#de", "edits": 1, "added": 7})),
+            row(start, json!({"added": 30, "edits": 2, "channel": "#en"})),
+            row(start, json!({"added": 7, "edits": 1, "channel": "#de"})),
         ])
         .to_string()
     );
@@ -66,9 +66,9 @@ fn limit_spec_orders_by_aggregates_and_dimensions() {
             "columns": [{"dimension": "edits", "direction": "desc"}, "channel"],
         }})),
         json!([
-            row(start, json!({"channel": "#fr", "edits": 2, "added": 5})),
-            row(start, json!({"channel": null, "edits": 1, "added": 1})),
-            row(start, json!({"channel": "#de", "edits": 1, "added": 7})),
+            row(start, json!({"added": 5, "edits": 2, "channel": "#fr"})),
+            row(start, json!({"added": 1, "edits": 1, "channel": null})),
+            row(start, json!({"added": 7, "edits": 1, "channel": "#de"})),
         ])
         .to_string()
     );
@@ -81,19 +81,19 @@ fn hourly_groups_are_ordered_by_time_first() {
         json!([
             row(
                 "2015-09-12T00:00:00.000Z",
-                json!({"channel": "#en", "edits": 2, "added": 30})
+                json!({"added": 30, "edits": 2, "channel": "#en"})
             ),
             row(
                 "2015-09-12T01:00:00.000Z",
-                json!({"channel": "#fr", "edits": 2, "added": 5})
+                json!({"added": 5, "edits": 2, "channel": "#fr"})
             ),
             row(
                 "2015-09-12T03:00:00.000Z",
-                json!({"channel": null, "edits": 1, "added": 1})
+                json!({"added": 1, "edits": 1, "channel": null})
             ),
             row(
                 "2015-09-12T03:00:00.000Z",
-                json!({"channel": "#de", "edits": 1, "added": 7})
+                json!({"added": 7, "edits": 1, "channel": "#de"})
             ),
         ])
         .to_string()
@@ -112,19 +112,19 @@ fn several_dimensions_with_nulls_and_missing_columns() {
         json!([
             row(
                 start,
-                json!({"channel": "#en", "who": null, "nope": null, "edits": 1, "added": 20})
+                json!({"nope": null, "added": 20, "edits": 1, "channel": "#en", "who": null})
             ),
             row(
                 start,
-                json!({"channel": "#en", "who": "alice", "nope": null, "edits": 1, "added": 10})
+                json!({"nope": null, "added": 10, "edits": 1, "channel": "#en", "who": "alice"})
             ),
             row(
                 start,
-                json!({"channel": "#fr", "who": "alice", "nope": null, "edits": 1, "added": 5})
+                json!({"nope": null, "added": 5, "edits": 1, "channel": "#fr", "who": "alice"})
             ),
             row(
                 start,
-                json!({"channel": "#fr", "who": "bob", "nope": null, "edits": 1, "added": null})
+                json!({"nope": null, "added": null, "edits": 1, "channel": "#fr", "who": "bob"})
             ),
         ])
         .to_string()
@@ -144,7 +144,7 @@ fn dimensionless_queries_return_a_summary_row_over_no_data() {
             {"type": "longSum", "name": "added", "fieldName": "added"},
         ],
     });
-    let expected = r#"[{"version":"v1","timestamp":"2015-09-12T00:00:00.000Z","event":{"edits":0,"added":null}}]"#;
+    let expected = r#"[{"version":"v1","timestamp":"2015-09-12T00:00:00.000Z","event":{"added":null,"edits":0}}]"#;
     assert_eq!(run_wiki(request.clone()), expected);
     assert_eq!(empty_result(&query(request)).to_string(), expected);
     let with_dimension = query(json!({
@@ -167,7 +167,7 @@ fn subtotals_concatenate_one_grouping_per_spec() {
     }));
     let row = |channel: serde_json::Value, user: serde_json::Value, rows: u64| {
         json!({"version": "v1", "timestamp": "2015-09-12T00:00:00.000Z",
-               "event": {"channel": channel, "user": user, "rows": rows}})
+               "event": {"channel": channel, "rows": rows, "user": user}})
     };
     let null = serde_json::Value::Null;
     assert_eq!(

@@ -82,11 +82,11 @@ fn greatest_and_least_skip_nulls_and_keep_their_type() {
         response,
         json!([
             {"version": "v1", "timestamp": start, "event": {
-                "page": "Apple", "added": 17, "delta": 3.0, "dg": 17.0, "ll": 3, "sum": 20.0}},
+                "ll": 3, "dg": 17.0, "added": 17, "delta": 3.0, "sum": 20.0, "page": "Apple"}},
             {"version": "v1", "timestamp": start, "event": {
-                "page": "Banana", "added": 21, "delta": 4.0, "dg": 21.0, "ll": 4, "sum": 25.0}},
+                "ll": 4, "dg": 21.0, "added": 21, "delta": 4.0, "sum": 25.0, "page": "Banana"}},
             {"version": "v1", "timestamp": start, "event": {
-                "page": "Cherry", "added": 5, "delta": null, "dg": 5.0, "ll": 5, "sum": null}},
+                "ll": 5, "dg": 5.0, "added": 5, "delta": null, "sum": null, "page": "Cherry"}},
         ])
         .to_string()
     );
@@ -197,9 +197,9 @@ fn group_by_orders_by_a_post_aggregator() {
         response,
         json!([
             {"version": "v1", "timestamp": start, "event": {
-                "channel": "#en", "edits": 2, "added": 30, "perEdit": 15.0}},
+                "added": 30, "edits": 2, "channel": "#en", "perEdit": 15.0}},
             {"version": "v1", "timestamp": start, "event": {
-                "channel": "#de", "edits": 1, "added": 7, "perEdit": 7.0}},
+                "added": 7, "edits": 1, "channel": "#de", "perEdit": 7.0}},
         ])
         .to_string()
     );

@@ -10,7 +10,7 @@ use crate::common::{query, run_json, run_wiki, wiki_segment, WIKI_ROWS};
 fn reports_min_and_max_time() {
     assert_eq!(
         run_wiki(json!({"queryType": "timeBoundary", "dataSource": "wiki"})),
-        r#"[{"timestamp":"2015-09-12T00:46:58.771Z","result":{"minTime":"2015-09-12T00:46:58.771Z","maxTime":"2015-09-12T03:59:59.999Z"}}]"#
+        r#"[{"timestamp":"2015-09-12T00:46:58.771Z","result":{"maxTime":"2015-09-12T03:59:59.999Z","minTime":"2015-09-12T00:46:58.771Z"}}]"#
     );
 }
 
@@ -34,7 +34,7 @@ fn filters_and_intervals_narrow_the_rows() {
             "dataSource": "wiki",
             "filter": {"type": "selector", "dimension": "channel", "value": "#fr"},
         })),
-        r#"[{"timestamp":"2015-09-12T01:10:00.000Z","result":{"minTime":"2015-09-12T01:10:00.000Z","maxTime":"2015-09-12T01:20:00.000Z"}}]"#
+        r#"[{"timestamp":"2015-09-12T01:10:00.000Z","result":{"maxTime":"2015-09-12T01:20:00.000Z","minTime":"2015-09-12T01:10:00.000Z"}}]"#
     );
     assert_eq!(
         run_wiki(json!({
@@ -42,7 +42,7 @@ fn filters_and_intervals_narrow_the_rows() {
             "dataSource": "wiki",
             "intervals": ["2015-09-12T01:00:00Z/2015-09-12T03:30:00Z"],
         })),
-        r#"[{"timestamp":"2015-09-12T01:10:00.000Z","result":{"minTime":"2015-09-12T01:10:00.000Z","maxTime":"2015-09-12T03:05:00.000Z"}}]"#
+        r#"[{"timestamp":"2015-09-12T01:10:00.000Z","result":{"maxTime":"2015-09-12T03:05:00.000Z","minTime":"2015-09-12T01:10:00.000Z"}}]"#
     );
 }
 
