@@ -129,11 +129,15 @@ fn write_metrics(
     into: &mut Map<String, Value>,
 ) {
     for (spec, value) in specs.iter().zip(values) {
-        let value = match value {
-            AggValue::Sketch(_) if !finalizing => value.clone(),
-            _ => value.finalized_for(spec.kind),
+        let json = match value {
+            AggValue::Sketch(_) if !finalizing => value.to_json(),
+            // Unfinalized first/last values are Druid's `SerializablePair`s.
+            AggValue::Timed(time, inner) if !finalizing => {
+                json!({"lhs": time, "rhs": inner.finalized().to_json_as(spec.kind)})
+            }
+            _ => value.finalized_for(spec.kind).to_json_as(spec.kind),
         };
-        into.insert(spec.name.clone(), value.to_json_as(spec.kind));
+        into.insert(spec.name.clone(), json);
     }
     for (post, value) in posts.iter().zip(computed) {
         into.insert(post.name.clone(), post_json(value));

@@ -223,3 +223,31 @@ fn empty_results_hold_each_aggregators_empty_value() {
         .to_string()
     );
 }
+
+#[test]
+fn unfinalized_first_and_last_are_druid_pairs() {
+    let response = run_json(
+        json!({
+            "queryType": "timeseries",
+            "dataSource": "wiki",
+            "intervals": ["2015-09-12/2015-09-13"],
+            "granularity": "all",
+            "aggregations": [
+                {"type": "longFirst", "name": "first", "fieldName": "added"},
+                {"type": "stringLast", "name": "last", "fieldName": "page"},
+                {"type": "longSum", "name": "sum", "fieldName": "added"},
+            ],
+            "context": {"finalize": false},
+        }),
+        &[("wiki_seg", &crate::common::wiki())],
+    );
+    // The first row (00:46:58.771) added 10; the last row (03:59:59.999) is on "Banana".
+    assert_eq!(
+        response[0]["result"],
+        json!({
+            "first": {"lhs": 1_442_018_818_771_i64, "rhs": 10},
+            "last": {"lhs": 1_442_030_399_999_i64, "rhs": "Banana"},
+            "sum": 43,
+        })
+    );
+}
