@@ -9,6 +9,7 @@ this file, feeds it Druid's quickstart data.
 
 import datetime as dt
 import itertools
+import json
 import re
 import zoneinfo
 
@@ -981,3 +982,29 @@ ENGINES = {
     "timeseries": timeseries, "topN": topn, "groupBy": group_by, "scan": scan,
     "timeBoundary": time_boundary, "search": search,
 }
+
+
+def update_cases(cases_dir, dataset, answer, check):
+    """Recomputes `expected` of every independent case of `dataset` in `cases_dir` with
+    `answer(path, case)`; rewrites stale files (or, with `check`, only reports them).
+    Returns how many were stale. The comparison is on the JSON text: key order and 1 vs
+    1.0 are part of Druid's answer."""
+    stale = 0
+    for path in sorted(cases_dir.glob("*.json")):
+        case = json.loads(path.read_text())
+        if case.get("dataset") != dataset or case.get("source") != "independent":
+            continue
+        try:
+            expected = answer(path, case)
+        except (KeyError, ValueError) as err:
+            raise SystemExit(f"{path.name}: {err!r}")
+        if json.dumps(expected) == json.dumps(case.get("expected")):
+            continue
+        stale += 1
+        if check:
+            print(f"{path.name}: expected is out of date")
+            continue
+        case["expected"] = expected
+        path.write_text(json.dumps(case, indent=2, ensure_ascii=False) + "\n")
+        print(f"wrote {path.name}")
+    return stale

@@ -185,6 +185,27 @@ pub(crate) fn run(
     )
 }
 
+/// Gives each row its group slot (a new group gets a fresh slot in every accumulator) and
+/// aggregates `rows` into their slots; `ids` holds each dimension's output ids of the rows.
+fn assign_and_aggregate(
+    keys: &mut KeyMap,
+    shifts: &[u32],
+    slots: &mut [u32],
+    group_ids: &mut Vec<u32>,
+    accumulators: &mut [Accumulator<'_>],
+    ids: &[Vec<u32>],
+    rows: &[u32],
+) {
+    let known = keys.len();
+    keys.assign(ids, shifts, slots, group_ids);
+    for _ in known..keys.len() {
+        accumulators.iter_mut().for_each(Accumulator::push_slot);
+    }
+    for accumulator in accumulators.iter_mut() {
+        accumulator.add_grouped(rows, slots);
+    }
+}
+
 /// Grouping state for one time bucket, plus the rows flushed so far.
 struct Grouper<'d, 'a> {
     dimensions: &'d [DimensionReader<'a>],
@@ -229,21 +250,15 @@ impl Grouper<'_, '_> {
         for (dimension, ids) in self.dimensions.iter().zip(self.dim_ids.iter_mut()) {
             dimension.decode(chunk, contiguous, &mut ids[..len]);
         }
-        let known = self.keys.len();
-        self.keys.assign(
-            &self.dim_ids,
+        assign_and_aggregate(
+            &mut self.keys,
             &self.shifts,
             &mut self.slots[..len],
             &mut self.group_ids,
+            &mut self.accumulators,
+            &self.dim_ids,
+            chunk,
         );
-        for _ in known..self.keys.len() {
-            self.accumulators
-                .iter_mut()
-                .for_each(Accumulator::push_slot);
-        }
-        for accumulator in &mut self.accumulators {
-            accumulator.add_grouped(chunk, &self.slots[..len]);
-        }
         // Checked per chunk: at most one chunk of groups past the limit is ever held.
         self.over_limit = self.rows.len() + self.keys.len() > self.max_rows;
     }
@@ -291,21 +306,15 @@ impl Grouper<'_, '_> {
         if self.slots.len() < len {
             self.slots.resize(len, 0);
         }
-        let known = self.keys.len();
-        self.keys.assign(
-            &exploded.ids,
+        assign_and_aggregate(
+            &mut self.keys,
             &self.shifts,
             &mut self.slots[..len],
             &mut self.group_ids,
+            &mut self.accumulators,
+            &exploded.ids,
+            &exploded.rows,
         );
-        for _ in known..self.keys.len() {
-            self.accumulators
-                .iter_mut()
-                .for_each(Accumulator::push_slot);
-        }
-        for accumulator in &mut self.accumulators {
-            accumulator.add_grouped(&exploded.rows, &self.slots[..len]);
-        }
     }
 
     fn flush(&mut self, timestamp: i64) {
