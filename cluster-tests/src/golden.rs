@@ -10,8 +10,9 @@
 //! order (Druid's key order is part of its answer), and two doubles are equal within a
 //! relative tolerance of 1e-9 (an integer never equals a double: Druid prints doubleSum as
 //! `9385573.0`). A case may set `"tolerance"` (relative): its doubles then match any number
-//! that close, for sketch estimates checked against exact values. Segment versions are ingestion times, so every `segmentId` in an answer has
-//! its version replaced by `VERSION` before the comparison.
+//! that close, for sketch estimates checked against exact values. Segment versions are
+//! ingestion times, so every segment id in an answer (`segmentId`, segmentMetadata's `id`)
+//! has its version replaced by `VERSION` before the comparison.
 
 use std::path::{Path, PathBuf};
 
@@ -109,13 +110,13 @@ pub fn load_cases(dir: &Path) -> Vec<Case> {
         .collect()
 }
 
-/// Replaces the version of every `segmentId` of `dataset` in `value` with `VERSION`.
-/// A segment id is `{dataSource}_{start}_{end}_{version}[_{partition}]`.
+/// Replaces the version of every `segmentId` (scan) and `id` (segmentMetadata) of `dataset`
+/// in `value` with `VERSION`. A segment id is `{dataSource}_{start}_{end}_{version}[_{partition}]`.
 pub fn normalize_segment_ids(value: &mut Value, dataset: &str) {
     match value {
         Value::Object(map) => {
             for (key, inner) in map.iter_mut() {
-                if key == "segmentId" {
+                if key == "segmentId" || key == "id" {
                     if let Some(id) = inner.as_str() {
                         *inner = Value::String(normalize_segment_id(id, dataset));
                         continue;

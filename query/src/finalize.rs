@@ -15,7 +15,7 @@
 //! - dataSourceMetadata `[{"timestamp","result":{"maxIngestedEventTime"}}]`, stamped with the
 //!   latest event time itself, as `DataSourceMetadataQuery.mergeResults` does;
 //! - segmentMetadata `[{"id","intervals","columns","size","numRows","aggregators",
-//!   "timestampSpec","queryGranularity","rollup"}]` (the last four null: not analysed).
+//!   "timestampSpec","queryGranularity","rollup"}]` (the last four null unless requested).
 //!
 //! Aggregator values are finalized (means, the values of first/last pairs; floats print as
 //! Java floats) and followed by the post-aggregators, which are computed over the intermediate
@@ -479,10 +479,10 @@ fn finalize_segment_metadata(part: SegmentMetadataPartial) -> Value {
                     "columns": columns,
                     "size": segment.size,
                     "numRows": segment.num_rows,
-                    "aggregators": null,
-                    "timestampSpec": null,
-                    "queryGranularity": null,
-                    "rollup": null,
+                    "aggregators": segment.aggregators,
+                    "timestampSpec": segment.timestamp_spec,
+                    "queryGranularity": segment.query_granularity,
+                    "rollup": segment.rollup,
                 })
             })
             .collect(),

@@ -126,6 +126,16 @@ pub struct SegmentAnalysis {
     pub(crate) columns: Vec<ColumnAnalysis>,
     pub(crate) size: i64,
     pub(crate) num_rows: i64,
+    /// `aggregators`, `timestampSpec`, `queryGranularity` and `rollup` as Druid prints them
+    /// (null where not requested or not agreed on).
+    #[serde(default)]
+    pub(crate) aggregators: Value,
+    #[serde(default)]
+    pub(crate) timestamp_spec: Value,
+    #[serde(default)]
+    pub(crate) query_granularity: Value,
+    #[serde(default)]
+    pub(crate) rollup: Value,
 }
 
 /// One column's analysis.

@@ -955,6 +955,30 @@ def search(query, table):
         for (dim, value), count in hits[:limit]]}]
 
 
+def segment_metadata(query, table):
+    """segmentMetadata of the one segment with `toInclude: none` (column analyses are not
+    modelled here): SegmentAnalysis in its property order. `interval` gives the segment's
+    interval; the stored analyses come from the ingestion spec (`table.stored`): aggregators
+    as a map of combining factories (empty without a metricsSpec), the timestampSpec with
+    Druid's defaults filled in, the query granularity as Druid serializes it, and rollup."""
+    if query.get("toInclude") != {"type": "none"}:
+        raise ValueError("only toInclude none is supported by this script")
+    kinds = [kind.lower() for kind in query.get("analysisTypes", [])]
+    stored = table.stored
+    start, end = table.segment_id.split("_")[1:3]
+    return [{
+        "id": table.segment_id,
+        "intervals": [f"{start}/{end}"] if "interval" in kinds else None,
+        "columns": {},
+        "size": 0,
+        "numRows": len(table.rows),
+        "aggregators": stored["aggregators"] if "aggregators" in kinds else None,
+        "timestampSpec": stored["timestampSpec"] if "timestampspec" in kinds else None,
+        "queryGranularity": stored["queryGranularity"] if "querygranularity" in kinds else None,
+        "rollup": stored["rollup"] if "rollup" in kinds else None,
+    }]
+
+
 def run(query, table):
     """Answers a query; a query data source (query-datasource docs: the outer query reads the
     inner result as a table) runs the inner groupBy first and reads its events as rows,
@@ -980,7 +1004,7 @@ def run(query, table):
 
 ENGINES = {
     "timeseries": timeseries, "topN": topn, "groupBy": group_by, "scan": scan,
-    "timeBoundary": time_boundary, "search": search,
+    "timeBoundary": time_boundary, "search": search, "segmentMetadata": segment_metadata,
 }
 
 

@@ -83,6 +83,15 @@ def main():
     assert len(rows) == 39_244, "the raw file changed"
     types = {**{dim: "STRING" for dim in STRING_DIMS}, **{dim: "LONG" for dim in LONG_DIMS}}
     table = native.Table(rows, types, SEGMENT_ID)
+    # What wikipedia-index.json stores with the segment: no metricsSpec, its timestampSpec
+    # with Druid's defaults filled in, queryGranularity none ({"type": "none"} as Druid
+    # serializes NONE) and rollup false.
+    table.stored = {
+        "aggregators": {},
+        "timestampSpec": {"column": "time", "format": "iso", "missingValue": None},
+        "queryGranularity": {"type": "none"},
+        "rollup": False,
+    }
 
     def answer(path, case):
         query = case["query"]

@@ -13,6 +13,8 @@
 //! - `interval`: the segment's interval, read from its id (`{dataSource}_{start}_{end}_…`),
 //!   or the data's `[min, max + 1)` when the id does not carry one.
 
+mod stored;
+
 use henge_segment::reader::Segment;
 use henge_segment::time::{parse_timestamp, Interval};
 use henge_segment::ColumnRef;
@@ -111,6 +113,7 @@ pub(crate) fn run(
         });
         vec![interval]
     });
+    let stored = stored::analyze(segment.metadata(), &analyses);
     SegmentMetadataPartial {
         segments: vec![SegmentAnalysis {
             id: segment_id.to_owned(),
@@ -118,6 +121,10 @@ pub(crate) fn run(
             size: columns.iter().map(|column| column.size).sum(),
             columns,
             num_rows: num_rows as i64,
+            aggregators: stored.aggregators,
+            timestamp_spec: stored.timestamp_spec,
+            query_granularity: stored.query_granularity,
+            rollup: stored.rollup,
         }],
     }
 }
@@ -162,13 +169,31 @@ pub(crate) fn merge(
         segments.sort_by(|left, right| left.id.cmp(&right.id));
         return SegmentMetadataPartial { segments };
     }
-    let merged = segments.into_iter().reduce(fold_segments);
+    let lenient = spec.lenient_aggregator_merge;
+    let merged = segments
+        .into_iter()
+        .reduce(|left, right| fold_segments(left, right, lenient));
     SegmentMetadataPartial {
         segments: merged.into_iter().collect(),
     }
 }
 
-fn fold_segments(left: SegmentAnalysis, right: SegmentAnalysis) -> SegmentAnalysis {
+fn fold_segments(left: SegmentAnalysis, right: SegmentAnalysis, lenient: bool) -> SegmentAnalysis {
+    let stored = stored::merge(
+        stored::Stored {
+            aggregators: left.aggregators,
+            timestamp_spec: left.timestamp_spec,
+            query_granularity: left.query_granularity,
+            rollup: left.rollup,
+        },
+        stored::Stored {
+            aggregators: right.aggregators,
+            timestamp_spec: right.timestamp_spec,
+            query_granularity: right.query_granularity,
+            rollup: right.rollup,
+        },
+        lenient,
+    );
     let intervals = match (left.intervals, right.intervals) {
         (Some(mut left), Some(right)) => {
             left.extend(right);
@@ -205,6 +230,10 @@ fn fold_segments(left: SegmentAnalysis, right: SegmentAnalysis) -> SegmentAnalys
         columns,
         size: left.size + right.size,
         num_rows: left.num_rows + right.num_rows,
+        aggregators: stored.aggregators,
+        timestamp_spec: stored.timestamp_spec,
+        query_granularity: stored.query_granularity,
+        rollup: stored.rollup,
     }
 }
 

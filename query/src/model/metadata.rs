@@ -1,7 +1,6 @@
 //! The segmentMetadata query spec (`docs/querying/segmentmetadataquery.md`): `toInclude`,
-//! `merge` and `analysisTypes` (default `cardinality`, `interval`, `minmax`; also `size`).
-//! The analyses Henge has no segment metadata for (`aggregators`, `timestampSpec`,
-//! `queryGranularity`, `rollup`) are a 501.
+//! `merge`, `lenientAggregatorMerge` and `analysisTypes` (default `cardinality`, `interval`,
+//! `minmax`; also `size`, `aggregators`, `timestampSpec`, `queryGranularity`, `rollup`).
 
 use serde_json::Value;
 
@@ -29,18 +28,25 @@ impl ToInclude {
 }
 
 /// The requested analyses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Analyses {
     pub(crate) cardinality: bool,
     pub(crate) interval: bool,
     pub(crate) minmax: bool,
     pub(crate) size: bool,
+    pub(crate) aggregators: bool,
+    pub(crate) timestamp_spec: bool,
+    pub(crate) query_granularity: bool,
+    pub(crate) rollup: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct SegmentMetadataSpec {
     pub(crate) to_include: ToInclude,
     pub(crate) merge: bool,
+    /// `lenientAggregatorMerge`: merged aggregators keep every name (conflicts become null)
+    /// instead of all becoming null when the segments disagree.
+    pub(crate) lenient_aggregator_merge: bool,
     pub(crate) analyses: Analyses,
 }
 
@@ -77,15 +83,10 @@ pub(crate) fn parse_segment_metadata(
             cardinality: true,
             interval: true,
             minmax: true,
-            size: false,
+            ..Analyses::default()
         },
         Some(_) => {
-            let mut analyses = Analyses {
-                cardinality: false,
-                interval: false,
-                minmax: false,
-                size: false,
-            };
+            let mut analyses = Analyses::default();
             for name in fields.array("analysisTypes")? {
                 match scalar_string(name, "analysisTypes")?
                     .to_ascii_lowercase()
@@ -95,11 +96,10 @@ pub(crate) fn parse_segment_metadata(
                     "interval" => analyses.interval = true,
                     "minmax" => analyses.minmax = true,
                     "size" => analyses.size = true,
-                    known @ ("aggregators" | "timestampspec" | "querygranularity" | "rollup") => {
-                        return Err(QueryError::unsupported(format!(
-                            "segmentMetadata analysisType [{known}] is not supported yet"
-                        )))
-                    }
+                    "aggregators" => analyses.aggregators = true,
+                    "timestampspec" => analyses.timestamp_spec = true,
+                    "querygranularity" => analyses.query_granularity = true,
+                    "rollup" => analyses.rollup = true,
                     other => {
                         return Err(QueryError::invalid_query(format!(
                             "Unknown analysisType [{other}]"
@@ -113,6 +113,7 @@ pub(crate) fn parse_segment_metadata(
     Ok(SegmentMetadataSpec {
         to_include,
         merge: fields.bool("merge")?.unwrap_or(false),
+        lenient_aggregator_merge: fields.bool("lenientAggregatorMerge")?.unwrap_or(false),
         analyses,
     })
 }
