@@ -29,4 +29,4 @@ mod tests;
 
 pub use catalog::{Catalog, MapCatalog, SqlType};
 pub use error::SqlError;
-pub use planner::{plan, OutputColumn, Planned};
+pub use planner::{plan, referenced_table, OutputColumn, Planned};

@@ -141,6 +141,15 @@ pub fn plan(
     }
 }
 
+/// The table a single-statement SELECT reads, so that a caller can fetch that table's schema
+/// before planning; `None` when the text does not parse into one.
+pub fn referenced_table(sql: &str) -> Option<String> {
+    match Parser::parse_sql(&GenericDialect {}, sql).ok()?.as_slice() {
+        [Statement::Query(query)] => table_name(check_query(query).ok()?).ok(),
+        _ => None,
+    }
+}
+
 /// The SELECT of a query, rejecting the clauses Henge does not plan yet.
 fn check_query(query: &Query) -> Result<&Select, SqlError> {
     if query.with.is_some() {
