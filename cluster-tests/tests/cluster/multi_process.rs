@@ -93,6 +93,7 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
     flows::ingest_demo(&master_client, &broker_client, &inputs).await;
     flows::ingest_tags(&master_client, &broker_client, &inputs).await;
     golden::run(&broker_client, Topology::Cluster).await;
+    golden::run_sql(&broker_client, Topology::Cluster).await;
     flows::bad_input(&broker_client, &master_client).await;
     flows::parse_exceptions(&master_client, &broker_client, &inputs).await;
     flows::push_and_handoff(&realtime_client, &master_client, &broker_client).await;

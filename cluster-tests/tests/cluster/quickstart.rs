@@ -45,6 +45,7 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
     wikiticker::check(&client, &expected).await;
     flows::ingest_tags(&client, &client, &inputs).await;
     golden::run(&client, Topology::Quickstart).await;
+    golden::run_sql(&client, Topology::Quickstart).await;
     pydruid::run(&node.url);
     flows::bad_input(&client, &client).await;
     flows::parse_exceptions(&client, &client, &inputs).await;
