@@ -319,7 +319,6 @@ fn plan_scan(mut scope: Scope, parts: Parts) -> Result<Planned, SqlError> {
     };
     let mut native = parts.base("scan", &scope);
     native.insert("resultFormat".into(), json!("compactedList"));
-    native.insert("columns".into(), json!(scan_columns));
     if let Some(limit) = parts.limit {
         native.insert("limit".into(), json!(limit));
     }
@@ -327,8 +326,13 @@ fn plan_scan(mut scope: Scope, parts: Parts) -> Result<Planned, SqlError> {
         native.insert("offset".into(), json!(offset));
     }
     if let Some(order) = order {
+        // Ordering reads __time, so the scan returns it as Druid's planner has it do.
+        if !scan_columns.iter().any(|column| column == "__time") {
+            scan_columns.push("__time".into());
+        }
         native.insert("order".into(), json!(order));
     }
+    native.insert("columns".into(), json!(scan_columns));
     native.insert("context".into(), Value::Object(parts.context));
     Ok(Planned {
         native: Value::Object(native),

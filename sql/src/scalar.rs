@@ -292,7 +292,7 @@ impl<'a> Scope<'a> {
             return Ok(value);
         }
         Ok(Scalar::Expr(
-            format!("CAST({}, '{}')", value.to_expr(), target.value_type()),
+            format!("cast({}, '{}')", value.to_expr(), target.value_type()),
             target,
         ))
     }

@@ -287,3 +287,42 @@ fn rows_convert_each_shape() {
     );
     assert_eq!(planned.columns[0].sql_type, SqlType::Timestamp);
 }
+
+#[test]
+fn planned_queries_are_valid_native_queries() {
+    let mut catalog = catalog();
+    catalog.insert(
+        "sketches",
+        vec![
+            ("__time".into(), SqlType::Timestamp),
+            ("country".into(), SqlType::Varchar),
+            ("users_hll".into(), SqlType::Complex("HLLSketch".into())),
+            (
+                "users_unique".into(),
+                SqlType::Complex("hyperUnique".into()),
+            ),
+        ],
+    );
+    let queries = [
+        "SELECT COUNT(*), SUM(added), MIN(delta), MAX(__time), AVG(delta) FROM wikipedia",
+        "SELECT page, COUNT(*) AS c FROM wikipedia GROUP BY page ORDER BY c DESC LIMIT 3",
+        "SELECT channel, page, SUM(added) FROM wikipedia WHERE page LIKE 'A%' GROUP BY 1, 2 \
+         HAVING SUM(added) BETWEEN 1 AND 10 ORDER BY 3 DESC, 1 LIMIT 5 OFFSET 1",
+        "SELECT FLOOR(__time TO DAY), COUNT(*) FILTER (WHERE added > 0) FROM wikipedia GROUP BY 1 ORDER BY 1 DESC LIMIT 2",
+        "SELECT FLOOR(__time TO HOUR), channel, COUNT(*) FROM wikipedia GROUP BY 1, 2",
+        "SELECT UPPER(channel) || '-' || page AS k, COUNT(DISTINCT \"user\") FROM wikipedia GROUP BY 1",
+        "SELECT * FROM wikipedia WHERE channel NOT IN ('#a') AND added IN (1, 2) LIMIT 3",
+        "SELECT CAST(added AS DOUBLE) / 2, CONCAT(page, 'x') FROM wikipedia ORDER BY __time LIMIT 1",
+        "SELECT DISTINCT channel FROM wikipedia",
+        "SELECT APPROX_COUNT_DISTINCT(users_hll), APPROX_COUNT_DISTINCT(users_unique) FROM sketches",
+        "SELECT COUNT(*) FROM wikipedia WHERE __time > TIMESTAMP '2016-01-01' AND __time < TIMESTAMP '2015-01-01'",
+    ];
+    for sql in queries {
+        let planned =
+            plan(sql, &[], &Map::new(), &catalog).unwrap_or_else(|error| panic!("{sql}: {error}"));
+        let bytes = serde_json::to_vec(&planned.native).unwrap();
+        if let Err(error) = henge_query::parse_query(&bytes, &henge_query::Limits::default()) {
+            panic!("{sql}\n{}\n{error:?}", planned.native);
+        }
+    }
+}
