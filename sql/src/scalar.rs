@@ -299,6 +299,11 @@ impl<'a> Scope<'a> {
 
     fn function(&self, function: &Function) -> Result<Scalar, SqlError> {
         let name = function.name.to_string().to_ascii_uppercase();
+        if crate::aggregate::is_aggregate(&Expr::Function(function.clone())) {
+            return Err(SqlError::unsupported(format!(
+                "the aggregate {function} inside an expression or outside a grouped query"
+            )));
+        }
         let args = plain_args(function)?;
         let scalars = args
             .iter()
@@ -330,7 +335,7 @@ impl<'a> Scope<'a> {
                 }
             }
             _ => Err(SqlError::unsupported(format!(
-                "function {name} with {} arguments",
+                "function {name} with {} arguments here",
                 scalars.len()
             ))),
         }

@@ -253,6 +253,9 @@ fn unsupported_and_invalid_queries_are_errors() {
             .contains("not being grouped")
     );
     assert!(error("SELECT page FROM wikipedia ORDER BY page").contains("not supported"));
+    assert!(error("SELECT SUM(added) / COUNT(*) FROM wikipedia").contains("inside an expression"));
+    assert!(error("SELECT COUNT(*) FROM wikipedia; SELECT 1").contains("exactly one"));
+    assert!(error("SELECT COUNT(*) FROM wikipedia WHERE added = 'abc'").contains("Cannot compare"));
 }
 
 #[test]
