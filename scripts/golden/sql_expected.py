@@ -48,6 +48,31 @@ def top(pairs, limit, offset=0):
     return [list(pair) for pair in chosen]
 
 
+def java_long(value):
+    """Java's (long) of a double: truncation toward zero (Druid's BIGINT AVG result)."""
+    return int(value)
+
+
+def groups(rows, column):
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row[column]].append(row)
+    return grouped
+
+
+def robot_sum(rows):
+    """SUM over the rows a FILTER keeps: null when it keeps none."""
+    return sum(row["added"] for row in rows) if rows else None
+
+
+def scan_rows(selected, limit):
+    """The first `limit` rows by __time; refuses equal timestamps inside the window."""
+    ordered = sorted(selected, key=lambda row: row["__time"])[: limit + 1]
+    if len({row["__time"] for row in ordered}) != len(ordered):
+        raise ValueError("equal timestamps in a scan window: the order is Druid's choice")
+    return ordered[:limit]
+
+
 def count_by(rows, key):
     return Counter(key(row) for row in rows)
 
@@ -150,6 +175,55 @@ def case_answers(rows):
         "sum_of_expression": [[
             sum(row["added"] - row["deleted"] for row in en), sum(row["delta"] for row in en),
         ]],
+        "avg_is_bigint_for_bigint_columns": [[
+            java_long(sum(row["added"] for row in rows) / len(rows)),
+            java_long(sum(row["delta"] for row in rows) / len(rows)),
+            sum(row["added"] for row in rows) / len(rows),
+        ]],
+        "avg_per_channel_truncates_toward_zero": [
+            [channel, java_long(sum(r["delta"] for r in group) / len(group)), len(group)]
+            for channel, group in sorted(groups(rows, "channel").items(), key=lambda item: nulls_first(item[0]))
+        ][:8],
+        "group_by_long_dimension": [
+            [added, edits] for added, edits in sorted(count_by([r for r in rows if r["added"] > 20000], lambda r: r["added"]).items())
+        ][:5],
+        "scan_expressions": [
+            [iso(row["__time"]), row["added"] * 2, row["channel"] + "/" + row["page"],
+             row["countryIsoCode"].upper() if row["countryIsoCode"] is not None else None]
+            for row in scan_rows([r for r in rows if r["channel"] == "#it.wikipedia"], 3)
+        ],
+        "hour_and_channel_group_by": [
+            [iso(hour), channel, edits]
+            for (hour, channel), edits in sorted(count_by(
+                [r for r in rows if r["channel"] in ("#de.wikipedia", "#fr.wikipedia") and r["__time"] < T("2015-09-12T03:00:00Z")],
+                lambda r: (r["__time"] // HOUR * HOUR, r["channel"]),
+            ).items())
+        ],
+        "last_hours_descending_limit": [[iso(hour), edits] for hour, (edits, _) in sorted(hourly.items(), reverse=True)[:3]],
+        "filtered_aggregates_per_channel": [
+            [channel, sum(1 for r in group if r["isNew"] == "true"), robot_sum([r for r in group if r["isRobot"] == "true"])]
+            for channel, group in sorted(groups([r for r in rows if r["channel"].startswith("#d")], "channel").items())
+        ],
+        "where_on_expression": [[count(
+            lambda row: row["channel"].lower() == "#en.wikipedia" and row["added"] + row["deleted"] >= 1000
+        )]],
+        "where_double_literal_on_long": [[count(lambda row: 100.5 < row["added"] <= 200)]],
+        "like_with_escape": [[
+            count(lambda row: row["comment"] is not None and "_" in row["comment"]),
+            count(lambda row: row["comment"] is not None and "_" in row["comment"] and "%" in row["comment"]),
+        ]],
+        "approximate_count_distinct_channels": [[
+            len({row["channel"] for row in rows if row["channel"] is not None}),
+            len({row["countryName"] for row in rows if row["countryName"] is not None}),
+        ]],
+        "having_on_alias_and_aggregate": sorted(
+            [
+                [namespace, sum(r["added"] for r in group), len(group)]
+                for namespace, group in groups(rows, "namespace").items()
+                if len(group) > 500 and sum(r["added"] for r in group) < 1_000_000
+            ],
+            key=lambda row: -row[2],
+        ),
         "approximate_count_distinct_users": [[len({row["user"] for row in rows if row["user"] is not None})]],
     }
 
