@@ -26,6 +26,8 @@ mod rows;
 mod scalar;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fuzz;
 
 pub use catalog::{Catalog, MapCatalog, SqlType};
 pub use error::SqlError;

@@ -173,7 +173,12 @@ impl<'a> Scope<'a> {
                 op: UnaryOperator::Minus,
                 expr: inner,
             } => match self.scalar(inner)? {
-                Scalar::Literal(Lit::Long(value)) => Ok(Scalar::Literal(Lit::Long(-value))),
+                Scalar::Literal(Lit::Long(value)) => {
+                    Ok(Scalar::Literal(match value.checked_neg() {
+                        Some(negated) => Lit::Long(negated),
+                        None => Lit::Double(-(value as f64)),
+                    }))
+                }
                 Scalar::Literal(Lit::Double(value)) => Ok(Scalar::Literal(Lit::Double(-value))),
                 other => {
                     let kind = numeric_type(&other, &other)?;
