@@ -121,7 +121,7 @@ def case_answers(rows):
         [row for row in rows if row["channel"] is not None and row["channel"].startswith("#e")],
         lambda row: row["channel"].lower(),
     )
-    return {
+    answers = {
         "count_all": [[len(rows)]],
         "sum_added": [[sum(row["added"] for row in rows)]],
         "totals_min_max": [[
@@ -224,8 +224,26 @@ def case_answers(rows):
             ],
             key=lambda row: -row[2],
         ),
+        # BIGINT / BIGINT divides as Java longs do: truncation toward zero.
+        "arithmetic_over_aggregates_per_channel": [
+            [channel, per_edit, edits]
+            for (channel, per_edit), edits in [
+                ((channel, java_long(sum(r["added"] for r in group) / len(group))), len(group))
+                for channel, group in groups(rows, "channel").items()
+                if len(group) > 100
+            ]
+        ],
+        "arithmetic_over_aggregates_totals": [[
+            java_long(sum(row["added"] for row in rows) / len(rows)),
+            sum(row["deleted"] for row in rows) * 1.0 / len(rows),
+            sum(row["added"] for row in rows) - sum(row["deleted"] for row in rows),
+        ]],
         "approximate_count_distinct_users": [[len({row["user"] for row in rows if row["user"] is not None})]],
     }
+    per_edit = answers["arithmetic_over_aggregates_per_channel"]
+    ranked = top([((channel, edits), value) for channel, value, edits in per_edit], 4)
+    answers["arithmetic_over_aggregates_per_channel"] = [[channel, value, edits] for (channel, edits), value in ranked]
+    return answers
 
 
 def split_cases(text):

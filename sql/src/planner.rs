@@ -133,7 +133,10 @@ pub fn plan(
     let aggregating = !group_by.is_empty()
         || select.distinct.is_some()
         || select.having.is_some()
-        || parts.projection.iter().any(|item| is_aggregate(&item.expr));
+        || parts
+            .projection
+            .iter()
+            .any(|item| is_aggregate(&item.expr) || grouped::contains_aggregate(&item.expr));
     if aggregating {
         grouped::plan_grouped(scope, parts, group_by)
     } else {

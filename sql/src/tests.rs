@@ -253,7 +253,7 @@ fn unsupported_and_invalid_queries_are_errors() {
             .contains("not being grouped")
     );
     assert!(error("SELECT page FROM wikipedia ORDER BY page").contains("not supported"));
-    assert!(error("SELECT SUM(added) / COUNT(*) FROM wikipedia").contains("inside an expression"));
+    assert!(error("SELECT LOWER(SUM(added)) FROM wikipedia").contains("not supported"));
     assert!(error("SELECT COUNT(*) FROM wikipedia; SELECT 1").contains("exactly one"));
     assert!(error("SELECT COUNT(*) FROM wikipedia WHERE added = 'abc'").contains("Cannot compare"));
 }
@@ -328,4 +328,37 @@ fn planned_queries_are_valid_native_queries() {
             panic!("{sql}\n{}\n{error:?}", planned.native);
         }
     }
+}
+
+#[test]
+fn arithmetic_over_aggregates_is_an_expression_post_aggregator() {
+    let query = native(
+        "SELECT channel, SUM(added) / COUNT(*) AS per_edit, (SUM(delta) * 1.5) FROM wikipedia \
+         GROUP BY channel ORDER BY SUM(added) / COUNT(*) DESC",
+    );
+    assert_eq!(
+        query["aggregations"],
+        json!([
+            {"type": "longSum", "name": "a0", "fieldName": "added"},
+            {"type": "count", "name": "a1"},
+            {"type": "doubleSum", "name": "a2", "fieldName": "delta"},
+        ])
+    );
+    assert_eq!(
+        query["postAggregations"],
+        json!([
+            {"type": "expression", "name": "p0", "expression": "(\"a0\" / \"a1\")"},
+            {"type": "expression", "name": "p1", "expression": "(\"a2\" * 1.5)"},
+        ])
+    );
+    assert_eq!(query["limitSpec"]["columns"][0]["dimension"], "p0");
+    let planned = plan(
+        "SELECT SUM(added) / COUNT(*) FROM wikipedia",
+        &[],
+        &Map::new(),
+        &catalog(),
+    )
+    .unwrap();
+    assert_eq!(planned.native["queryType"], "timeseries");
+    assert_eq!(planned.columns[0].sql_type, SqlType::Bigint);
 }

@@ -3,12 +3,12 @@
 //! chosen (timeseries, topN or groupBy) and ORDER BY/LIMIT/OFFSET/HAVING placed on it.
 
 use serde_json::{json, Map, Value};
-use sqlparser::ast::Expr;
+use sqlparser::ast::{BinaryOperator, Expr};
 
 use super::{context_flag, OutputColumn, Parts, Planned, Shape, ROW_TIMESTAMP};
 use crate::aggregate::{is_aggregate, plan_aggregate};
 use crate::filter::{filter, Operand, Resolve};
-use crate::scalar::{Scalar, Scope};
+use crate::scalar::{Lit, Scalar, Scope};
 use crate::{SqlError, SqlType};
 
 /// A GROUP BY key.
@@ -26,6 +26,8 @@ struct Grouping<'p, 's> {
     aggregates: Vec<(Expr, String, SqlType)>,
     aggregators: Vec<Value>,
     post_aggregators: Vec<Value>,
+    /// Arithmetic over aggregates planned so far, as post-aggregators `p0`, `p1`, ...
+    posts: Vec<(Expr, String, SqlType)>,
     approximate_count_distinct: bool,
     projection: &'p [super::Projected],
 }
@@ -59,6 +61,14 @@ impl Grouping<'_, '_> {
                 .push((expr.clone(), name.clone(), planned.sql_type.clone()));
             return Ok((name, planned.sql_type));
         }
+        if contains_aggregate(expr) {
+            if let Some((_, name, kind)) = self.posts.iter().find(|(seen, _, _)| seen == expr) {
+                return Ok((name.clone(), kind.clone()));
+            }
+            let (name, kind) = self.post_aggregate(expr)?;
+            self.posts.push((expr.clone(), name.clone(), kind.clone()));
+            return Ok((name, kind));
+        }
         let aliased = match expr {
             Expr::Identifier(ident) => self
                 .projection
@@ -82,6 +92,76 @@ impl Grouping<'_, '_> {
                 "Expression '{expr}' is not being grouped"
             ))),
         }
+    }
+}
+
+impl Grouping<'_, '_> {
+    /// Arithmetic over aggregates and keys (`SUM(a) / COUNT(*)`): an `expression`
+    /// post-aggregator `p0`, `p1`, ... over their output names, as Druid plans it.
+    fn post_aggregate(&mut self, expr: &Expr) -> Result<(String, SqlType), SqlError> {
+        let (expression, sql_type) = self.post_expression(expr)?;
+        let name = format!("p{}", self.posts.len());
+        self.post_aggregators
+            .push(json!({"type": "expression", "name": name, "expression": expression}));
+        Ok((name, sql_type))
+    }
+
+    fn post_expression(&mut self, expr: &Expr) -> Result<(String, SqlType), SqlError> {
+        match expr {
+            Expr::Nested(inner) => self.post_expression(inner),
+            Expr::BinaryOp { left, op, right } => {
+                let symbol = match op {
+                    BinaryOperator::Plus => "+",
+                    BinaryOperator::Minus => "-",
+                    BinaryOperator::Multiply => "*",
+                    BinaryOperator::Divide => "/",
+                    BinaryOperator::Modulo => "%",
+                    other => {
+                        return Err(SqlError::unsupported(format!(
+                            "operator {other} over aggregates"
+                        )))
+                    }
+                };
+                let (left, left_type) = self.post_expression(left)?;
+                let (right, right_type) = self.post_expression(right)?;
+                let sql_type = match (&left_type, &right_type) {
+                    (SqlType::Bigint, SqlType::Bigint) => SqlType::Bigint,
+                    (a, b) if a.is_numeric() && b.is_numeric() => SqlType::Double,
+                    _ => {
+                        return Err(SqlError::invalid(format!(
+                            "Cannot apply '{symbol}' to {} and {}",
+                            left_type.sql_name(),
+                            right_type.sql_name()
+                        )))
+                    }
+                };
+                Ok((format!("({left} {symbol} {right})"), sql_type))
+            }
+            _ => match self.scope.scalar(expr) {
+                Ok(Scalar::Literal(Lit::Long(value))) => Ok((value.to_string(), SqlType::Bigint)),
+                Ok(Scalar::Literal(Lit::Double(value))) => {
+                    Ok((format!("{value:?}"), SqlType::Double))
+                }
+                _ => {
+                    let (name, sql_type) = self.field(expr)?;
+                    Ok((format!("\"{name}\""), sql_type))
+                }
+            },
+        }
+    }
+}
+
+/// True if `expr` has an aggregate call inside arithmetic.
+pub(super) fn contains_aggregate(expr: &Expr) -> bool {
+    match expr {
+        Expr::Nested(inner) => contains_aggregate(inner),
+        Expr::BinaryOp { left, right, .. } => {
+            is_aggregate(left)
+                || is_aggregate(right)
+                || contains_aggregate(left)
+                || contains_aggregate(right)
+        }
+        _ => false,
     }
 }
 
@@ -116,6 +196,7 @@ pub(super) fn plan_grouped(
         aggregates: Vec::new(),
         aggregators: Vec::new(),
         post_aggregators: Vec::new(),
+        posts: Vec::new(),
         approximate_count_distinct,
         projection: &parts.projection,
     };
