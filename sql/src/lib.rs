@@ -12,7 +12,8 @@
 //! and native expressions with virtual columns), `filter` (WHERE/HAVING to native filters and
 //! `__time` conditions to intervals), `aggregate` (aggregate calls to native aggregators and
 //! post-aggregators), `planner` (the query shape: timeseries, topN, groupBy or scan) and
-//! `rows` (native results to rows).
+//! `rows` (native results to rows). `tests` checks plans against hand-written native JSON,
+//! `tests_fuzz` that no input panics.
 //!
 //! The crate is pure: no tokio, network or files.
 

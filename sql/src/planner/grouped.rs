@@ -1,6 +1,7 @@
 //! Aggregating selects: GROUP BY keys become dimensions `d0`, `d1`, ...; aggregate calls
-//! (in SELECT, HAVING or ORDER BY) become aggregators `a0`, `a1`, ...; then the shape is
-//! chosen (timeseries, topN or groupBy) and ORDER BY/LIMIT/OFFSET/HAVING placed on it.
+//! (in SELECT, HAVING or ORDER BY) become aggregators `a0`, `a1`, ...; arithmetic over
+//! them becomes expression post-aggregators `p0`, `p1`, ...; then the shape is chosen
+//! (timeseries, topN or groupBy) and ORDER BY/LIMIT/OFFSET/HAVING placed on it.
 
 use serde_json::{json, Map, Value};
 use sqlparser::ast::{BinaryOperator, Expr};
