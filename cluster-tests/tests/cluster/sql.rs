@@ -119,4 +119,7 @@ pub async fn formats_and_errors(broker: &DruidClient) {
         )
         .await;
     assert_eq!(status, 400, "{body}");
+    // Cancelling a SQL query id that is not running: 404, as Druid.
+    let (status, _) = broker.delete("/druid/v2/sql/no-such-sql-query").await;
+    assert_eq!(status, 404);
 }

@@ -3,17 +3,18 @@
 //! `parameters`) is planned by `henge-sql` against the queried table's schema (a merged
 //! segmentMetadata query through the broker), run as a native query, and written in the
 //! requested result format (`format`). Every answer carries `X-Druid-SQL-Query-Id` (context
-//! `sqlQueryId`, or a new UUID). SQL errors answer 400 with Druid's `DruidException` body;
-//! errors while running answer like native queries do.
+//! `sqlQueryId`, or a new UUID), under which the native query runs, so that
+//! `DELETE /druid/v2/sql/{sqlQueryId}` cancels it. SQL errors answer 400 with Druid's
+//! `DruidException` body; errors while running answer like native queries do.
 
 mod format;
 
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use henge_broker::Broker;
 use henge_query::QueryError;
 use henge_sql::{MapCatalog, SqlError, SqlType};
@@ -49,6 +50,22 @@ pub async fn sql(State(state): State<AppState>, body: Body) -> Response {
         response.headers_mut().insert("X-Druid-SQL-Query-Id", value);
     }
     response
+}
+
+/// `DELETE /druid/v2/sql/{sqlQueryId}`: cancels a running SQL query on this broker and its
+/// data nodes; 202 Accepted when it was running here, else 404, as Druid's
+/// `SqlResource.cancelQuery`.
+pub async fn cancel(State(state): State<AppState>, Path(query_id): Path<String>) -> Response {
+    let Some(broker) = &state.broker else {
+        return role_not_here(&state, "broker");
+    };
+    let found = broker.cancel(&query_id);
+    tracing::info!(sql_query_id = %query_id, running_here = found, "SQL cancel requested");
+    if found {
+        StatusCode::ACCEPTED.into_response()
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
 }
 
 /// Why a SQL query failed: before running (400, SQL body) or while running (native body).
@@ -142,7 +159,15 @@ async fn run(
         &catalog,
     )
     .map_err(Failure::Sql)?;
-    let native = serde_json::to_vec(&planned.native).map_err(|error| {
+    // The native query runs under the SQL query id (unless the context names its own
+    // queryId), so that `DELETE /druid/v2/sql/{sqlQueryId}` can cancel it.
+    let mut native = planned.native.clone();
+    if let Some(context) = native.get_mut("context").and_then(Value::as_object_mut) {
+        context
+            .entry("queryId")
+            .or_insert_with(|| json!(request.query_id));
+    }
+    let native = serde_json::to_vec(&native).map_err(|error| {
         Failure::Sql(SqlError::invalid(format!(
             "planned query does not serialize: {error}"
         )))
