@@ -1,5 +1,5 @@
 """pydruid against Henge: timeseries, topN, groupBy and a filtered query through
-pydruid.client.PyDruid, checked against numbers computed here from the raw wikiticker file
+pydruid.client.PyDruid, and SQL through its DB-API (pydruid.db), checked against numbers computed here from the raw wikiticker file
 (stdlib only, never from Henge).
 
 Needs a Henge broker with Druid's wikiticker quickstart data loaded as `wikipedia`, at the
@@ -118,6 +118,43 @@ def test_filtered_timeseries():
     got = {row["timestamp"]: [row["result"]["edits"], row["result"]["added"]]
            for row in query.result if row["result"]["edits"]}
     assert got == dict(hourly), (got, dict(hourly))
+
+
+def sql_cursor(header):
+    from urllib.parse import urlparse
+
+    from pydruid.db import connect
+
+    url = urlparse(os.environ["HENGE_URL"])
+    connection = connect(
+        host=url.hostname, port=url.port, path="/druid/v2/sql/", scheme=url.scheme, header=header
+    )
+    return connection.cursor()
+
+
+def test_sql_dbapi_totals_and_description():
+    rows = raw_rows()
+    cursor = sql_cursor(header=True)
+    cursor.execute("SELECT COUNT(*) AS edits, SUM(added) AS added FROM wikipedia")
+    got = [tuple(row) for row in cursor.fetchall()]
+    assert got == [(len(rows), sum(r["added"] for r in rows))], got
+    assert [column[0] for column in cursor.description] == ["edits", "added"], cursor.description
+
+
+def test_sql_dbapi_channels_by_added_with_parameter():
+    totals = collections.Counter()
+    for r in raw_rows():
+        if r["channel"] != "#en.wikipedia":
+            totals[r["channel"]] += r["added"]
+    expected = [(channel, added) for channel, added in totals.most_common(3)]
+    cursor = sql_cursor(header=False)
+    cursor.execute(
+        "SELECT channel, SUM(added) AS added FROM wikipedia WHERE channel <> %(skip)s "
+        "GROUP BY channel ORDER BY added DESC LIMIT 3",
+        {"skip": "#en.wikipedia"},
+    )
+    got = [tuple(row) for row in cursor.fetchall()]
+    assert got == expected, (got, expected)
 
 
 def main():

@@ -67,6 +67,30 @@ impl DruidClient {
         )
     }
 
+    /// POSTs JSON; returns the status, the response headers and the body text (for Druid
+    /// SQL's text result formats).
+    pub async fn post_text(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("POST {path} failed: {err}"));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (
+            status,
+            headers,
+            response.text().await.expect("response body"),
+        )
+    }
+
     /// DELETEs a path; returns the status and the body text.
     pub async fn delete(&self, path: &str) -> (u16, String) {
         let response = self

@@ -6,6 +6,7 @@
 
 mod indexer;
 mod query;
+mod sql;
 mod status;
 
 use std::sync::Arc;
@@ -68,6 +69,9 @@ pub fn router(state: AppState) -> Router {
         .route("/druid/v2", post(query::native))
         .route("/druid/v2/", post(query::native))
         .route("/druid/v2/{id}", delete(query::cancel))
+        .route("/druid/v2/sql", post(sql::sql))
+        .route("/druid/v2/sql/", post(sql::sql))
+        .route("/druid/v2/sql/{id}", delete(sql::cancel))
         .route("/druid/v2/candidates", post(query::candidates))
         .route("/druid/v2/datasources", get(query::datasources))
         .route("/druid/v2/datasources/{name}", get(query::datasource))

@@ -13,7 +13,8 @@ use henge_cluster_tests::golden::{
     cases_dir, first_difference, first_difference_within, load_cases, normalize_segment_ids,
     COMPLETE_VAR,
 };
-use serde_json::Value;
+use henge_cluster_tests::sql_cases::{load_sql_cases, sql_cases_dir};
+use serde_json::{json, Value};
 
 /// Which topology runs the cases; only the quickstart rewrites expectations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,4 +98,46 @@ fn report(name: &str, document: &Value, difference: String, status: u16, actual:
         pretty(&document["expected"]),
         pretty(actual),
     )
+}
+
+/// Posts every golden SQL case (`cluster-tests/cases/sql/*.slt`) to `broker`'s
+/// `/druid/v2/sql` with `resultFormat: "array"` and compares the rows; panics listing every
+/// failure.
+pub async fn run_sql(broker: &DruidClient, topology: Topology) {
+    let started = Instant::now();
+    let cases = load_sql_cases(&sql_cases_dir());
+    assert!(
+        !cases.is_empty(),
+        "no SQL cases in {}",
+        sql_cases_dir().display()
+    );
+    let mut failures = Vec::new();
+    for case in &cases {
+        let request = json!({"query": case.sql, "resultFormat": "array"});
+        let (status, actual) = broker.post("/druid/v2/sql", &request).await;
+        let expected = case.expected_json();
+        let difference = if status == 200 {
+            first_difference_within(&expected, &actual, case.tolerance)
+        } else {
+            Some(format!("HTTP {status}"))
+        };
+        if let Some(difference) = difference {
+            failures.push(format!(
+                "=== {}\nfirst difference: {difference}\nsql: {}\nexpected: {expected}\nactual (HTTP {status}): {actual}",
+                case.name, case.sql
+            ));
+        }
+    }
+    println!(
+        "golden SQL [{topology:?}]: {} passed, {} failed in {:?}",
+        cases.len() - failures.len(),
+        failures.len(),
+        started.elapsed()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} golden SQL case(s) failed on {topology:?}:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

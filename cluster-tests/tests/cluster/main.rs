@@ -8,3 +8,4 @@ mod multi_process;
 mod multi_value;
 mod pydruid;
 mod quickstart;
+mod sql;

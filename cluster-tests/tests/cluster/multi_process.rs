@@ -11,6 +11,7 @@ use henge_coordination::testing::EtcdServer;
 
 use crate::flows;
 use crate::golden::{self, Topology};
+use crate::sql;
 
 const HEALTHY: Duration = Duration::from_secs(60);
 
@@ -93,6 +94,8 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
     flows::ingest_demo(&master_client, &broker_client, &inputs).await;
     flows::ingest_tags(&master_client, &broker_client, &inputs).await;
     golden::run(&broker_client, Topology::Cluster).await;
+    golden::run_sql(&broker_client, Topology::Cluster).await;
+    sql::formats_and_errors(&broker_client).await;
     flows::bad_input(&broker_client, &master_client).await;
     flows::parse_exceptions(&master_client, &broker_client, &inputs).await;
     flows::push_and_handoff(&realtime_client, &master_client, &broker_client).await;

@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::flows;
 use crate::golden::{self, Topology};
 use crate::pydruid;
+use crate::sql;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quickstart_serves_wikiticker_push_and_survives_restart() {
@@ -45,6 +46,8 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
     wikiticker::check(&client, &expected).await;
     flows::ingest_tags(&client, &client, &inputs).await;
     golden::run(&client, Topology::Quickstart).await;
+    golden::run_sql(&client, Topology::Quickstart).await;
+    sql::formats_and_errors(&client).await;
     pydruid::run(&node.url);
     flows::bad_input(&client, &client).await;
     flows::parse_exceptions(&client, &client, &inputs).await;

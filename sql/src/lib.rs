@@ -1,0 +1,35 @@
+//! Druid SQL for Henge: parses one SQL `SELECT` (with `sqlparser`) and plans it into one
+//! native Druid query, as Druid's Calcite planner does, plus the recipe that turns the native
+//! answer into SQL rows.
+//!
+//! The crate owns the SQL front end only: the SQL type of each table column ([`Catalog`]),
+//! planning ([`plan`]) into a [`Planned`] query (native JSON for the existing native path,
+//! the output columns with their SQL types) and the row conversion ([`Planned::rows`]).
+//! Running the native query and the HTTP result formats live in `henge-roles`.
+//!
+//! Layout: `error` ([`SqlError`], Druid's SQL error body), `catalog` (tables and SQL types),
+//! `params` (dynamic `?` parameters), `scalar` (SQL scalar expressions to columns, literals
+//! and native expressions with virtual columns), `filter` (WHERE/HAVING to native filters and
+//! `__time` conditions to intervals), `aggregate` (aggregate calls to native aggregators and
+//! post-aggregators), `planner` (the query shape: timeseries, topN, groupBy or scan) and
+//! `rows` (native results to rows). `tests` checks plans against hand-written native JSON,
+//! `tests_fuzz` that no input panics.
+//!
+//! The crate is pure: no tokio, network or files.
+
+mod aggregate;
+mod catalog;
+mod error;
+mod filter;
+mod params;
+mod planner;
+mod rows;
+mod scalar;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_fuzz;
+
+pub use catalog::{Catalog, MapCatalog, SqlType};
+pub use error::SqlError;
+pub use planner::{plan, referenced_table, OutputColumn, Planned};

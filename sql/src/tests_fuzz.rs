@@ -1,0 +1,85 @@
+//! Property tests: the SQL front end answers any text, any mutation of a valid query and any
+//! parameter list with a plan or an `SqlError`, never a panic; and every plan it makes is a
+//! valid native query whose rows convert.
+
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+
+use crate::{plan, MapCatalog, SqlType};
+
+const SEEDS: &[&str] = &[
+    "SELECT COUNT(*), SUM(added) FROM t WHERE s = 'a' AND n > 3",
+    "SELECT s, COUNT(*) AS c FROM t GROUP BY s ORDER BY c DESC LIMIT 5",
+    "SELECT FLOOR(__time TO HOUR), AVG(d) FROM t WHERE __time BETWEEN TIMESTAMP '2015-09-12' AND TIMESTAMP '2015-09-13' GROUP BY 1",
+    "SELECT __time, s, n * 2 FROM t WHERE s IN ('a', 'b') OR s LIKE 'x%' ORDER BY __time DESC LIMIT 3 OFFSET 1",
+    "SELECT s, n, COUNT(*) FILTER (WHERE d IS NULL) FROM t GROUP BY 1, 2 HAVING COUNT(*) > ? ORDER BY 3",
+    "SELECT DISTINCT UPPER(s) || '-' FROM t WHERE NOT n BETWEEN -1 AND ?",
+];
+
+fn catalog() -> MapCatalog {
+    let mut catalog = MapCatalog::default();
+    catalog.insert(
+        "t",
+        vec![
+            ("__time".into(), SqlType::Timestamp),
+            ("s".into(), SqlType::Varchar),
+            ("n".into(), SqlType::Bigint),
+            ("added".into(), SqlType::Bigint),
+            ("d".into(), SqlType::Double),
+        ],
+    );
+    catalog
+}
+
+fn parameter() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<i64>().prop_map(|value| json!({"type": "BIGINT", "value": value})),
+        any::<f64>().prop_map(|value| json!({"type": "DOUBLE", "value": value})),
+        ".{0,8}".prop_map(|value| json!({"type": "VARCHAR", "value": value})),
+        ".{0,8}".prop_map(|value| json!({"type": "TIMESTAMP", "value": value})),
+        Just(json!({"type": "NOPE"})),
+        Just(json!(3)),
+    ]
+}
+
+/// A seed query with a slice replaced by arbitrary text.
+fn mutated() -> impl Strategy<Value = String> {
+    (
+        0..SEEDS.len(),
+        any::<prop::sample::Index>(),
+        0usize..12,
+        "[ -~]{0,12}",
+    )
+        .prop_map(|(seed, at, length, insert)| {
+            let seed = SEEDS[seed];
+            let start = at.index(seed.len() + 1);
+            let end = (start + length).min(seed.len());
+            format!("{}{insert}{}", &seed[..start], &seed[end..])
+        })
+}
+
+fn check(sql: &str, parameters: &[Value]) {
+    if let Ok(planned) = plan(sql, parameters, &Map::new(), &catalog()) {
+        let bytes = serde_json::to_vec(&planned.native).expect("serializable");
+        assert!(
+            henge_query::parse_query(&bytes, &henge_query::Limits::default()).is_ok(),
+            "{sql} planned an invalid native query: {}",
+            planned.native
+        );
+        let _ = planned.rows(&json!([{"timestamp": 0, "result": {}, "event": {}}]));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn arbitrary_text_never_panics(sql in ".{0,80}", parameters in prop::collection::vec(parameter(), 0..3)) {
+        check(&sql, &parameters);
+    }
+
+    #[test]
+    fn mutated_queries_never_panic(sql in mutated(), parameters in prop::collection::vec(parameter(), 0..3)) {
+        check(&sql, &parameters);
+    }
+}
