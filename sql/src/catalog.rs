@@ -86,6 +86,9 @@ impl SqlType {
 pub trait Catalog {
     /// The columns of `table` with their SQL types, or `None` if there is no such table.
     fn table(&self, table: &str) -> Option<Vec<(String, SqlType)>>;
+
+    /// The names of the datasource tables, sorted (for INFORMATION_SCHEMA).
+    fn table_names(&self) -> Vec<String>;
 }
 
 /// A catalog held in memory (the HTTP layer fills one per request; tests build them by hand).
@@ -104,6 +107,10 @@ impl MapCatalog {
 impl Catalog for MapCatalog {
     fn table(&self, table: &str) -> Option<Vec<(String, SqlType)>> {
         self.tables.get(table).cloned()
+    }
+
+    fn table_names(&self) -> Vec<String> {
+        self.tables.keys().cloned().collect()
     }
 }
 

@@ -12,7 +12,8 @@
 //! and native expressions with virtual columns), `filter` (WHERE/HAVING to native filters and
 //! `__time` conditions to intervals), `aggregate` (aggregate calls to native aggregators and
 //! post-aggregators), `planner` (the query shape: timeseries, topN, groupBy or scan) and
-//! `rows` (native results to rows). `tests` checks plans against hand-written native JSON,
+//! `rows` (native results to rows), `metadata` (INFORMATION_SCHEMA tables answered from the
+//! catalog) and `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the entry point for all of them. `tests` checks plans against hand-written native JSON,
 //! `tests_fuzz` that no input panics.
 //!
 //! The crate is pure: no tokio, network or files.
@@ -20,7 +21,9 @@
 mod aggregate;
 mod catalog;
 mod error;
+mod explain;
 mod filter;
+mod metadata;
 mod params;
 mod planner;
 mod rows;
@@ -32,4 +35,7 @@ mod tests_fuzz;
 
 pub use catalog::{Catalog, MapCatalog, SqlType};
 pub use error::SqlError;
-pub use planner::{plan, referenced_table, OutputColumn, Planned};
+pub use planner::{
+    plan, prepare, reads_information_schema, referenced_table, Answer, OutputColumn, Planned,
+    Prepared,
+};

@@ -19,6 +19,7 @@ use crate::aggregate::is_aggregate;
 use crate::filter::plan_where;
 use crate::params::Params;
 use crate::scalar::{Lit, Scalar, Scope};
+use crate::{explain, metadata};
 use crate::{Catalog, SqlError, SqlType};
 
 /// A column of the SQL answer.
@@ -47,6 +48,59 @@ pub struct Planned {
     /// The answer's columns, in order.
     pub columns: Vec<OutputColumn>,
     pub(crate) shape: Shape,
+}
+
+/// An answer computed without a native query (INFORMATION_SCHEMA, EXPLAIN).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub columns: Vec<OutputColumn>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// What a SQL statement needs: a native query to run, or rows already answered.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    Native(Planned),
+    Rows(Answer),
+}
+
+/// Prepares any statement Henge answers: `EXPLAIN PLAN FOR <select>` and SELECTs over
+/// `INFORMATION_SCHEMA` become rows, other SELECTs are [`plan`]ned into a native query.
+pub fn prepare(
+    sql: &str,
+    parameters: &[Value],
+    context: &Map<String, Value>,
+    catalog: &dyn Catalog,
+) -> Result<Prepared, SqlError> {
+    if let Some(inner) = explain::explained(sql) {
+        let planned = plan(inner, parameters, context, catalog)?;
+        let table = referenced_table(inner).unwrap_or_default();
+        return Ok(Prepared::Rows(explain::explain(&planned, &table)));
+    }
+    if let [Statement::Query(query)] = parse(sql)?.as_slice() {
+        if let SetExpr::Select(select) = query.body.as_ref() {
+            if metadata::reads_metadata(select) {
+                let select = check_query(query)?;
+                return metadata::answer(query, select, catalog).map(Prepared::Rows);
+            }
+        }
+    }
+    plan(sql, parameters, context, catalog).map(Prepared::Native)
+}
+
+/// True when `sql` reads an `INFORMATION_SCHEMA` table, so that the caller fills the catalog
+/// with every table.
+pub fn reads_information_schema(sql: &str) -> bool {
+    match parse(sql).as_deref() {
+        Ok([Statement::Query(query)]) => {
+            matches!(query.body.as_ref(), SetExpr::Select(select) if metadata::reads_metadata(select))
+        }
+        _ => false,
+    }
+}
+
+fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
+    Parser::parse_sql(&GenericDialect {}, sql).map_err(|error| SqlError::parse(&error))
 }
 
 /// The field of a timeseries row's own timestamp (a time-floored GROUP BY key).
@@ -100,8 +154,7 @@ pub fn plan(
     context: &Map<String, Value>,
     catalog: &dyn Catalog,
 ) -> Result<Planned, SqlError> {
-    let statements =
-        Parser::parse_sql(&GenericDialect {}, sql).map_err(|error| SqlError::parse(&error))?;
+    let statements = parse(sql)?;
     let query = match statements.as_slice() {
         [Statement::Query(query)] => query,
         [_] => return Err(SqlError::unsupported("statements other than SELECT")),
@@ -147,14 +200,15 @@ pub fn plan(
 /// The table a single-statement SELECT reads, so that a caller can fetch that table's schema
 /// before planning; `None` when the text does not parse into one.
 pub fn referenced_table(sql: &str) -> Option<String> {
-    match Parser::parse_sql(&GenericDialect {}, sql).ok()?.as_slice() {
+    let sql = explain::explained(sql).unwrap_or(sql);
+    match parse(sql).ok()?.as_slice() {
         [Statement::Query(query)] => table_name(check_query(query).ok()?).ok(),
         _ => None,
     }
 }
 
 /// The SELECT of a query, rejecting the clauses Henge does not plan yet.
-fn check_query(query: &Query) -> Result<&Select, SqlError> {
+pub(crate) fn check_query(query: &Query) -> Result<&Select, SqlError> {
     if query.with.is_some() {
         return Err(SqlError::unsupported("WITH"));
     }

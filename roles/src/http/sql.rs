@@ -1,7 +1,8 @@
 //! `POST /druid/v2/sql`: Druid SQL over the broker's native query path. The request
 //! (`query`, `resultFormat`, `header`, `typesHeader`, `sqlTypesHeader`, `context`,
-//! `parameters`) is planned by `henge-sql` against the queried table's schema (a merged
-//! segmentMetadata query through the broker), run as a native query, and written in the
+//! `parameters`) is prepared by `henge-sql` against the queried table's schema (a merged
+//! segmentMetadata query through the broker; every served table's for INFORMATION_SCHEMA),
+//! run as a native query (INFORMATION_SCHEMA and EXPLAIN PLAN FOR answer without one), and written in the
 //! requested result format (`format`). Every answer carries `X-Druid-SQL-Query-Id` (context
 //! `sqlQueryId`, or a new UUID), under which the native query runs, so that
 //! `DELETE /druid/v2/sql/{sqlQueryId}` cancels it. SQL errors answer 400 with Druid's
@@ -17,7 +18,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use henge_broker::Broker;
 use henge_query::QueryError;
-use henge_sql::{MapCatalog, SqlError, SqlType};
+use henge_sql::{MapCatalog, Prepared, SqlError, SqlType};
 use serde_json::{json, Map, Value};
 
 use super::{json_response, read_body, role_not_here, AppState};
@@ -144,7 +145,14 @@ async fn run(
     request: &Request,
 ) -> Result<Response, Failure> {
     let mut catalog = MapCatalog::default();
-    if let Some(table) = henge_sql::referenced_table(&request.query) {
+    let tables = if henge_sql::reads_information_schema(&request.query) {
+        served_tables(broker)
+    } else {
+        henge_sql::referenced_table(&request.query)
+            .into_iter()
+            .collect()
+    };
+    for table in tables {
         if let Some(columns) = table_schema(state, broker, &table)
             .await
             .map_err(Failure::Query)?
@@ -152,13 +160,24 @@ async fn run(
             catalog.insert(table, columns);
         }
     }
-    let planned = henge_sql::plan(
+    let prepared = henge_sql::prepare(
         &request.query,
         &request.parameters,
         &request.context,
         &catalog,
     )
     .map_err(Failure::Sql)?;
+    let planned = match prepared {
+        Prepared::Native(planned) => planned,
+        Prepared::Rows(answer) => {
+            return Ok(format::respond(
+                request.format,
+                request.header,
+                &answer.columns,
+                &answer.rows,
+            ))
+        }
+    };
     // The native query runs under the SQL query id (unless the context names its own
     // queryId), so that `DELETE /druid/v2/sql/{sqlQueryId}` can cancel it.
     let mut native = planned.native.clone();
@@ -181,6 +200,17 @@ async fn run(
         &planned.columns,
         &rows,
     ))
+}
+
+/// The datasources with at least one served segment, sorted.
+fn served_tables(broker: &Broker) -> Vec<String> {
+    let names: std::collections::BTreeSet<String> = broker
+        .view()
+        .entries()
+        .iter()
+        .map(|entry| entry.segment.data_source.clone())
+        .collect();
+    names.into_iter().collect()
 }
 
 /// The columns of `table` and their SQL types (`__time` first), from a merged segmentMetadata
