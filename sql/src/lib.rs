@@ -31,6 +31,8 @@ mod scalar;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_catalog;
+#[cfg(test)]
 mod tests_fuzz;
 
 pub use catalog::{Catalog, MapCatalog, SqlType};
