@@ -179,14 +179,34 @@ fn columns_describe_each_sql_type() {
     assert_eq!(
         rows(
             "SELECT COLUMN_NAME AS c FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = 'wikipedia' \
-             AND NOT (DATA_TYPE = 'VARCHAR' OR COLUMN_NAME = '__time') ORDER BY 1 LIMIT 1 OFFSET 1"
+             AND NOT (DATA_TYPE = 'VARCHAR' OR COLUMN_NAME = '__time') ORDER BY 1 DESC LIMIT 1 OFFSET 1"
         ),
-        vec![vec![json!("delta")]]
+        vec![vec![json!("added")]]
     );
     assert_eq!(
         rows("SELECT COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS WHERE COLUMN_NAME IS NULL").len(),
         0,
     );
+}
+
+#[test]
+fn order_by_reads_ordinals_and_aliases() {
+    let sql = |order: &str| {
+        format!(
+            "SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM INFORMATION_SCHEMA.COLUMNS \
+             WHERE TABLE_SCHEMA = 'druid' ORDER BY {order}"
+        )
+    };
+    let expected = vec![
+        vec![json!("wikipedia"), json!("delta")],
+        vec![json!("wikipedia"), json!("channel")],
+        vec![json!("wikipedia"), json!("added")],
+        vec![json!("wikipedia"), json!("__time")],
+        vec![json!("koalas"), json!("__time")],
+    ];
+    assert_eq!(rows(&sql("1 DESC, 2 DESC")), expected);
+    assert_eq!(rows(&sql("t DESC, c DESC")), expected);
+    assert_eq!(rows(&sql("TABLE_NAME DESC, COLUMN_NAME DESC")), expected);
 }
 
 #[test]
