@@ -243,12 +243,12 @@ pub(super) fn limit_offset(query: &Query) -> Result<(Option<usize>, usize), SqlE
 }
 
 /// What an ORDER BY item sorts on.
-enum Key {
+enum Key<'q> {
     Column(usize),
-    Expr(Expr),
+    Expr(&'q Expr),
 }
 
-impl Key {
+impl Key<'_> {
     fn value(&self, names: &[&str], row: &[Value]) -> Result<Value, SqlError> {
         match self {
             Key::Column(index) => Ok(row[*index].clone()),
@@ -258,7 +258,11 @@ impl Key {
 }
 
 /// An ordinal names a SELECT item, an output alias its column, anything else is evaluated.
-fn order_key(names: &[&str], picked: &[(usize, String)], expr: &Expr) -> Result<Key, SqlError> {
+fn order_key<'q>(
+    names: &[&str],
+    picked: &[(usize, String)],
+    expr: &'q Expr,
+) -> Result<Key<'q>, SqlError> {
     match expr {
         Expr::Value(value) => {
             if let SqlValue::Number(text, _) = &value.value {
@@ -281,5 +285,5 @@ fn order_key(names: &[&str], picked: &[(usize, String)], expr: &Expr) -> Result<
         }
         _ => {}
     }
-    Ok(Key::Expr(expr.clone()))
+    Ok(Key::Expr(expr))
 }
