@@ -240,10 +240,36 @@ def case_answers(rows):
         ]],
         "approximate_count_distinct_users": [[len({row["user"] for row in rows if row["user"] is not None})]],
     }
+    answers.update(catalog_answers())
     per_edit = answers["arithmetic_over_aggregates_per_channel"]
     ranked = top([((channel, edits), value) for channel, value, edits in per_edit], 4)
     answers["arithmetic_over_aggregates_per_channel"] = [[channel, value, edits] for (channel, edits), value in ranked]
     return answers
+
+
+def catalog_answers():
+    """INFORMATION_SCHEMA rows from wikipedia-index.json's dimensions: __time is a NOT NULL
+    TIMESTAMP (JDBC 93), string dimensions nullable VARCHAR (12), long ones BIGINT (-5)."""
+    columns = [("__time", "TIMESTAMP", "NO", 93)]
+    columns += [(name, "VARCHAR", "YES", 12) for name in wiki.STRING_DIMS]
+    columns += [(name, "BIGINT", "YES", -5) for name in wiki.LONG_DIMS]
+    columns.sort()
+    like_is = sorted(
+        (name for name, kind, _, _ in columns if name.startswith("is") and kind != "BIGINT"),
+        reverse=True,
+    )
+    return {
+        "information_schema_schemata": [
+            ["druid", "INFORMATION_SCHEMA", None],
+            ["druid", "druid", None],
+        ],
+        "information_schema_tables_wikipedia": [["druid", "druid", "wikipedia", "TABLE", "NO", "NO"]],
+        "information_schema_system_tables": [
+            ["COLUMNS", "SYSTEM_TABLE"], ["SCHEMATA", "SYSTEM_TABLE"], ["TABLES", "SYSTEM_TABLE"],
+        ],
+        "information_schema_columns_wikipedia": [list(column) for column in columns],
+        "information_schema_columns_like": [[name] for name in like_is[:3]],
+    }
 
 
 def split_cases(text):

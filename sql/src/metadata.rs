@@ -79,7 +79,7 @@ const COLUMNS: Table = Table {
 
 const ALL: [&Table; 3] = [&SCHEMATA, &TABLES, &COLUMNS];
 
-/// The metadata table `select` reads (`INFORMATION_SCHEMA.X`, any case), if it reads one.
+/// The metadata table `select` reads (`INFORMATION_SCHEMA.X`; identifiers are case-sensitive, as in Druid), if it reads one.
 fn metadata_table(select: &Select) -> Option<&'static Table> {
     let [from] = select.from.as_slice() else {
         return None;
@@ -98,11 +98,10 @@ fn metadata_table(select: &Select) -> Option<&'static Table> {
     let [schema, table] = parts.as_slice() else {
         return None;
     };
-    if !schema.eq_ignore_ascii_case(SCHEMA) {
+    if *schema != SCHEMA {
         return None;
     }
-    ALL.into_iter()
-        .find(|candidate| candidate.name.eq_ignore_ascii_case(table))
+    ALL.into_iter().find(|candidate| candidate.name == *table)
 }
 
 /// True when `select` reads an `INFORMATION_SCHEMA` table.
@@ -111,10 +110,9 @@ pub(crate) fn reads_metadata(select: &Select) -> bool {
         return false;
     };
     match &from.relation {
-        TableFactor::Table { name, .. } => name
-            .0
-            .first()
-            .is_some_and(|part| matches!(part, ObjectNamePart::Identifier(ident) if ident.value.eq_ignore_ascii_case(SCHEMA))),
+        TableFactor::Table { name, .. } => name.0.first().is_some_and(
+            |part| matches!(part, ObjectNamePart::Identifier(ident) if ident.value == SCHEMA),
+        ),
         _ => false,
     }
 }
@@ -299,7 +297,7 @@ fn pick(names: &[&str], select: &Select) -> Result<Vec<(usize, String)>, SqlErro
         };
         let index = names
             .iter()
-            .position(|candidate| candidate.eq_ignore_ascii_case(name))
+            .position(|candidate| *candidate == name)
             .ok_or_else(|| SqlError::invalid(format!("Column '{name}' not found in any table")))?;
         picked.push((index, alias.unwrap_or_else(|| names[index].to_owned())));
     }

@@ -92,8 +92,8 @@ fn tables_filters_by_schema_and_orders() {
     );
     assert_eq!(
         rows(
-            "select table_name from information_schema.tables \
-             where table_schema in ('INFORMATION_SCHEMA') and table_name like '%A%A' limit 5"
+            "select TABLE_NAME from INFORMATION_SCHEMA.TABLES \
+             where TABLE_SCHEMA in ('INFORMATION_SCHEMA') and TABLE_NAME like '%A%A' limit 5"
         ),
         vec![vec![json!("SCHEMATA")]]
     );
@@ -218,6 +218,9 @@ fn metadata_errors_are_sql_errors() {
     };
     assert!(error("SELECT nope FROM INFORMATION_SCHEMA.TABLES").contains("Column 'nope' not found"));
     assert!(error("SELECT * FROM INFORMATION_SCHEMA.NOPE").contains("not found"));
+    // Identifiers are case-sensitive, as in Druid.
+    assert!(error("SELECT * FROM information_schema.tables").contains("not found"));
+    assert!(error("SELECT table_name FROM INFORMATION_SCHEMA.TABLES").contains("not found"));
     assert!(
         error("SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES GROUP BY TABLE_SCHEMA")
             .contains("not supported")

@@ -98,7 +98,7 @@ pub(super) fn eval(names: &[&str], row: &[Value], expr: &Expr) -> Result<Value, 
 pub(super) fn column(names: &[&str], row: &[Value], name: &str) -> Result<Value, SqlError> {
     names
         .iter()
-        .position(|candidate| candidate.eq_ignore_ascii_case(name))
+        .position(|candidate| *candidate == name)
         .map(|index| row[index].clone())
         .ok_or_else(|| SqlError::invalid(format!("Column '{name}' not found in any table")))
 }
@@ -274,11 +274,7 @@ fn order_key<'q>(
                     .ok_or_else(|| SqlError::invalid(format!("Ordinal out of range: {text}")));
             }
         }
-        Expr::Identifier(ident)
-            if !names
-                .iter()
-                .any(|name| name.eq_ignore_ascii_case(&ident.value)) =>
-        {
+        Expr::Identifier(ident) if !names.iter().any(|name| *name == ident.value) => {
             if let Some((index, _)) = picked.iter().find(|(_, name)| *name == ident.value) {
                 return Ok(Key::Column(*index));
             }
