@@ -1,11 +1,12 @@
 //! Property tests: the SQL front end answers any text, any mutation of a valid query and any
-//! parameter list with a plan or an `SqlError`, never a panic; and every plan it makes is a
+//! parameter list (INFORMATION_SCHEMA and EXPLAIN included) with a plan, rows or an
+//! `SqlError`, never a panic; and every plan it makes is a
 //! valid native query whose rows convert.
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
-use crate::{plan, MapCatalog, SqlType};
+use crate::{plan, prepare, MapCatalog, SqlType};
 
 const SEEDS: &[&str] = &[
     "SELECT COUNT(*), SUM(added) FROM t WHERE s = 'a' AND n > 3",
@@ -14,6 +15,8 @@ const SEEDS: &[&str] = &[
     "SELECT __time, s, n * 2 FROM t WHERE s IN ('a', 'b') OR s LIKE 'x%' ORDER BY __time DESC LIMIT 3 OFFSET 1",
     "SELECT s, n, COUNT(*) FILTER (WHERE d IS NULL) FROM t GROUP BY 1, 2 HAVING COUNT(*) > ? ORDER BY 3",
     "SELECT DISTINCT UPPER(s) || '-' FROM t WHERE NOT n BETWEEN -1 AND ?",
+    "SELECT TABLE_NAME AS x, COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME IN ('t') AND NOT COLUMN_NAME LIKE '_%' ORDER BY 2 DESC, x LIMIT 3 OFFSET 1",
+    "EXPLAIN PLAN FOR SELECT s, COUNT(*) FROM t WHERE n >= 2 OR d IS NOT NULL GROUP BY s",
 ];
 
 fn catalog() -> MapCatalog {
@@ -59,6 +62,7 @@ fn mutated() -> impl Strategy<Value = String> {
 }
 
 fn check(sql: &str, parameters: &[Value]) {
+    let _ = prepare(sql, parameters, &Map::new(), &catalog());
     if let Ok(planned) = plan(sql, parameters, &Map::new(), &catalog()) {
         let bytes = serde_json::to_vec(&planned.native).expect("serializable");
         assert!(
