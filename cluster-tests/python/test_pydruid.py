@@ -1,5 +1,6 @@
 """pydruid against Henge: timeseries, topN, groupBy and a filtered query through
-pydruid.client.PyDruid, and SQL through its DB-API (pydruid.db), checked against numbers computed here from the raw wikiticker file
+pydruid.client.PyDruid, SQL through its DB-API (pydruid.db) and the catalog through its
+SQLAlchemy dialect (`druid://`, INFORMATION_SCHEMA), checked against numbers computed here from the raw wikiticker file
 (stdlib only, never from Henge).
 
 Needs a Henge broker with Druid's wikiticker quickstart data loaded as `wikipedia`, at the
@@ -155,6 +156,37 @@ def test_sql_dbapi_channels_by_added_with_parameter():
     )
     got = [tuple(row) for row in cursor.fetchall()]
     assert got == expected, (got, expected)
+
+
+# wikipedia-index.json's dimensions: string ones, then the three long ones.
+STRING_DIMS = [
+    "channel", "cityName", "comment", "countryIsoCode", "countryName", "isAnonymous",
+    "isMinor", "isNew", "isRobot", "isUnpatrolled", "metroCode", "namespace", "page",
+    "regionIsoCode", "regionName", "user",
+]
+LONG_DIMS = ["added", "deleted", "delta"]
+
+
+def test_sqlalchemy_inspector_lists_tables_and_columns():
+    from urllib.parse import urlparse
+
+    import sqlalchemy
+    from sqlalchemy import types
+
+    url = urlparse(os.environ["HENGE_URL"])
+    engine = sqlalchemy.create_engine(f"druid://{url.hostname}:{url.port}/druid/v2/sql/")
+    inspector = sqlalchemy.inspect(engine)
+    assert "druid" in inspector.get_schema_names()
+    assert DATASOURCE in inspector.get_table_names(schema="druid")
+    columns = {column["name"]: column for column in inspector.get_columns(DATASOURCE, schema="druid")}
+    assert sorted(columns) == sorted(["__time"] + STRING_DIMS + LONG_DIMS), sorted(columns)
+    assert isinstance(columns["__time"]["type"], types.TIMESTAMP), columns["__time"]
+    assert columns["__time"]["nullable"] is False
+    for name in STRING_DIMS:
+        assert isinstance(columns[name]["type"], types.String), columns[name]
+        assert columns[name]["nullable"] is True
+    for name in LONG_DIMS:
+        assert isinstance(columns[name]["type"], types.BigInteger), columns[name]
 
 
 def main():
