@@ -119,7 +119,45 @@ pub async fn formats_and_errors(broker: &DruidClient) {
         )
         .await;
     assert_eq!(status, 400, "{body}");
+    explain(broker).await;
     // Cancelling a SQL query id that is not running: 404, as Druid.
     let (status, _) = broker.delete("/druid/v2/sql/no-such-sql-query").await;
     assert_eq!(status, 404);
+}
+
+/// `EXPLAIN PLAN FOR`: one row whose PLAN is the native query that the same SELECT runs, and
+/// running that native query gives the SELECT's answer (de 2,523 edits).
+async fn explain(broker: &DruidClient) {
+    let select = "SELECT COUNT(*) AS edits FROM wikipedia WHERE channel = '#de.wikipedia'";
+    let (status, _, body) = broker
+        .post_text(
+            PATH,
+            &json!({"query": format!("EXPLAIN PLAN FOR {select}"), "resultFormat": "array",
+                    "header": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let rows: Value = serde_json::from_str(&body).expect("JSON rows");
+    assert_eq!(
+        rows[0],
+        json!(["PLAN", "RESOURCES", "ATTRIBUTES"]),
+        "{body}"
+    );
+    assert_eq!(
+        rows[1][1],
+        "[{\"name\":\"wikipedia\",\"type\":\"DATASOURCE\"}]"
+    );
+    assert_eq!(rows[1][2], "{\"statementType\":\"SELECT\"}");
+    let plan: Value =
+        serde_json::from_str(rows[1][0].as_str().expect("PLAN text")).expect("PLAN is JSON");
+    let native = &plan[0]["query"];
+    assert_eq!(native["queryType"], "timeseries", "{plan}");
+    assert_eq!(
+        plan[0]["signature"],
+        json!([{"name": "a0", "type": "LONG"}])
+    );
+    let (status, _, answer) = broker.post_text("/druid/v2", native).await;
+    assert_eq!(status, 200, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).expect("native JSON");
+    assert_eq!(answer[0]["result"]["a0"], 2523, "{answer}");
 }
