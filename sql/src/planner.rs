@@ -319,12 +319,19 @@ fn order_by(query: &Query) -> Result<Vec<(Expr, bool)>, SqlError> {
 }
 
 fn limit_offset(scope: &Scope, query: &Query) -> Result<(Option<u64>, Option<u64>), SqlError> {
-    let count = |expr: &Expr| match scope.scalar(expr)? {
+    limit_clause(query, |expr| match scope.scalar(expr)? {
         Scalar::Literal(Lit::Long(value)) if value >= 0 => Ok(value as u64),
         _ => Err(SqlError::invalid(format!(
             "LIMIT and OFFSET need a non-negative integer, not {expr}"
         ))),
-    };
+    })
+}
+
+/// A query's `LIMIT` and `OFFSET` (either form), each read by `count`.
+pub(crate) fn limit_clause(
+    query: &Query,
+    count: impl Fn(&Expr) -> Result<u64, SqlError>,
+) -> Result<(Option<u64>, Option<u64>), SqlError> {
     match &query.limit_clause {
         None => Ok((None, None)),
         Some(LimitClause::LimitOffset {
@@ -332,7 +339,7 @@ fn limit_offset(scope: &Scope, query: &Query) -> Result<(Option<u64>, Option<u64
             offset,
             limit_by,
         }) if limit_by.is_empty() => Ok((
-            limit.as_ref().map(count).transpose()?,
+            limit.as_ref().map(&count).transpose()?,
             offset
                 .as_ref()
                 .map(|offset| count(&offset.value))

@@ -5,10 +5,10 @@ use std::cmp::Ordering;
 
 use serde_json::{json, Value};
 use sqlparser::ast::{
-    BinaryOperator, Expr, InTarget, LimitClause, OrderByKind, Query, UnaryOperator,
-    Value as SqlValue,
+    BinaryOperator, Expr, InTarget, OrderByKind, Query, UnaryOperator, Value as SqlValue,
 };
 
+use crate::planner::limit_clause;
 use crate::SqlError;
 
 /// The value of `expr` in `row`: columns, literals, comparisons and boolean logic.
@@ -207,10 +207,10 @@ pub(super) fn sort(
 }
 
 pub(super) fn limit_offset(query: &Query) -> Result<(Option<usize>, usize), SqlError> {
-    let count = |expr: &Expr| {
+    let (limit, offset) = limit_clause(query, |expr| {
         match expr {
             Expr::Value(value) => match &value.value {
-                SqlValue::Number(text, _) => text.parse::<usize>().ok(),
+                SqlValue::Number(text, _) => text.parse::<u64>().ok(),
                 _ => None,
             },
             _ => None,
@@ -220,26 +220,9 @@ pub(super) fn limit_offset(query: &Query) -> Result<(Option<usize>, usize), SqlE
                 "LIMIT and OFFSET need a non-negative integer, not {expr}"
             ))
         })
-    };
-    match &query.limit_clause {
-        None => Ok((None, 0)),
-        Some(LimitClause::LimitOffset {
-            limit,
-            offset,
-            limit_by,
-        }) if limit_by.is_empty() => Ok((
-            limit.as_ref().map(count).transpose()?,
-            offset
-                .as_ref()
-                .map(|offset| count(&offset.value))
-                .transpose()?
-                .unwrap_or(0),
-        )),
-        Some(LimitClause::OffsetCommaLimit { offset, limit }) => {
-            Ok((Some(count(limit)?), count(offset)?))
-        }
-        Some(other) => Err(SqlError::unsupported(format!("{other}"))),
-    }
+    })?;
+    let size = |count: u64| usize::try_from(count).unwrap_or(usize::MAX);
+    Ok((limit.map(size), offset.map_or(0, size)))
 }
 
 /// What an ORDER BY item sorts on.
