@@ -21,64 +21,17 @@ impl DruidClient {
         }
     }
 
-    /// POSTs a raw body; returns the status and the body parsed as JSON (or as a string).
-    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("Content-Type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap_or_else(|err| panic!("POST {path} failed: {err}"));
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("response body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    /// POSTs JSON; returns the status, the `X-Druid-Query-Id` header and the body.
-    pub async fn post_with_query_id(
+    /// POSTs a raw JSON body; returns the status, the response headers and the body text.
+    async fn send_post(
         &self,
         path: &str,
-        body: &Value,
-    ) -> (u16, Option<String>, Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap_or_else(|err| panic!("POST {path} failed: {err}"));
-        let status = response.status().as_u16();
-        let query_id = response
-            .headers()
-            .get("X-Druid-Query-Id")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_string);
-        let text = response.text().await.expect("response body");
-        (
-            status,
-            query_id,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    /// POSTs JSON; returns the status, the response headers and the body text (for Druid
-    /// SQL's text result formats).
-    pub async fn post_text(
-        &self,
-        path: &str,
-        body: &Value,
+        body: impl Into<reqwest::Body>,
     ) -> (u16, reqwest::header::HeaderMap, String) {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
             .header("Content-Type", "application/json")
-            .body(body.to_string())
+            .body(body)
             .send()
             .await
             .unwrap_or_else(|err| panic!("POST {path} failed: {err}"));
@@ -89,6 +42,36 @@ impl DruidClient {
             headers,
             response.text().await.expect("response body"),
         )
+    }
+
+    /// POSTs a raw body; returns the status and the body parsed as JSON (or as a string).
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let (status, _, text) = self.send_post(path, body).await;
+        (status, parse_body(text))
+    }
+
+    /// POSTs JSON; returns the status, the `X-Druid-Query-Id` header and the body.
+    pub async fn post_with_query_id(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> (u16, Option<String>, Value) {
+        let (status, headers, text) = self.send_post(path, body.to_string()).await;
+        let query_id = headers
+            .get("X-Druid-Query-Id")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
+        (status, query_id, parse_body(text))
+    }
+
+    /// POSTs JSON; returns the status, the response headers and the body text (for Druid
+    /// SQL's text result formats).
+    pub async fn post_text(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        self.send_post(path, body.to_string()).await
     }
 
     /// DELETEs a path; returns the status and the body text.
@@ -174,4 +157,9 @@ impl DruidClient {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// A response body as JSON, or as a JSON string when it is not JSON.
+fn parse_body(text: String) -> Value {
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
 }

@@ -33,6 +33,34 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `henge server` arguments for one node of a cluster on etcd: its roles, the shared
+/// coordination and deep storage, its own data directory under `work`, then `extra` flags.
+pub fn server_args(
+    roles: &str,
+    etcd_spec: &str,
+    work: &Path,
+    name: &str,
+    extra: &[&str],
+) -> Vec<String> {
+    let deep = format!("file://{}", work.join("deep").display());
+    let data_dir = work.join(name).display().to_string();
+    [
+        "server",
+        "--roles",
+        roles,
+        "--coordination",
+        etcd_spec,
+        "--deep-storage",
+        &deep,
+        "--data-dir",
+        &data_dir,
+    ]
+    .iter()
+    .chain(extra)
+    .map(|arg| arg.to_string())
+    .collect()
+}
+
 /// One running `henge` process; killed on drop.
 pub struct HengeProcess {
     child: Option<Child>,

@@ -117,6 +117,18 @@ impl Cluster {
         }
     }
 
+    /// Waits (up to 5 s) until a query runs on the data node.
+    async fn wait_running(&self) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.running.running() == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the query never reached the node"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     fn stop(self) {
         self.view.shutdown();
         self.server.abort();
@@ -196,14 +208,7 @@ async fn cancel_by_query_id_stops_the_query_on_broker_and_data_node() {
     let broker = Arc::clone(&cluster.broker);
     let query = full_scan(json!({"queryId": "slow-2", "timeout": 0}));
     let running = tokio::spawn(async move { broker.run(&query).await });
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while cluster.running.running() == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the query never reached the node"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    cluster.wait_running().await;
     assert!(!cluster.broker.cancel("not-running"));
     let cancelled_at = Instant::now();
     assert!(cluster.broker.cancel("slow-2"));
@@ -328,14 +333,7 @@ async fn a_dropped_query_stops_on_the_data_node_without_a_cancel_rpc() {
     let broker = Arc::clone(&cluster.broker);
     let query = full_scan(json!({"queryId": "dropped", "timeout": 0}));
     let running = tokio::spawn(async move { broker.run(&query).await });
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while cluster.running.running() == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the query never reached the node"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    cluster.wait_running().await;
     running.abort();
     assert!(running.await.unwrap_err().is_cancelled());
     cluster.wait_idle(Duration::from_secs(2)).await;

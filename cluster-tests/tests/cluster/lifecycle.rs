@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use henge_cluster_tests::client::DruidClient;
-use henge_cluster_tests::process::{free_port, HengeProcess};
+use henge_cluster_tests::process::{free_port, server_args, HengeProcess};
 use henge_coordination::testing::EtcdServer;
 use henge_segment::time::{format_timestamp, parse_timestamp};
 use serde_json::{json, Value};
@@ -414,24 +414,15 @@ async fn timeout_and_cancel(
 async fn queries_span_historical_and_realtime_and_stop_on_timeout_or_cancel() {
     let etcd = EtcdServer::start().await;
     let work = tempfile::tempdir().expect("tempdir");
-    let deep = work.path().join("deep");
+    let spec = etcd.spec();
     let node_args = |roles: &str, name: &str| -> Vec<String> {
-        [
-            "server",
-            "--roles",
+        server_args(
             roles,
-            "--coordination",
-            &etcd.spec(),
-            "--deep-storage",
-            &format!("file://{}", deep.display()),
-            "--data-dir",
-            &work.path().join(name).display().to_string(),
-            "--push-handoff-grace-ms",
-            "300",
-        ]
-        .iter()
-        .map(|arg| arg.to_string())
-        .collect()
+            &spec,
+            work.path(),
+            name,
+            &["--push-handoff-grace-ms", "300"],
+        )
     };
     let mut processes: Vec<HengeProcess> = [
         ("coordinator,overlord", "master"),

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use henge_cluster_tests::client::DruidClient;
-use henge_cluster_tests::process::{free_port, HengeProcess};
+use henge_cluster_tests::process::{free_port, server_args, HengeProcess};
 use henge_cluster_tests::wikiticker::{self, shared_data_dir, Expected};
 use henge_coordination::testing::EtcdServer;
 
@@ -20,30 +20,25 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
     let expected = Expected::compute();
     let etcd = EtcdServer::start().await;
     let work = tempfile::tempdir().expect("tempdir");
-    let deep = work.path().join("deep");
     let inputs = work.path().join("inputs");
     std::fs::create_dir_all(&inputs).expect("inputs dir");
+    let spec = etcd.spec();
+    let allowed = [shared_data_dir(), inputs.clone()].map(|dir| dir.display().to_string());
     let node_args = |roles: &str, name: &str| -> Vec<String> {
-        [
-            "server",
-            "--roles",
+        server_args(
             roles,
-            "--coordination",
-            &etcd.spec(),
-            "--deep-storage",
-            &format!("file://{}", deep.display()),
-            "--data-dir",
-            &work.path().join(name).display().to_string(),
-            "--allow-dir",
-            &shared_data_dir().display().to_string(),
-            "--allow-dir",
-            &inputs.display().to_string(),
-            "--push-handoff-grace-ms",
-            "500",
-        ]
-        .iter()
-        .map(|arg| arg.to_string())
-        .collect()
+            &spec,
+            work.path(),
+            name,
+            &[
+                "--allow-dir",
+                &allowed[0],
+                "--allow-dir",
+                &allowed[1],
+                "--push-handoff-grace-ms",
+                "500",
+            ],
+        )
     };
     // Reverse dependency order: every role waits for its peers.
     let mut broker = HengeProcess::start(
