@@ -14,8 +14,12 @@ whose order Druid leaves open, raises instead of guessing.
 Usage:
     scripts/golden/sql_expected.py           # rewrite the expected rows
     scripts/golden/sql_expected.py --check   # exit 1 if any file is out of date
+
+Topic modules: every `sql_cases_*.py` beside this script defines `answers(rows)` returning
+{case name: expected rows} for its own .slt file; a case name answered twice is an error.
 """
 
+import importlib
 import json
 import pathlib
 import sys
@@ -272,6 +276,17 @@ def catalog_answers():
     }
 
 
+def topic_answers(rows):
+    """Answers from every sql_cases_*.py module, refusing a case name answered twice."""
+    merged = {}
+    for path in sorted(pathlib.Path(__file__).parent.glob("sql_cases_*.py")):
+        for name, expected in importlib.import_module(path.stem).answers(rows).items():
+            if name in merged:
+                raise ValueError(f"{path.name}: case {name} is answered twice")
+            merged[name] = expected
+    return merged
+
+
 def split_cases(text):
     """(name, first line index of the expected block, end line index) per case."""
     lines = text.split("\n")
@@ -296,6 +311,10 @@ def main():
     rows = wiki.load_rows()
     assert len(rows) == 39_244, "the raw file changed"
     answers = case_answers(rows)
+    for name, expected in topic_answers(rows).items():
+        if name in answers:
+            raise ValueError(f"case {name} is answered twice")
+        answers[name] = expected
     stale = False
     for path in sorted(CASES.glob("*.slt")):
         text = path.read_text()
