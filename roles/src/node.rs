@@ -42,6 +42,7 @@ pub struct Node {
     pub context: Arc<NodeContext>,
     pub addr: SocketAddr,
     overlord: Option<Mailbox<OverlordMessage>>,
+    broker: Option<Arc<Broker>>,
     supervisor: Supervisor,
     registration: Arc<Registration>,
     server: JoinHandle<std::io::Result<()>>,
@@ -142,6 +143,7 @@ impl Node {
         )
         .max_decoding_message_size(henge_broker::view::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(henge_broker::view::MAX_MESSAGE_BYTES);
+        let broker = state.broker.clone();
         let router =
             http::router(state).merge(tonic::service::Routes::new(grpc).into_axum_router());
         let server_stop = CancellationToken::new();
@@ -160,12 +162,18 @@ impl Node {
             context,
             addr,
             overlord,
+            broker,
             supervisor,
             registration,
             server,
             server_stop,
             reporter,
         })
+    }
+
+    /// The broker, when this node runs the broker.
+    pub fn broker(&self) -> Option<&Arc<Broker>> {
+        self.broker.as_ref()
     }
 
     /// The overlord's mailbox, when this node runs the overlord.

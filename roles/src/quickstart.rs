@@ -18,6 +18,9 @@ use crate::node::{shutdown_signal, Node};
 use crate::overlord::OverlordMessage;
 use crate::tasks::{self, TaskState};
 
+/// The readiness hold kept while the quickstart loads its datasets.
+const LOAD_HOLD: &str = "quickstart";
+
 /// Rows of the demo datasource unless `--demo-rows` says otherwise.
 pub const DEFAULT_DEMO_ROWS: usize = 300_000;
 /// Column names tried, in order, when a file's timestamp column is not given.
@@ -61,6 +64,10 @@ pub async fn run(mut flags: NodeFlags, options: QuickstartOptions) -> anyhow::Re
         config.allow_dirs.push(dir);
     }
     let node = Node::start(config).await?;
+    // `/status/health` stays false until the datasets are queryable, so that a script waiting
+    // for it never queries a datasource that is still loading.
+    let readiness = &node.context.readiness;
+    readiness.hold(LOAD_HOLD, "loading the quickstart datasets".into());
     tokio::select! {
         _ = shutdown_signal() => return node.stop().await,
         loaded = load_all(&node, &options) => {
@@ -69,6 +76,7 @@ pub async fn run(mut flags: NodeFlags, options: QuickstartOptions) -> anyhow::Re
             }
         }
     }
+    readiness.release(LOAD_HOLD);
     let url = format!("http://{}", node.context.node_id);
     tracing::info!(url = %url, "henge quickstart is ready: open {url}/status, query with POST {url}/druid/v2");
     shutdown_signal().await;
@@ -121,6 +129,7 @@ async fn load_all(node: &Node, options: &QuickstartOptions) -> anyhow::Result<()
         );
         submitted.push((datasource, submit(node, spec).await?));
     }
+    let loading: BTreeSet<String> = submitted.iter().map(|(name, _)| name.clone()).collect();
     for (datasource, task_id) in submitted {
         tracing::info!(datasource = %datasource, task = %task_id, "loading");
         loop {
@@ -137,7 +146,31 @@ async fn load_all(node: &Node, options: &QuickstartOptions) -> anyhow::Result<()
         }
         tracing::info!(datasource = %datasource, "loaded");
     }
-    Ok(())
+    served_by_broker(node, &loading).await
+}
+
+/// Waits until the broker serves a historical copy of every used segment of `datasources`,
+/// so that they answer in full once the node reports ready.
+async fn served_by_broker(node: &Node, datasources: &BTreeSet<String>) -> anyhow::Result<()> {
+    let broker = node.broker().context("quickstart runs the broker")?;
+    let mut changes = broker.view().subscribe();
+    loop {
+        let used = node.context.used_segments().await?;
+        let missing = used
+            .iter()
+            .filter(|segment| datasources.contains(&segment.data_source))
+            .filter(|segment| !broker.view().is_loaded_on_historical(&segment.identifier))
+            .count();
+        if missing == 0 {
+            return Ok(());
+        }
+        tracing::debug!(
+            missing,
+            "waiting for the broker to see every loaded segment"
+        );
+        // The view changes when a historical announces; poll too, in case the catalog moved.
+        let _ = tokio::time::timeout(Duration::from_millis(500), changes.changed()).await;
+    }
 }
 
 async fn submit(node: &Node, payload: Value) -> anyhow::Result<String> {

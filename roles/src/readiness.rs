@@ -1,6 +1,7 @@
 //! What each role of this process is waiting for, and whether the process can serve.
 //!
-//! `GET /status/health` answers `true` only when every role is ready; `GET /status` and the
+//! `GET /status/health` answers `true` only when every role is ready and nothing holds the
+//! node back (the quickstart holds it until its datasets are loaded); `GET /status` and the
 //! logs say what a role that is not ready waits for (a missing peer, an unfinished load).
 
 use std::collections::BTreeMap;
@@ -22,6 +23,8 @@ pub struct RoleStatus {
 #[derive(Default)]
 pub struct Readiness {
     roles: Mutex<BTreeMap<Role, RoleStatus>>,
+    /// What holds the whole node back beyond its roles, by name.
+    holds: Mutex<BTreeMap<String, String>>,
 }
 
 impl Readiness {
@@ -38,6 +41,7 @@ impl Readiness {
             .collect();
         Readiness {
             roles: Mutex::new(map),
+            holds: Mutex::default(),
         }
     }
 
@@ -56,9 +60,29 @@ impl Readiness {
         }
     }
 
+    /// Keeps the node not ready until [`Readiness::release`] of `name`, saying why.
+    pub fn hold(&self, name: &str, reason: String) {
+        tracing::info!(hold = name, waiting_for = %reason, "node held back");
+        let mut holds = self.holds.lock().expect("readiness lock poisoned");
+        holds.insert(name.to_string(), reason);
+    }
+
+    pub fn release(&self, name: &str) {
+        let mut holds = self.holds.lock().expect("readiness lock poisoned");
+        if holds.remove(name).is_some() {
+            tracing::info!(hold = name, "node no longer held back");
+        }
+    }
+
     pub fn all_ready(&self) -> bool {
         let roles = self.roles.lock().expect("readiness lock poisoned");
-        roles.values().all(|status| status.ready)
+        let holds = self.holds.lock().expect("readiness lock poisoned");
+        holds.is_empty() && roles.values().all(|status| status.ready)
+    }
+
+    /// What holds the node back beyond its roles, by name.
+    pub fn holds(&self) -> BTreeMap<String, String> {
+        self.holds.lock().expect("readiness lock poisoned").clone()
     }
 
     pub fn snapshot(&self) -> BTreeMap<Role, RoleStatus> {
@@ -67,11 +91,13 @@ impl Readiness {
 
     /// One line per waiting role, for the membership record.
     pub fn waiting_for(&self) -> Vec<String> {
-        self.snapshot()
+        let roles = self.snapshot().into_iter().filter_map(|(role, status)| {
+            status.waiting_for.map(|reason| format!("{role}: {reason}"))
+        });
+        let holds = self
+            .holds()
             .into_iter()
-            .filter_map(|(role, status)| {
-                status.waiting_for.map(|reason| format!("{role}: {reason}"))
-            })
-            .collect()
+            .map(|(name, reason)| format!("{name}: {reason}"));
+        roles.chain(holds).collect()
     }
 }

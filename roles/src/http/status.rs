@@ -29,6 +29,7 @@ pub async fn status(State(state): State<AppState>) -> Response {
             "nodeId": state.context.node_id,
             "ready": state.context.readiness.all_ready(),
             "roles": roles.iter().map(|(role, status)| (role.as_str().to_string(), json!(status))).collect::<serde_json::Map<_, _>>(),
+            "heldBy": state.context.readiness.holds(),
             // Query calls of the data-node service running now, and those that ended
             // without an answer (cancelled, timed out, dropped by the broker).
             "queries": {
