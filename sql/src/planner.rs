@@ -166,7 +166,8 @@ pub fn plan(
     let columns = catalog
         .table(&table)
         .ok_or_else(|| SqlError::invalid(format!("Object '{table}' not found")))?;
-    let mut scope = Scope::new(table, columns, &params);
+    let zone = crate::scalar::context_zone(context)?;
+    let mut scope = Scope::new(table, columns, &params, zone, current_timestamp(context)?);
     let planned_where = plan_where(&mut scope, select.selection.as_ref())?;
     let (limit, offset) = limit_offset(&scope, query)?;
     let parts = Parts {
@@ -425,6 +426,24 @@ fn is_time_column(scope: &Scope, parts: &Parts, expr: &Expr) -> bool {
     }
     .unwrap_or(expr);
     matches!(scope.scalar(target), Ok(Scalar::Column(name, _)) if name == "__time")
+}
+
+/// `CURRENT_TIMESTAMP`: the context's `sqlCurrentTimestamp` (as Druid reads it), else the
+/// moment of planning.
+fn current_timestamp(context: &Map<String, Value>) -> Result<i64, SqlError> {
+    match context.get("sqlCurrentTimestamp") {
+        None | Some(Value::Null) => Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis() as i64)),
+        Some(Value::String(text)) => henge_segment::time::parse_timestamp(text)
+            .ok_or_else(|| SqlError::invalid(format!("Invalid sqlCurrentTimestamp [{text}]"))),
+        Some(Value::Number(number)) => number
+            .as_i64()
+            .ok_or_else(|| SqlError::invalid(format!("Invalid sqlCurrentTimestamp [{number}]"))),
+        Some(other) => Err(SqlError::invalid(format!(
+            "Invalid sqlCurrentTimestamp [{other}]"
+        ))),
+    }
 }
 
 /// Reads a boolean SQL context flag (a JSON boolean or a "true"/"false" string).

@@ -167,6 +167,14 @@ pub(super) fn contains_aggregate(expr: &Expr) -> bool {
 }
 
 impl Resolve for Grouping<'_, '_> {
+    fn scope(&self) -> &Scope<'_> {
+        &self.scope
+    }
+
+    fn expression_filter(&mut self, expr: &Expr) -> Result<Value, SqlError> {
+        Err(SqlError::unsupported(format!("HAVING condition {expr}")))
+    }
+
     fn operand(&mut self, expr: &Expr) -> Result<Operand, SqlError> {
         if let Ok(Scalar::Literal(lit)) = self.scope.scalar(expr) {
             return Ok(Operand::Literal(lit));
@@ -264,7 +272,7 @@ pub(super) fn plan_grouped(
         Shape::Timeseries => {
             let granularity = match grouping.keys.first() {
                 Some(Key {
-                    scalar: Scalar::TimeFloor(period),
+                    scalar: Scalar::TimeFloor(floor),
                     ..
                 }) => {
                     context.insert("skipEmptyBuckets".into(), json!(true));
@@ -273,7 +281,7 @@ pub(super) fn plan_grouped(
                             column.field = ROW_TIMESTAMP.into();
                         }
                     }
-                    json!({"type": "period", "period": period, "timeZone": "UTC"})
+                    floor.granularity()
                 }
                 _ => json!("all"),
             };
