@@ -291,7 +291,7 @@ def answers(rows):
     def find(text, needle, start=0):
         return text.find(needle, start) + 1
 
-    positions = grouped(de, lambda r: (find(r["page"], ":"), find(r["channel"], "i"), find(r["channel"], "i", 6)))
+    positions = grouped(de, lambda r: (find(r["page"], ":"), find(r["channel"], "i"), find(r["channel"][6:], "i")))
     out["fn_strpos_position"] = positions[:4]
 
     def pad(text, length, filler, left):

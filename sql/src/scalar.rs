@@ -12,7 +12,7 @@ mod time;
 use henge_segment::time::TimeZone;
 use serde_json::{json, Value};
 use sqlparser::ast::{
-    BinaryOperator, CastKind, CeilFloorKind, DataType, Expr, Function, FunctionArg,
+    BinaryOperator, CastKind, CeilFloorKind, DataType, DateTimeField, Expr, Function, FunctionArg,
     FunctionArgExpr, FunctionArguments, UnaryOperator, Value as SqlValue,
 };
 
@@ -221,6 +221,14 @@ impl<'a> Scope<'a> {
                 expr: inner,
             } => self.scalar(inner),
             Expr::BinaryOp { left, op, right } => self.binary(expr, left, op, right),
+            Expr::Floor {
+                expr: inner,
+                field: CeilFloorKind::DateTimeField(DateTimeField::NoDateTime),
+            } => self.numeric_floor(inner, "floor"),
+            Expr::Ceil {
+                expr: inner,
+                field: CeilFloorKind::DateTimeField(DateTimeField::NoDateTime),
+            } => self.numeric_floor(inner, "ceil"),
             Expr::Floor {
                 expr: inner,
                 field: CeilFloorKind::DateTimeField(unit),

@@ -83,13 +83,8 @@ impl Scope<'_> {
                 call("abs", kind)
             }
             ("CEIL" | "CEILING" | "FLOOR", 1) => {
-                let kind = numeric_type(&scalars[0], &scalars[0])?;
-                if kind == SqlType::Bigint {
-                    // An integer is its own floor and ceiling.
-                    return Ok(scalars[0].clone());
-                }
                 let native = if name == "FLOOR" { "floor" } else { "ceil" };
-                call(native, SqlType::Double)
+                self.numeric_floor(&args[0], native)
             }
             ("ROUND", 1 | 2) => {
                 let kind = numeric_type(&scalars[0], &scalars[0])?;
@@ -150,6 +145,18 @@ impl Scope<'_> {
                 scalars.len()
             ))),
         }
+    }
+
+    /// Numeric `FLOOR(x)`/`CEIL(x)` (`native` is `floor` or `ceil`): an integer is its own.
+    pub(super) fn numeric_floor(&self, inner: &Expr, native: &str) -> Result<Scalar, SqlError> {
+        let value = self.scalar(inner)?;
+        if numeric_type(&value, &value)? == SqlType::Bigint {
+            return Ok(value);
+        }
+        Ok(Scalar::Expr(
+            format!("{native}({})", value.to_expr()),
+            SqlType::Double,
+        ))
     }
 
     /// `SUBSTRING(s FROM start [FOR length])`: native `substring` is 0-based, and a negative
