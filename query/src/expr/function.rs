@@ -488,7 +488,7 @@ fn safe_divide(left: &Eval, right: &Eval) -> Eval {
             None => Eval::Long(left.wrapping_div(*right)),
         },
         _ => match (left.as_double(), right.as_double()) {
-            (Some(_), Some(divisor)) if divisor == 0.0 => Eval::Null,
+            (Some(_), Some(0.0)) => Eval::Null,
             (Some(dividend), Some(divisor)) => Eval::Double(dividend / divisor),
             _ => Eval::Null,
         },
