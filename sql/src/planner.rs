@@ -191,11 +191,33 @@ pub fn plan(
             .projection
             .iter()
             .any(|item| is_aggregate(&item.expr) || grouped::contains_aggregate(&item.expr));
-    if aggregating {
-        grouped::plan_grouped(scope, parts, group_by)
+    let planned = if aggregating {
+        grouped::plan_grouped(scope, parts, group_by)?
     } else {
-        plan_scan(scope, parts)
-    }
+        plan_scan(scope, parts)?
+    };
+    validate(&planned.native)?;
+    Ok(planned)
+}
+
+/// Checks a plan with the native query parser (patterns, periods, zones and expressions
+/// compile), so that a bad argument is a SQL planning error as in Druid. Size limits are the
+/// server's business when the query runs; only nesting depth stays bounded here.
+fn validate(native: &Value) -> Result<(), SqlError> {
+    let limits = henge_query::Limits {
+        max_body_bytes: usize::MAX,
+        max_in_values: usize::MAX,
+        max_aggregators: usize::MAX,
+        max_pattern_length: usize::MAX,
+        max_group_rows: usize::MAX,
+        max_expression_length: usize::MAX,
+        ..henge_query::Limits::default()
+    };
+    let bytes = serde_json::to_vec(native)
+        .map_err(|error| SqlError::invalid(format!("planned query does not serialize: {error}")))?;
+    henge_query::parse_query(&bytes, &limits)
+        .map(|_| ())
+        .map_err(|error| SqlError::invalid(error.error_message))
 }
 
 /// The table a single-statement SELECT reads, so that a caller can fetch that table's schema

@@ -294,6 +294,13 @@ fn bad_time_arguments_are_sql_errors() {
         "UTC"
     )
     .contains("time zone"));
+    // The native parser checks every plan: a bad pattern is a planning error.
+    assert!(!error(
+        "SELECT COUNT(*) FROM wikipedia WHERE REGEXP_LIKE(page, '(')",
+        "UTC"
+    )
+    .is_empty());
+    assert!(!error("SELECT REGEXP_EXTRACT(page, '[') FROM wikipedia", "UTC").is_empty());
 }
 
 #[test]
