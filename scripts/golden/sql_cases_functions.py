@@ -407,4 +407,10 @@ def answers(rows):
         if row["isRobot"] != "true":
             removed[row["channel"]] += -row["delta"] if row["delta"] < 0 else 0
     out["fn_case_where_and_order"] = ranked([[k, v] for k, v in removed.items()], lambda i: -i[1], 3, lambda i: i[1])
+    sums = defaultdict(lambda: [0, 0])
+    for row in rows:
+        sums[row["channel"]][0] += row["deleted"]
+        sums[row["channel"]][1] += row["added"]
+    kept = [[k, d, a] for k, (d, a) in sums.items() if d > java_div(a, 10)]
+    out["fn_having_compares_two_aggregates"] = ranked(kept, lambda i: -i[1], 4, lambda i: i[1])
     return out

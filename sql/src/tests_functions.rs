@@ -238,6 +238,13 @@ fn conditions_without_a_native_filter_become_expression_filters() {
         native("SELECT COUNT(*) FROM wikipedia WHERE REGEXP_LIKE(page, '^a')")["filter"],
         json!({"type": "regex", "dimension": "page", "pattern": "^a"})
     );
+    let query = native(
+        "SELECT channel, SUM(added) FROM wikipedia GROUP BY 1 HAVING SUM(deleted) > SUM(added) / 10",
+    );
+    assert_eq!(
+        query["having"],
+        json!({"type": "filter", "filter": {"type": "expression", "expression": "(\"a1\" > (\"a0\" / 10))"}})
+    );
     let query = native("SELECT COUNT(*) FROM wikipedia WHERE UPPER(page) = 'A'");
     assert_eq!(
         query["filter"],

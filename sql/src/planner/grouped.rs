@@ -171,8 +171,30 @@ impl Resolve for Grouping<'_, '_> {
         &self.scope
     }
 
+    /// A comparison between two grouped values (`SUM(added) > SUM(deleted)`): an
+    /// `expression` filter over the output names.
     fn expression_filter(&mut self, expr: &Expr) -> Result<Value, SqlError> {
-        Err(SqlError::unsupported(format!("HAVING condition {expr}")))
+        let symbol = match unnest(expr) {
+            Expr::BinaryOp { op, .. } => match op {
+                BinaryOperator::Eq => "==",
+                BinaryOperator::NotEq => "!=",
+                BinaryOperator::Lt => "<",
+                BinaryOperator::LtEq => "<=",
+                BinaryOperator::Gt => ">",
+                BinaryOperator::GtEq => ">=",
+                _ => "",
+            },
+            _ => "",
+        };
+        let Expr::BinaryOp { left, right, .. } = unnest(expr) else {
+            return Err(SqlError::unsupported(format!("HAVING condition {expr}")));
+        };
+        if symbol.is_empty() {
+            return Err(SqlError::unsupported(format!("HAVING condition {expr}")));
+        }
+        let (left, _) = self.post_expression(left)?;
+        let (right, _) = self.post_expression(right)?;
+        Ok(json!({"type": "expression", "expression": format!("({left} {symbol} {right})")}))
     }
 
     fn operand(&mut self, expr: &Expr) -> Result<Operand, SqlError> {
