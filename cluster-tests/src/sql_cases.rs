@@ -14,6 +14,8 @@ pub struct SqlCase {
     pub sql: String,
     /// Relative tolerance for numbers (approximate aggregates); exact when `None`.
     pub tolerance: Option<f64>,
+    /// The request's SQL `context` (a JSON object), when the case sets one.
+    pub context: Option<Value>,
     /// The expected rows, each a JSON array.
     pub expected: Vec<Value>,
 }
@@ -90,6 +92,7 @@ pub fn parse_sql_cases(text: &str) -> Result<Vec<SqlCase>, String> {
             .ok_or_else(|| format!("line {}: expected `query NAME`, found {line:?}", number + 1))?;
         let mut sql = Vec::new();
         let mut tolerance = None;
+        let mut context = None;
         loop {
             let (number, line) = lines
                 .next()
@@ -104,6 +107,16 @@ pub fn parse_sql_cases(text: &str) -> Result<Vec<SqlCase>, String> {
                         .parse::<f64>()
                         .map_err(|err| format!("line {}: bad tolerance: {err}", number + 1))?,
                 );
+            } else if let Some(value) = line.strip_prefix("context ") {
+                let value: Value = serde_json::from_str(value)
+                    .map_err(|err| format!("line {}: bad context: {err}", number + 1))?;
+                if !value.is_object() {
+                    return Err(format!(
+                        "line {}: the context must be an object",
+                        number + 1
+                    ));
+                }
+                context = Some(value);
             } else {
                 sql.push(line);
             }
@@ -121,6 +134,7 @@ pub fn parse_sql_cases(text: &str) -> Result<Vec<SqlCase>, String> {
             name: name.to_owned(),
             sql: sql.join("\n"),
             tolerance,
+            context,
             expected,
         });
     }
@@ -134,7 +148,7 @@ mod tests {
 
     #[test]
     fn cases_parse_with_multi_line_sql_tolerance_and_rows() {
-        let text = "# comment\n\nquery a\nSELECT 1\nFROM t\ntolerance 0.5\n----\n[1,\"x\"]\n[null]\n\nquery b\nSELECT 2\n----\n";
+        let text = "# comment\n\nquery a\nSELECT 1\nFROM t\ntolerance 0.5\n----\n[1,\"x\"]\n[null]\n\nquery b\nSELECT 2\ncontext {\"sqlTimeZone\": \"-07:00\"}\n----\n";
         let cases = parse_sql_cases(text).unwrap();
         assert_eq!(cases.len(), 2);
         assert_eq!(cases[0].sql, "SELECT 1\nFROM t");
@@ -142,6 +156,10 @@ mod tests {
         assert_eq!(cases[0].expected, vec![json!([1, "x"]), json!([null])]);
         assert_eq!(cases[0].expected_json(), json!([[1.0, "x"], [null]]));
         assert!(cases[1].expected.is_empty());
+        assert_eq!(cases[0].context, None);
+        assert_eq!(cases[1].context, Some(json!({"sqlTimeZone": "-07:00"})));
+        assert_eq!(cases[1].sql, "SELECT 2");
+        assert!(parse_sql_cases("query d\nSELECT 1\ncontext [1]\n----\n").is_err());
         assert!(parse_sql_cases("SELECT 1\n").is_err());
         assert!(parse_sql_cases("query c\nSELECT 1\n----\n{}\n").is_err());
     }

@@ -1,14 +1,16 @@
 //! WHERE and HAVING conditions to Druid 28+ native filters (`equals`, `range`, `in`, `like`,
-//! `null`, `and`, `or`, `not`, as Druid plans them with `sqlUseBoundAndSelectors` false), and
-//! top-level conditions on `__time` against TIMESTAMP literals to query intervals (BETWEEN
-//! takes Druid's end-plus-1ms rule).
+//! `regex`, `null`, `and`, `or`, `not`, as Druid plans them with `sqlUseBoundAndSelectors`
+//! false; an `expression` filter for conditions none of them expresses, such as comparisons
+//! between two columns or IS TRUE), and top-level conditions on `__time` against TIMESTAMP
+//! literals to query intervals (BETWEEN takes Druid's end-plus-1ms rule). Timestamp texts
+//! are read in the query's `sqlTimeZone`.
 
 use henge_segment::time::format_timestamp;
 use henge_segment::Interval;
 use serde_json::{json, Value};
 use sqlparser::ast::{BinaryOperator, Expr, InTarget, UnaryOperator};
 
-use crate::scalar::{Lit, Scalar, Scope};
+use crate::scalar::{plain_args, Lit, Scalar, Scope};
 use crate::{SqlError, SqlType};
 
 /// One side of a comparison: a column (real, virtual or an output name) or a literal.
@@ -20,9 +22,40 @@ pub enum Operand {
 /// Resolves comparison operands: table columns for WHERE, output names for HAVING.
 pub trait Resolve {
     fn operand(&mut self, expr: &Expr) -> Result<Operand, SqlError>;
+
+    /// The query's scope (table, time zone).
+    fn scope(&self) -> &Scope<'_>;
+
+    /// A condition no native filter expresses, as an `expression` filter.
+    fn expression_filter(&mut self, expr: &Expr) -> Result<Value, SqlError>;
+
+    /// Whether `expr` is a constant.
+    fn is_literal(&self, expr: &Expr) -> bool {
+        matches!(self.scope().scalar(expr), Ok(Scalar::Literal(_)))
+    }
 }
 
 impl Resolve for Scope<'_> {
+    fn scope(&self) -> &Scope<'_> {
+        self
+    }
+
+    fn expression_filter(&mut self, expr: &Expr) -> Result<Value, SqlError> {
+        let condition = match self.condition(expr)? {
+            Some(condition) => condition,
+            None => match self.scalar(expr)? {
+                scalar @ Scalar::Expr(_, SqlType::Boolean) => scalar,
+                scalar @ (Scalar::Expr(..) | Scalar::Column(..))
+                    if scalar.sql_type().is_some_and(|kind| kind.is_numeric()) =>
+                {
+                    scalar
+                }
+                _ => return Err(SqlError::unsupported(format!("condition {expr}"))),
+            },
+        };
+        Ok(json!({"type": "expression", "expression": condition.to_expr()}))
+    }
+
     fn operand(&mut self, expr: &Expr) -> Result<Operand, SqlError> {
         match self.scalar(expr)? {
             Scalar::Literal(lit) => Ok(Operand::Literal(lit)),
@@ -98,7 +131,7 @@ fn time_bounds(scope: &Scope, expr: &Expr) -> Result<Option<(i64, i64)>, SqlErro
     let instant = |expr: &Expr| -> Result<Option<i64>, SqlError> {
         Ok(match scope.scalar(expr)? {
             Scalar::Literal(Lit::Timestamp(ms)) => Some(ms),
-            Scalar::Literal(Lit::String(text)) => henge_segment::time::parse_timestamp(&text),
+            Scalar::Literal(Lit::String(text)) => scope.parse_local(&text),
             _ => None,
         })
     };
@@ -174,9 +207,63 @@ pub fn filter(resolve: &mut dyn Resolve, expr: &Expr) -> Result<Value, SqlError>
             op: UnaryOperator::Not,
             expr,
         } => Ok(not(filter(resolve, expr)?)),
+        Expr::BinaryOp { left, right, .. }
+            if !resolve.is_literal(left) && !resolve.is_literal(right) =>
+        {
+            resolve.expression_filter(expr)
+        }
         Expr::BinaryOp { left, op, right } => compare(resolve, left, op, right),
-        Expr::IsNull(inner) => Ok(null_filter(resolve, inner)?),
-        Expr::IsNotNull(inner) => Ok(not(null_filter(resolve, inner)?)),
+        Expr::IsNull(inner) if !resolve.is_literal(inner) => Ok(null_filter(resolve, inner)?),
+        Expr::IsNotNull(inner) if !resolve.is_literal(inner) => {
+            Ok(not(null_filter(resolve, inner)?))
+        }
+        Expr::Function(function)
+            if function
+                .name
+                .to_string()
+                .eq_ignore_ascii_case("REGEXP_LIKE") =>
+        {
+            let args = plain_args(function)?;
+            match args.as_slice() {
+                [value, pattern] if resolve.is_literal(pattern) && !resolve.is_literal(value) => {
+                    let (column, _) = column_operand(resolve, value)?;
+                    let Lit::String(pattern) = literal_for(resolve, pattern, &SqlType::Varchar)?
+                    else {
+                        return Err(SqlError::invalid("REGEXP_LIKE needs a string pattern"));
+                    };
+                    Ok(json!({"type": "regex", "dimension": column, "pattern": pattern}))
+                }
+                _ => resolve.expression_filter(expr),
+            }
+        }
+        Expr::Between {
+            expr: inner,
+            low,
+            high,
+            ..
+        } if resolve.is_literal(inner) || !resolve.is_literal(low) || !resolve.is_literal(high) => {
+            resolve.expression_filter(expr)
+        }
+        Expr::In {
+            expr: inner,
+            target: InTarget::List(list),
+            ..
+        } if resolve.is_literal(inner) || list.iter().any(|item| !resolve.is_literal(item)) => {
+            resolve.expression_filter(expr)
+        }
+        Expr::Like {
+            expr: inner,
+            pattern,
+            escape_char,
+            ..
+        } if resolve.is_literal(inner)
+            || !resolve.is_literal(pattern)
+            || escape_char
+                .as_ref()
+                .is_some_and(|escape| !resolve.is_literal(escape)) =>
+        {
+            resolve.expression_filter(expr)
+        }
         Expr::Between {
             expr,
             negated,
@@ -235,7 +322,7 @@ pub fn filter(resolve: &mut dyn Resolve, expr: &Expr) -> Result<Value, SqlError>
             }
             Ok(if *negated { not(like) } else { like })
         }
-        other => Err(SqlError::unsupported(format!("condition {other}"))),
+        other => resolve.expression_filter(other),
     }
 }
 
@@ -268,6 +355,13 @@ fn literal_for(resolve: &mut dyn Resolve, expr: &Expr, kind: &SqlType) -> Result
             "a comparison between columns ({expr})"
         )));
     };
+    let lit = match (lit, kind) {
+        (Lit::String(text), SqlType::Timestamp) => match resolve.scope().parse_local(&text) {
+            Some(ms) => Lit::Timestamp(ms),
+            None => Lit::String(text),
+        },
+        (lit, _) => lit,
+    };
     coerce(lit, kind).ok_or_else(|| {
         SqlError::invalid(format!(
             "Cannot compare a {} column with {expr}",
@@ -280,9 +374,6 @@ fn coerce(lit: Lit, kind: &SqlType) -> Option<Lit> {
     Some(match (lit, kind) {
         (Lit::Null, _) => Lit::Null,
         (Lit::String(text), SqlType::Varchar) => Lit::String(text),
-        (Lit::String(text), SqlType::Timestamp) => {
-            Lit::Long(henge_segment::time::parse_timestamp(&text)?)
-        }
         (Lit::Timestamp(ms), SqlType::Timestamp) => Lit::Long(ms),
         (Lit::String(text), SqlType::Bigint) => Lit::Long(text.trim().parse().ok()?),
         (Lit::String(text), SqlType::Double | SqlType::Float) => {

@@ -9,11 +9,12 @@
 //!
 //! Layout: `error` ([`SqlError`], Druid's SQL error body), `catalog` (tables and SQL types),
 //! `params` (dynamic `?` parameters), `scalar` (SQL scalar expressions to columns, literals
-//! and native expressions with virtual columns), `filter` (WHERE/HAVING to native filters and
+//! and native expressions with virtual columns; `scalar/functions`, `scalar/time` with
+//! `sqlTimeZone`, `scalar/condition`), `filter` (WHERE/HAVING to native filters and
 //! `__time` conditions to intervals), `aggregate` (aggregate calls to native aggregators and
 //! post-aggregators), `planner` (the query shape: timeseries, topN, groupBy or scan) and
 //! `rows` (native results to rows), `metadata` (INFORMATION_SCHEMA tables answered from the
-//! catalog) and `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the entry point for all of them. `tests` checks plans against hand-written native JSON,
+//! catalog) and `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the entry point for all of them. `tests` and `tests_functions` check plans against hand-written native JSON,
 //! `tests_fuzz` that no input panics.
 //!
 //! The crate is pure: no tokio, network or files.
@@ -32,6 +33,8 @@ mod scalar;
 mod tests;
 #[cfg(test)]
 mod tests_catalog;
+#[cfg(test)]
+mod tests_functions;
 #[cfg(test)]
 mod tests_fuzz;
 

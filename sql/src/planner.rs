@@ -166,7 +166,8 @@ pub fn plan(
     let columns = catalog
         .table(&table)
         .ok_or_else(|| SqlError::invalid(format!("Object '{table}' not found")))?;
-    let mut scope = Scope::new(table, columns, &params);
+    let zone = crate::scalar::context_zone(context)?;
+    let mut scope = Scope::new(table, columns, &params, zone, current_timestamp(context)?);
     let planned_where = plan_where(&mut scope, select.selection.as_ref())?;
     let (limit, offset) = limit_offset(&scope, query)?;
     let parts = Parts {
@@ -190,11 +191,33 @@ pub fn plan(
             .projection
             .iter()
             .any(|item| is_aggregate(&item.expr) || grouped::contains_aggregate(&item.expr));
-    if aggregating {
-        grouped::plan_grouped(scope, parts, group_by)
+    let planned = if aggregating {
+        grouped::plan_grouped(scope, parts, group_by)?
     } else {
-        plan_scan(scope, parts)
-    }
+        plan_scan(scope, parts)?
+    };
+    validate(&planned.native)?;
+    Ok(planned)
+}
+
+/// Checks a plan with the native query parser (patterns, periods, zones and expressions
+/// compile), so that a bad argument is a SQL planning error as in Druid. Size limits are the
+/// server's business when the query runs; only nesting depth stays bounded here.
+fn validate(native: &Value) -> Result<(), SqlError> {
+    let limits = henge_query::Limits {
+        max_body_bytes: usize::MAX,
+        max_in_values: usize::MAX,
+        max_aggregators: usize::MAX,
+        max_pattern_length: usize::MAX,
+        max_group_rows: usize::MAX,
+        max_expression_length: usize::MAX,
+        ..henge_query::Limits::default()
+    };
+    let bytes = serde_json::to_vec(native)
+        .map_err(|error| SqlError::invalid(format!("planned query does not serialize: {error}")))?;
+    henge_query::parse_query(&bytes, &limits)
+        .map(|_| ())
+        .map_err(|error| SqlError::invalid(error.error_message))
 }
 
 /// The table a single-statement SELECT reads, so that a caller can fetch that table's schema
@@ -425,6 +448,24 @@ fn is_time_column(scope: &Scope, parts: &Parts, expr: &Expr) -> bool {
     }
     .unwrap_or(expr);
     matches!(scope.scalar(target), Ok(Scalar::Column(name, _)) if name == "__time")
+}
+
+/// `CURRENT_TIMESTAMP`: the context's `sqlCurrentTimestamp` (as Druid reads it), else the
+/// moment of planning.
+fn current_timestamp(context: &Map<String, Value>) -> Result<i64, SqlError> {
+    match context.get("sqlCurrentTimestamp") {
+        None | Some(Value::Null) => Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis() as i64)),
+        Some(Value::String(text)) => henge_segment::time::parse_timestamp(text)
+            .ok_or_else(|| SqlError::invalid(format!("Invalid sqlCurrentTimestamp [{text}]"))),
+        Some(Value::Number(number)) => number
+            .as_i64()
+            .ok_or_else(|| SqlError::invalid(format!("Invalid sqlCurrentTimestamp [{number}]"))),
+        Some(other) => Err(SqlError::invalid(format!(
+            "Invalid sqlCurrentTimestamp [{other}]"
+        ))),
+    }
 }
 
 /// Reads a boolean SQL context flag (a JSON boolean or a "true"/"false" string).

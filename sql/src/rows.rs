@@ -1,7 +1,8 @@
 //! [`Planned::rows`]: a native answer to SQL rows, reading each shape's result layout and
-//! converting values to their SQL types (TIMESTAMP as ISO text in UTC, BIGINT as integers).
+//! converting values to their SQL types (TIMESTAMP as ISO text in the query's `sqlTimeZone`,
+//! as Druid prints a Joda `DateTime` there; BIGINT as integers; BOOLEAN as true/false).
 
-use henge_segment::time::{format_timestamp, parse_timestamp};
+use henge_segment::time::{parse_timestamp, TimeZone};
 use serde_json::{json, Value};
 
 use crate::planner::{Shape, ROW_TIMESTAMP};
@@ -13,16 +14,20 @@ impl Planned {
         let items = native_result
             .as_array()
             .ok_or_else(|| SqlError::invalid("native query result is not an array"))?;
+        let zone = self.native["context"]["sqlTimeZone"]
+            .as_str()
+            .and_then(TimeZone::parse)
+            .unwrap_or_default();
         let mut rows = Vec::new();
         for item in items {
             match self.shape {
-                Shape::Timeseries => rows.push(self.row(&item["result"], &item["timestamp"])),
+                Shape::Timeseries => rows.push(self.row(&item["result"], &item["timestamp"], zone)),
                 Shape::TopN => {
                     for entry in item["result"].as_array().into_iter().flatten() {
-                        rows.push(self.row(entry, &item["timestamp"]));
+                        rows.push(self.row(entry, &item["timestamp"], zone));
                     }
                 }
-                Shape::GroupBy => rows.push(self.row(&item["event"], &item["timestamp"])),
+                Shape::GroupBy => rows.push(self.row(&item["event"], &item["timestamp"], zone)),
                 Shape::Scan => {
                     let names: Vec<&str> = item["columns"]
                         .as_array()
@@ -36,7 +41,7 @@ impl Planned {
                             .zip(event.as_array().into_iter().flatten())
                             .map(|(name, value)| ((*name).to_owned(), value.clone()))
                             .collect();
-                        rows.push(self.row(&Value::Object(record), &Value::Null));
+                        rows.push(self.row(&Value::Object(record), &Value::Null, zone));
                     }
                 }
             }
@@ -44,7 +49,7 @@ impl Planned {
         Ok(rows)
     }
 
-    fn row(&self, record: &Value, timestamp: &Value) -> Vec<Value> {
+    fn row(&self, record: &Value, timestamp: &Value, zone: TimeZone) -> Vec<Value> {
         self.columns
             .iter()
             .map(|column| {
@@ -53,23 +58,27 @@ impl Planned {
                 } else {
                     record.get(&column.field).unwrap_or(&Value::Null)
                 };
-                convert(value, &column.sql_type)
+                convert(value, &column.sql_type, zone)
             })
             .collect()
     }
 }
 
 /// A native value as its SQL type.
-fn convert(value: &Value, sql_type: &SqlType) -> Value {
+fn convert(value: &Value, sql_type: &SqlType, zone: TimeZone) -> Value {
     match (sql_type, value) {
         (SqlType::Timestamp, Value::Number(number)) => number
             .as_i64()
             .or_else(|| number.as_f64().map(|float| float as i64))
-            .map(|ms| json!(format_timestamp(ms)))
+            .map(|ms| json!(zone.format_iso(ms)))
             .unwrap_or(Value::Null),
         (SqlType::Timestamp, Value::String(text)) => parse_timestamp(text)
-            .map(|ms| json!(format_timestamp(ms)))
+            .map(|ms| json!(zone.format_iso(ms)))
             .unwrap_or_else(|| value.clone()),
+        (SqlType::Boolean, Value::Number(number)) => {
+            json!(number.as_f64().is_some_and(|value| value != 0.0))
+        }
+        (SqlType::Boolean, Value::String(text)) => json!(text == "true" || text == "1"),
         (SqlType::Bigint, Value::Number(number)) if number.as_i64().is_none() => number
             .as_f64()
             .filter(|float| float.is_finite())

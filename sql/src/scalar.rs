@@ -1,7 +1,15 @@
 //! SQL scalar expressions: column references, literals (with dynamic parameters) and the
 //! expressions Henge turns into Druid's native expression language, registered as virtual
 //! columns (`v0`, `v1`, ... as Druid names them) when a query needs them as columns.
+//! Submodules: `functions` (string, numeric and conditional functions, CAST), `time`
+//! (time functions, TIMESTAMP and INTERVAL literals, all in the query's `sqlTimeZone`) and
+//! `condition` (boolean expressions: comparisons, AND/OR/NOT, IS, IN, BETWEEN, LIKE).
 
+mod condition;
+mod functions;
+mod time;
+
+use henge_segment::time::TimeZone;
 use serde_json::{json, Value};
 use sqlparser::ast::{
     BinaryOperator, CastKind, CeilFloorKind, DataType, DateTimeField, Expr, Function, FunctionArg,
@@ -10,6 +18,8 @@ use sqlparser::ast::{
 
 use crate::params::Params;
 use crate::{SqlError, SqlType};
+
+pub use self::time::{context_zone, Floor};
 
 /// A literal value.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +31,10 @@ pub enum Lit {
     Bool(bool),
     /// Epoch milliseconds.
     Timestamp(i64),
+    /// A day-time `INTERVAL`, in milliseconds.
+    Interval(i64),
+    /// A year-month `INTERVAL`, in months.
+    Months(i64),
 }
 
 impl Lit {
@@ -28,7 +42,12 @@ impl Lit {
     pub fn to_json(&self) -> Value {
         match self {
             Lit::Null => Value::Null,
-            Lit::Long(value) | Lit::Timestamp(value) => json!(value),
+            Lit::Long(value)
+            | Lit::Timestamp(value)
+            | Lit::Interval(value)
+            | Lit::Months(value) => {
+                json!(value)
+            }
             Lit::Double(value) => json!(value),
             Lit::String(text) => json!(text),
             Lit::Bool(value) => json!(i64::from(*value)),
@@ -39,7 +58,10 @@ impl Lit {
     fn to_expr(&self) -> String {
         match self {
             Lit::Null => "null".into(),
-            Lit::Long(value) | Lit::Timestamp(value) => value.to_string(),
+            Lit::Long(value)
+            | Lit::Timestamp(value)
+            | Lit::Interval(value)
+            | Lit::Months(value) => value.to_string(),
             Lit::Double(value) => format!("{value:?}"),
             Lit::String(text) => quote_string(text),
             Lit::Bool(value) => i64::from(*value).to_string(),
@@ -53,7 +75,7 @@ pub enum Scalar {
     Column(String, SqlType),
     Literal(Lit),
     /// `__time` floored to a period (`FLOOR(__time TO HOUR)`, `TIME_FLOOR(__time, 'PT1H')`).
-    TimeFloor(String),
+    TimeFloor(Floor),
     /// A native expression and its SQL type.
     Expr(String, SqlType),
 }
@@ -66,7 +88,7 @@ impl Scalar {
             Scalar::TimeFloor(_) => Some(SqlType::Timestamp),
             Scalar::Literal(lit) => match lit {
                 Lit::Null => None,
-                Lit::Long(_) => Some(SqlType::Bigint),
+                Lit::Long(_) | Lit::Interval(_) | Lit::Months(_) => Some(SqlType::Bigint),
                 Lit::Double(_) => Some(SqlType::Double),
                 Lit::String(_) => Some(SqlType::Varchar),
                 Lit::Bool(_) => Some(SqlType::Boolean),
@@ -80,31 +102,39 @@ impl Scalar {
         match self {
             Scalar::Column(name, _) => quote_identifier(name),
             Scalar::Literal(lit) => lit.to_expr(),
-            Scalar::TimeFloor(period) => {
-                format!(
-                    "timestamp_floor(\"__time\",{},null,'UTC')",
-                    quote_string(period)
-                )
-            }
+            Scalar::TimeFloor(floor) => floor.to_expr(&quote_identifier("__time")),
             Scalar::Expr(text, _) => text.clone(),
         }
     }
 }
 
-/// The table a query reads, its parameters and the virtual columns planned so far.
+/// The table a query reads, its parameters, time zone and start time, and the virtual
+/// columns planned so far.
 pub struct Scope<'a> {
     pub table: String,
     pub columns: Vec<(String, SqlType)>,
     params: &'a Params,
+    /// `sqlTimeZone`: the zone of time functions, TIMESTAMP literals and printed results.
+    pub zone: TimeZone,
+    /// `CURRENT_TIMESTAMP`: the query's start, in epoch milliseconds.
+    pub now: i64,
     virtual_columns: Vec<(String, String, SqlType)>,
 }
 
 impl<'a> Scope<'a> {
-    pub fn new(table: String, columns: Vec<(String, SqlType)>, params: &'a Params) -> Scope<'a> {
+    pub fn new(
+        table: String,
+        columns: Vec<(String, SqlType)>,
+        params: &'a Params,
+        zone: TimeZone,
+        now: i64,
+    ) -> Scope<'a> {
         Scope {
             table,
             columns,
             params,
+            zone,
+            now,
             virtual_columns: Vec::new(),
         }
     }
@@ -166,9 +196,10 @@ impl<'a> Scope<'a> {
                 (
                     DataType::Timestamp(..) | DataType::Date | DataType::Datetime(_),
                     SqlValue::SingleQuotedString(text),
-                ) => timestamp_literal(text),
+                ) => self.timestamp_literal(text),
                 _ => Err(SqlError::unsupported(format!("literal {expr}"))),
             },
+            Expr::Interval(interval) => self.interval(interval),
             Expr::UnaryOp {
                 op: UnaryOperator::Minus,
                 expr: inner,
@@ -189,22 +220,71 @@ impl<'a> Scope<'a> {
                 op: UnaryOperator::Plus,
                 expr: inner,
             } => self.scalar(inner),
-            Expr::BinaryOp { left, op, right } => self.binary(left, op, right),
+            Expr::BinaryOp { left, op, right } => self.binary(expr, left, op, right),
+            Expr::Floor {
+                expr: inner,
+                field: CeilFloorKind::DateTimeField(DateTimeField::NoDateTime),
+            } => self.numeric_floor(inner, "floor"),
+            Expr::Ceil {
+                expr: inner,
+                field: CeilFloorKind::DateTimeField(DateTimeField::NoDateTime),
+            } => self.numeric_floor(inner, "ceil"),
             Expr::Floor {
                 expr: inner,
                 field: CeilFloorKind::DateTimeField(unit),
-            } => {
-                self.require_time(inner)?;
-                Ok(Scalar::TimeFloor(period_of(unit)?.to_owned()))
+            } => self.floor_to(inner, unit, false),
+            Expr::Ceil {
+                expr: inner,
+                field: CeilFloorKind::DateTimeField(unit),
+            } => self.floor_to(inner, unit, true),
+            Expr::Floor {
+                expr: inner,
+                field: CeilFloorKind::Scale(_),
             }
+            | Expr::Ceil {
+                expr: inner,
+                field: CeilFloorKind::Scale(_),
+            } => Err(SqlError::unsupported(format!(
+                "FLOOR/CEIL with a scale ({inner})"
+            ))),
+            Expr::Extract {
+                field, expr: inner, ..
+            } => self.extract(field, inner),
             Expr::Cast {
                 kind: CastKind::Cast | CastKind::DoubleColon,
                 expr: inner,
                 data_type,
                 format: None,
             } => self.cast(inner, data_type),
+            Expr::Substring {
+                expr: inner,
+                substring_from,
+                substring_for,
+                ..
+            } => self.substring(inner, substring_from.as_deref(), substring_for.as_deref()),
+            Expr::Trim {
+                trim_where,
+                trim_what,
+                expr: inner,
+                trim_characters,
+            } => self.trim(
+                trim_where.as_ref(),
+                trim_what.as_deref(),
+                inner,
+                trim_characters.as_deref(),
+            ),
+            Expr::Position { expr: needle, r#in } => self.position(needle, r#in, None),
+            Expr::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => self.case(operand.as_deref(), conditions, else_result.as_deref()),
             Expr::Function(function) => self.function(function),
-            _ => Err(SqlError::unsupported(format!("expression {expr}"))),
+            _ => match self.condition(expr)? {
+                Some(condition) => Ok(condition),
+                None => Err(SqlError::unsupported(format!("expression {expr}"))),
+            },
         }
     }
 
@@ -238,17 +318,13 @@ impl<'a> Scope<'a> {
         Ok(Scalar::Literal(lit))
     }
 
-    fn require_time(&self, expr: &Expr) -> Result<(), SqlError> {
-        match self.scalar(expr)? {
-            Scalar::Column(name, _) if name == "__time" => Ok(()),
-            _ => Err(SqlError::unsupported(format!(
-                "time floor of [{expr}] (only __time)"
-            ))),
-        }
-    }
-
-    fn binary(&self, left: &Expr, op: &BinaryOperator, right: &Expr) -> Result<Scalar, SqlError> {
-        let (left, right) = (self.scalar(left)?, self.scalar(right)?);
+    fn binary(
+        &self,
+        whole: &Expr,
+        left: &Expr,
+        op: &BinaryOperator,
+        right: &Expr,
+    ) -> Result<Scalar, SqlError> {
         let symbol = match op {
             BinaryOperator::Plus => "+",
             BinaryOperator::Minus => "-",
@@ -256,94 +332,68 @@ impl<'a> Scope<'a> {
             BinaryOperator::Divide => "/",
             BinaryOperator::Modulo => "%",
             BinaryOperator::StringConcat => {
+                let (left, right) = (self.scalar(left)?, self.scalar(right)?);
                 return Ok(Scalar::Expr(
                     format!("concat({},{})", left.to_expr(), right.to_expr()),
                     SqlType::Varchar,
-                ))
+                ));
             }
-            other => return Err(SqlError::unsupported(format!("operator {other} here"))),
+            _ => {
+                return match self.condition(whole)? {
+                    Some(condition) => Ok(condition),
+                    None => Err(SqlError::unsupported(format!("operator {op} here"))),
+                }
+            }
         };
+        let (left, right) = (self.scalar(left)?, self.scalar(right)?);
+        if let Some(shifted) = self.time_arithmetic(&left, symbol, &right)? {
+            return Ok(shifted);
+        }
         let kind = numeric_type(&left, &right)?;
+        if let Some(folded) = fold_arithmetic(&left, symbol, &right) {
+            return Ok(Scalar::Literal(folded));
+        }
         Ok(Scalar::Expr(
             format!("({} {symbol} {})", left.to_expr(), right.to_expr()),
             kind,
         ))
     }
 
-    fn cast(&self, inner: &Expr, data_type: &DataType) -> Result<Scalar, SqlError> {
-        let value = self.scalar(inner)?;
-        let target = match data_type {
-            DataType::Varchar(_) | DataType::Char(_) | DataType::String(_) | DataType::Text => {
-                SqlType::Varchar
-            }
-            DataType::BigInt(_) | DataType::Int(_) | DataType::Integer(_) => SqlType::Bigint,
-            DataType::Double(_)
-            | DataType::DoublePrecision
-            | DataType::Float(_)
-            | DataType::Real => SqlType::Double,
-            DataType::Timestamp(..) => {
-                return match value {
-                    Scalar::Literal(Lit::String(text)) => timestamp_literal(&text),
-                    Scalar::Literal(Lit::Timestamp(ms)) => Ok(Scalar::Literal(Lit::Timestamp(ms))),
-                    Scalar::Column(name, SqlType::Timestamp) => {
-                        Ok(Scalar::Column(name, SqlType::Timestamp))
-                    }
-                    _ => Err(SqlError::unsupported(format!("CAST to {data_type}"))),
-                }
-            }
-            other => return Err(SqlError::unsupported(format!("CAST to {other}"))),
-        };
-        if value.sql_type().as_ref() == Some(&target) {
-            return Ok(value);
-        }
-        Ok(Scalar::Expr(
-            format!("cast({}, '{}')", value.to_expr(), target.value_type()),
-            target,
-        ))
+    /// Resolves a call's arguments.
+    fn arguments(&self, args: &[Expr]) -> Result<Vec<Scalar>, SqlError> {
+        args.iter().map(|arg| self.scalar(arg)).collect()
     }
+}
 
-    fn function(&self, function: &Function) -> Result<Scalar, SqlError> {
-        let name = function.name.to_string().to_ascii_uppercase();
-        if crate::aggregate::is_aggregate(&Expr::Function(function.clone())) {
-            return Err(SqlError::unsupported(format!(
-                "the aggregate {function} inside an expression or outside a grouped query"
-            )));
+/// Constant arithmetic on two numeric literals, as Calcite folds it (integer division and
+/// remainder by zero are left to the native expression, which reports them).
+fn fold_arithmetic(left: &Scalar, symbol: &str, right: &Scalar) -> Option<Lit> {
+    match (left, right) {
+        (Scalar::Literal(Lit::Long(a)), Scalar::Literal(Lit::Long(b))) => {
+            Some(Lit::Long(match symbol {
+                "+" => a.checked_add(*b)?,
+                "-" => a.checked_sub(*b)?,
+                "*" => a.checked_mul(*b)?,
+                "/" => a.checked_div(*b)?,
+                _ => a.checked_rem(*b)?,
+            }))
         }
-        let args = plain_args(function)?;
-        let scalars = args
-            .iter()
-            .map(|arg| self.scalar(arg))
-            .collect::<Result<Vec<_>, _>>()?;
-        let call = |native: &str, kind: SqlType| {
-            let joined: Vec<String> = scalars.iter().map(Scalar::to_expr).collect();
-            Ok(Scalar::Expr(
-                format!("{native}({})", joined.join(",")),
-                kind,
-            ))
-        };
-        match (name.as_str(), scalars.len()) {
-            ("CONCAT", 1..) => call("concat", SqlType::Varchar),
-            ("LOWER", 1) => call("lower", SqlType::Varchar),
-            ("UPPER", 1) => call("upper", SqlType::Varchar),
-            ("CHAR_LENGTH" | "CHARACTER_LENGTH" | "LENGTH", 1) => call("strlen", SqlType::Bigint),
-            ("ABS", 1) => {
-                let kind = numeric_type(&scalars[0], &scalars[0])?;
-                call("abs", kind)
-            }
-            ("TIME_FLOOR", 2) => {
-                self.require_time(&args[0])?;
-                match &scalars[1] {
-                    Scalar::Literal(Lit::String(period)) => Ok(Scalar::TimeFloor(period.clone())),
-                    _ => Err(SqlError::invalid(
-                        "TIME_FLOOR needs a period literal such as 'PT1H'",
-                    )),
-                }
-            }
-            _ => Err(SqlError::unsupported(format!(
-                "function {name} with {} arguments here",
-                scalars.len()
-            ))),
+        (Scalar::Literal(a), Scalar::Literal(b)) => {
+            let as_double = |lit: &Lit| match lit {
+                Lit::Long(value) => Some(*value as f64),
+                Lit::Double(value) => Some(*value),
+                _ => None,
+            };
+            let (a, b) = (as_double(a)?, as_double(b)?);
+            Some(Lit::Double(match symbol {
+                "+" => a + b,
+                "-" => a - b,
+                "*" => a * b,
+                "/" => a / b,
+                _ => a % b,
+            }))
         }
+        _ => None,
     }
 }
 
@@ -369,27 +419,6 @@ pub fn plain_args(function: &Function) -> Result<Vec<Expr>, SqlError> {
     }
 }
 
-/// The period of `FLOOR(__time TO unit)`.
-fn period_of(unit: &DateTimeField) -> Result<&'static str, SqlError> {
-    Ok(match unit {
-        DateTimeField::Second => "PT1S",
-        DateTimeField::Minute => "PT1M",
-        DateTimeField::Hour => "PT1H",
-        DateTimeField::Day => "P1D",
-        DateTimeField::Week(None) => "P1W",
-        DateTimeField::Month => "P1M",
-        DateTimeField::Quarter => "P3M",
-        DateTimeField::Year => "P1Y",
-        other => return Err(SqlError::unsupported(format!("FLOOR to {other}"))),
-    })
-}
-
-fn timestamp_literal(text: &str) -> Result<Scalar, SqlError> {
-    henge_segment::time::parse_timestamp(text)
-        .map(|ms| Scalar::Literal(Lit::Timestamp(ms)))
-        .ok_or_else(|| SqlError::invalid(format!("Illegal TIMESTAMP literal '{text}'")))
-}
-
 /// BIGINT when both sides are integers, DOUBLE when either is fractional.
 fn numeric_type(left: &Scalar, right: &Scalar) -> Result<SqlType, SqlError> {
     let mut result = SqlType::Bigint;
@@ -409,11 +438,11 @@ fn numeric_type(left: &Scalar, right: &Scalar) -> Result<SqlType, SqlError> {
 }
 
 /// A double-quoted identifier of the native expression language.
-fn quote_identifier(name: &str) -> String {
+pub(crate) fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// A single-quoted string literal of the native expression language.
-fn quote_string(text: &str) -> String {
+pub(crate) fn quote_string(text: &str) -> String {
     format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
 }

@@ -50,6 +50,7 @@ pub(crate) enum Func {
     Max,
     Min,
     Div,
+    SafeDivide,
     Pi,
     // Strings.
     Concat,
@@ -84,6 +85,7 @@ pub(crate) enum Func {
     TimestampExtract,
     TimestampParse,
     TimestampFormat,
+    SubtractMonths,
 }
 
 /// Function names with their arity (minimum, maximum; `usize::MAX`: any).
@@ -129,6 +131,7 @@ const FUNCTIONS: &[(&str, Func, usize, usize)] = &[
     ("max", Func::Max, 2, 2),
     ("min", Func::Min, 2, 2),
     ("div", Func::Div, 2, 2),
+    ("safe_divide", Func::SafeDivide, 2, 2),
     ("pi", Func::Pi, 0, 0),
     ("concat", Func::Concat, 0, usize::MAX),
     ("strlen", Func::Strlen, 1, 1),
@@ -161,6 +164,7 @@ const FUNCTIONS: &[(&str, Func, usize, usize)] = &[
     ("timestamp_extract", Func::TimestampExtract, 2, 3),
     ("timestamp_parse", Func::TimestampParse, 1, 3),
     ("timestamp_format", Func::TimestampFormat, 1, 3),
+    ("subtract_months", Func::SubtractMonths, 3, 3),
 ];
 
 /// One-argument double functions of `java.lang.Math`.
@@ -310,7 +314,8 @@ pub(super) fn resolve(
         | Func::TimestampParse
         | Func::TimestampFormat
         | Func::Timestamp
-        | Func::UnixTimestamp => Some(Compiled::Time(time::compile(func, &literal)?)),
+        | Func::UnixTimestamp
+        | Func::SubtractMonths => Some(Compiled::Time(time::compile(func, &literal)?)),
         _ => None,
     };
     Ok((func, compiled.map(Arc::new)))
@@ -445,6 +450,7 @@ pub(super) fn call(
                 _ => Ok(Eval::Null),
             },
         },
+        Func::SafeDivide => Ok(safe_divide(&values[0], &values[1])),
         Func::Timestamp
         | Func::UnixTimestamp
         | Func::TimestampFloor
@@ -452,7 +458,8 @@ pub(super) fn call(
         | Func::TimestampShift
         | Func::TimestampExtract
         | Func::TimestampParse
-        | Func::TimestampFormat => match compiled {
+        | Func::TimestampFormat
+        | Func::SubtractMonths => match compiled {
             Some(Compiled::Time(time_args)) => time::call(func, &values, time_args),
             _ => Ok(Eval::Null),
         },
@@ -469,6 +476,22 @@ pub(super) fn call_time(
     match compiled {
         Some(Compiled::Time(args)) => time::call(func, &[value], args),
         _ => Ok(Eval::Null),
+    }
+}
+
+/// `safe_divide(x, y)`: `x / y`, or null when `y` is zero (longs divide as longs).
+fn safe_divide(left: &Eval, right: &Eval) -> Eval {
+    match (left, right) {
+        (Eval::Long(left), Eval::Long(right)) => match left.checked_div(*right) {
+            Some(quotient) => Eval::Long(quotient),
+            None if *right == 0 => Eval::Null,
+            None => Eval::Long(left.wrapping_div(*right)),
+        },
+        _ => match (left.as_double(), right.as_double()) {
+            (Some(_), Some(0.0)) => Eval::Null,
+            (Some(dividend), Some(divisor)) => Eval::Double(dividend / divisor),
+            _ => Eval::Null,
+        },
     }
 }
 

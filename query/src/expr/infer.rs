@@ -97,7 +97,9 @@ pub(super) fn infer(node: &Node, input: &dyn Fn(usize) -> Option<ValueType>) -> 
                 Some(ValueType::Long) => Some(ValueType::Long),
                 _ => Some(ValueType::Double),
             },
-            Func::Max | Func::Min => operator(infer(&args[0], input), infer(&args[1], input)),
+            Func::Max | Func::Min | Func::SafeDivide => {
+                operator(infer(&args[0], input), infer(&args[1], input))
+            }
             Func::Ceil
             | Func::Floor
             | Func::Pow
@@ -128,7 +130,8 @@ pub(super) fn infer(node: &Node, input: &dyn Fn(usize) -> Option<ValueType>) -> 
             | Func::TimestampCeil
             | Func::TimestampShift
             | Func::TimestampExtract
-            | Func::TimestampParse => Some(ValueType::Long),
+            | Func::TimestampParse
+            | Func::SubtractMonths => Some(ValueType::Long),
             Func::Concat
             | Func::Substring
             | Func::Left

@@ -164,6 +164,27 @@ fn math_functions() {
 }
 
 #[test]
+fn safe_divide_and_subtract_months() {
+    assert_eq!(ev("safe_divide(7, 2)"), Eval::Long(3));
+    assert_eq!(ev("safe_divide(-7, 2)"), Eval::Long(-3));
+    assert_eq!(ev("safe_divide(7, 0)"), Eval::Null);
+    assert_eq!(ev("safe_divide(7.0, 2)"), Eval::Double(3.5));
+    assert_eq!(ev("safe_divide(7, 0.0)"), Eval::Null);
+    assert_eq!(ev("safe_divide(null, 2)"), Eval::Null);
+    // 2015-01-31 to 2015-09-12: 7 whole months; backwards, -7.
+    let (start, end) = (1_422_662_400_000_i64, 1_442_016_000_000_i64);
+    assert_eq!(
+        ev(&format!("subtract_months({end}, {start}, 'UTC')")),
+        Eval::Long(7)
+    );
+    assert_eq!(
+        ev(&format!("subtract_months({start}, {end}, 'UTC')")),
+        Eval::Long(-7)
+    );
+    assert_eq!(ev("subtract_months(null, 0, 'UTC')"), Eval::Null);
+}
+
+#[test]
 fn string_functions() {
     assert_eq!(ev("concat('a', 1, 2.5)"), s("a12.5"));
     assert_eq!(ev("concat('a', null)"), Eval::Null);

@@ -123,11 +123,6 @@ impl Request {
             _ => henge_broker::lifecycle::new_query_id(),
         };
         context.insert("sqlQueryId".into(), json!(query_id));
-        if let Some(zone) = context.get("sqlTimeZone").and_then(Value::as_str) {
-            if !zone.eq_ignore_ascii_case("UTC") && zone != "Etc/UTC" && zone != "Z" {
-                return Err(SqlError::unsupported(format!("sqlTimeZone [{zone}]")));
-            }
-        }
         Ok(Request {
             query,
             format,

