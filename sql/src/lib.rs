@@ -11,10 +11,12 @@
 //! `params` (dynamic `?` parameters), `scalar` (SQL scalar expressions to columns, literals
 //! and native expressions with virtual columns), `filter` (WHERE/HAVING to native filters and
 //! `__time` conditions to intervals), `aggregate` (aggregate calls to native aggregators and
-//! post-aggregators), `planner` (the query shape: timeseries, topN, groupBy or scan) and
-//! `rows` (native results to rows), `metadata` (INFORMATION_SCHEMA tables answered from the
-//! catalog) and `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the entry point for all of them. `tests` checks plans against hand-written native JSON,
-//! `tests_fuzz` that no input panics.
+//! post-aggregators: sketches, EARLIEST/LATEST/ANY_VALUE, CASE to FILTER, exact
+//! COUNT(DISTINCT) as a nested groupBy), `planner` (the query shape: timeseries, topN,
+//! groupBy or scan) and `rows` (native results to rows), `metadata` (INFORMATION_SCHEMA
+//! tables answered from the catalog) and `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the
+//! entry point for all of them. `tests` and `tests_aggregate` check plans against
+//! hand-written native JSON, `tests_fuzz` that no input panics.
 //!
 //! The crate is pure: no tokio, network or files.
 
@@ -30,6 +32,8 @@ mod rows;
 mod scalar;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_aggregate;
 #[cfg(test)]
 mod tests_catalog;
 #[cfg(test)]
