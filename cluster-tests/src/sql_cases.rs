@@ -14,6 +14,8 @@ pub struct SqlCase {
     pub sql: String,
     /// Relative tolerance for numbers (approximate aggregates); exact when `None`.
     pub tolerance: Option<f64>,
+    /// The SQL query context posted with the query (a `context {...}` line).
+    pub context: Option<Value>,
     /// The expected rows, each a JSON array.
     pub expected: Vec<Value>,
 }
@@ -90,6 +92,7 @@ pub fn parse_sql_cases(text: &str) -> Result<Vec<SqlCase>, String> {
             .ok_or_else(|| format!("line {}: expected `query NAME`, found {line:?}", number + 1))?;
         let mut sql = Vec::new();
         let mut tolerance = None;
+        let mut context = None;
         loop {
             let (number, line) = lines
                 .next()
@@ -104,6 +107,16 @@ pub fn parse_sql_cases(text: &str) -> Result<Vec<SqlCase>, String> {
                         .parse::<f64>()
                         .map_err(|err| format!("line {}: bad tolerance: {err}", number + 1))?,
                 );
+            } else if let Some(value) = line.strip_prefix("context ") {
+                let value: Value = serde_json::from_str(value)
+                    .map_err(|err| format!("line {}: bad context: {err}", number + 1))?;
+                if !value.is_object() {
+                    return Err(format!(
+                        "line {}: a context must be a JSON object",
+                        number + 1
+                    ));
+                }
+                context = Some(value);
             } else {
                 sql.push(line);
             }
@@ -121,6 +134,7 @@ pub fn parse_sql_cases(text: &str) -> Result<Vec<SqlCase>, String> {
             name: name.to_owned(),
             sql: sql.join("\n"),
             tolerance,
+            context,
             expected,
         });
     }
@@ -144,6 +158,19 @@ mod tests {
         assert!(cases[1].expected.is_empty());
         assert!(parse_sql_cases("SELECT 1\n").is_err());
         assert!(parse_sql_cases("query c\nSELECT 1\n----\n{}\n").is_err());
+    }
+
+    #[test]
+    fn a_context_line_is_posted_with_the_query() {
+        let text =
+            "query a\nSELECT 1\ncontext {\"useApproximateCountDistinct\": false}\n----\n[1]\n";
+        let cases = parse_sql_cases(text).unwrap();
+        assert_eq!(cases[0].sql, "SELECT 1");
+        assert_eq!(
+            cases[0].context,
+            Some(json!({"useApproximateCountDistinct": false}))
+        );
+        assert!(parse_sql_cases("query a\nSELECT 1\ncontext [1]\n----\n[1]\n").is_err());
     }
 
     #[test]

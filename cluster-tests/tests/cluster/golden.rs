@@ -113,7 +113,10 @@ pub async fn run_sql(broker: &DruidClient, topology: Topology) {
     );
     let mut failures = Vec::new();
     for case in &cases {
-        let request = json!({"query": case.sql, "resultFormat": "array"});
+        let mut request = json!({"query": case.sql, "resultFormat": "array"});
+        if let Some(context) = &case.context {
+            request["context"] = context.clone();
+        }
         let (status, actual) = broker.post("/druid/v2/sql", &request).await;
         let expected = case.expected_json();
         let difference = if status == 200 {
