@@ -1,8 +1,10 @@
 //! Aggregate calls to native aggregators, named `a0`, `a1`, ... as Druid names them:
 //! COUNT(*), COUNT(col) (a count filtered on non-null), SUM/MIN/MAX (long or double by the
 //! argument's type), AVG (sum and non-null count with a quotient post-aggregator),
-//! COUNT(DISTINCT col) and APPROX_COUNT_DISTINCT (the `cardinality` aggregator while
-//! `useApproximateCountDistinct` is on, Druid's built-in default), each optionally with
+//! COUNT(DISTINCT col), APPROX_COUNT_DISTINCT and APPROX_COUNT_DISTINCT_BUILTIN (the
+//! `cardinality` aggregator, Druid's default `druid.sql.approxCountDistinct.function`, also
+//! with the DataSketches extension loaded; COUNT(DISTINCT) only while
+//! `useApproximateCountDistinct` is on), each optionally with
 //! `FILTER (WHERE ...)`, over columns or expressions (virtual columns).
 //!
 //! Submodules: `case` (Calcite's rewrite of `AGG(CASE WHEN c THEN x END)` into
@@ -28,7 +30,15 @@ use crate::scalar::{Lit, Scalar, Scope};
 use crate::{SqlError, SqlType};
 
 /// The aggregate function names planned here (the submodules add their own).
-const AGGREGATES: &[&str] = &["COUNT", "SUM", "MIN", "MAX", "AVG", "APPROX_COUNT_DISTINCT"];
+const AGGREGATES: &[&str] = &[
+    "COUNT",
+    "SUM",
+    "MIN",
+    "MAX",
+    "AVG",
+    "APPROX_COUNT_DISTINCT",
+    "APPROX_COUNT_DISTINCT_BUILTIN",
+];
 
 /// One planned aggregate call.
 pub struct PlannedAggregate {
@@ -239,7 +249,8 @@ fn plan_call(
             planned.exact_distinct = Some((column, kind));
             planned
         }
-        ("COUNT", false, true) | ("APPROX_COUNT_DISTINCT", false, _) => {
+        ("COUNT", false, true)
+        | ("APPROX_COUNT_DISTINCT" | "APPROX_COUNT_DISTINCT_BUILTIN", false, _) => {
             call.expect_args(1, 1)?;
             let (column, kind) = call.column(scope, 0)?;
             single(distinct_count(name, &column, &kind)?, SqlType::Bigint)

@@ -241,7 +241,7 @@ fn sketch_argument_errors() {
 fn earliest_latest_and_any_value_by_type() {
     let query = native(
         "SELECT EARLIEST(page), LATEST(added), EARLIEST_BY(delta, __time), LATEST(page, 64), \
-         ANY_VALUE(page), ANY_VALUE(added), LATEST_BY(\"user\", FLOOR(__time TO HOUR)) FROM wikipedia",
+         ANY_VALUE(page, 10, false), ANY_VALUE(added), LATEST_BY(\"user\", FLOOR(__time TO HOUR)) FROM wikipedia",
     );
     assert_eq!(
         query["aggregations"],
@@ -250,7 +250,7 @@ fn earliest_latest_and_any_value_by_type() {
             {"type": "longLast", "name": "a1", "fieldName": "added", "timeColumn": "__time"},
             {"type": "doubleFirst", "name": "a2", "fieldName": "delta", "timeColumn": "__time"},
             {"type": "stringLast", "name": "a3", "fieldName": "page", "timeColumn": "__time", "maxStringBytes": 64},
-            {"type": "stringAny", "name": "a4", "fieldName": "page", "maxStringBytes": 1024, "aggregateMultipleValues": true},
+            {"type": "stringAny", "name": "a4", "fieldName": "page", "maxStringBytes": 10, "aggregateMultipleValues": false},
             {"type": "longAny", "name": "a5", "fieldName": "added"},
             {"type": "stringLast", "name": "a6", "fieldName": "user", "timeColumn": "v0", "maxStringBytes": 1024},
         ])
@@ -302,5 +302,17 @@ fn aggregates_over_expressions_read_virtual_columns() {
     assert_eq!(
         query["aggregations"][2],
         json!({"type": "count", "name": "a2"})
+    );
+}
+
+#[test]
+fn approx_count_distinct_builtin_is_cardinality_like_the_default() {
+    let query = native(
+        "SELECT APPROX_COUNT_DISTINCT_BUILTIN(page), APPROX_COUNT_DISTINCT(page) FROM wikipedia",
+    );
+    assert_eq!(query["aggregations"][0]["type"], "cardinality");
+    assert_eq!(
+        query["aggregations"][0]["fields"],
+        query["aggregations"][1]["fields"]
     );
 }

@@ -1,13 +1,15 @@
 //! EARLIEST(expr [, maxBytes]), LATEST(expr [, maxBytes]), EARLIEST_BY/LATEST_BY(expr,
-//! timeExpr [, maxBytes]) and ANY_VALUE(expr [, maxBytes]) as Druid 28+ plans them: the
+//! timeExpr [, maxBytes]) and ANY_VALUE(expr [, maxBytes [, aggregateMultipleValues]]) as
+//! Druid 28+ plans them: the
 //! native `{long,double,float,string}{First,Last,Any}` aggregators by the argument's type,
 //! with `timeColumn` (`__time`, or the column holding `timeExpr`) and, for strings,
-//! `maxStringBytes` (1024 unless given); `stringAny` keeps `aggregateMultipleValues` true.
+//! `maxStringBytes` (1024 unless given); `stringAny` takes `aggregateMultipleValues` (true
+//! unless given).
 
 use serde_json::json;
 
 use super::{single, Call, PlannedAggregate};
-use crate::scalar::Scope;
+use crate::scalar::{Lit, Scope};
 use crate::{SqlError, SqlType};
 
 /// The picking aggregate functions.
@@ -43,7 +45,8 @@ pub(super) fn plan(
         )));
     }
     let extra = usize::from(by);
-    call.expect_args(1 + extra, 2 + extra)?;
+    let any = op == "Any";
+    call.expect_args(1 + extra, 2 + extra + usize::from(any))?;
     let (column, kind) = call.column(scope, 0)?;
     let prefix = match &kind {
         SqlType::Bigint | SqlType::Boolean | SqlType::Timestamp => "long",
@@ -60,7 +63,7 @@ pub(super) fn plan(
     let mut aggregator = json!({
         "type": format!("{prefix}{op}"), "name": name, "fieldName": column,
     });
-    if op != "Any" {
+    if !any {
         let time_column = if by {
             let (time_column, time_type) = call.column(scope, 1)?;
             if time_type != SqlType::Timestamp {
@@ -79,8 +82,17 @@ pub(super) fn plan(
     let max_bytes = call.count_literal(scope, 1 + extra, DEFAULT_MAX_BYTES)?;
     if prefix == "string" {
         aggregator["maxStringBytes"] = json!(max_bytes);
-        if op == "Any" {
-            aggregator["aggregateMultipleValues"] = json!(true);
+        if any {
+            let multiple = match call.literal(scope, 2)? {
+                None => true,
+                Some(Lit::Bool(flag)) => flag,
+                Some(_) => {
+                    return Err(SqlError::invalid(
+                        "ANY_VALUE: aggregateMultipleValues must be a BOOLEAN literal",
+                    ))
+                }
+            };
+            aggregator["aggregateMultipleValues"] = json!(multiple);
         }
     }
     Ok(Some(single(aggregator, kind)))
