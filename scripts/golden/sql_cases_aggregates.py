@@ -121,6 +121,9 @@ def answers(rows):
         "hll_sketch_estimate_of_ds_hll": [[float(distinct(row["user"] for row in rows))]],
         "theta_sketch_estimate_of_ds_theta": [[float(distinct(row["user"] for row in de))]],
         "theta_sketch_intersect_users": [[float(len(en_users & de_users)), float(len(en_users | de_users))]],
+        "hll_sketch_union_of_filtered_sketches": [[
+            float(distinct(row["user"] for row in rows if row["channel"] in ("#fr.wikipedia", "#it.wikipedia")))
+        ]],
         "approx_quantile_ds_median": [[quantile(added, 0.5), quantile([row["added"] for row in en], 0.5)]],
         "ds_get_quantile_and_rank": [[quantile(added, 0.5), rank(added, 100)]],
         "approx_count_distinct_ds_hll_filtered": [[

@@ -316,3 +316,26 @@ fn approx_count_distinct_builtin_is_cardinality_like_the_default() {
         query["aggregations"][1]["fields"]
     );
 }
+
+#[test]
+fn hll_sketch_union_takes_optional_leading_parameters() {
+    let query = native(
+        "SELECT HLL_SKETCH_ESTIMATE(HLL_SKETCH_UNION(DS_HLL(page), DS_HLL(\"user\"))), \
+         HLL_SKETCH_UNION(14, 'HLL_8', DS_HLL(page), DS_HLL(user_hll)) FROM wikipedia",
+    );
+    let access = |name: &str| json!({"type": "fieldAccess", "name": name, "fieldName": name});
+    assert_eq!(
+        query["postAggregations"][0]["field"],
+        json!({"type": "HLLSketchUnion", "name": "p0:0", "fields": [access("a0"), access("a1")], "lgK": 12, "tgtHllType": "HLL_4"})
+    );
+    assert_eq!(
+        query["postAggregations"][1],
+        json!({"type": "HLLSketchUnion", "name": "p1", "fields": [access("a0"), access("a2")], "lgK": 14, "tgtHllType": "HLL_8"})
+    );
+    let error = planned_with(
+        "SELECT HLL_SKETCH_UNION(DS_HLL(page)) FROM wikipedia",
+        json!({}),
+    )
+    .unwrap_err();
+    assert!(error.contains("Invalid number of arguments"), "{error}");
+}

@@ -9,15 +9,16 @@
 //! - APPROX_QUANTILE_DS(expr, fraction [, k]): `quantilesDoublesSketch` named `<name>:agg`
 //!   with a `quantilesDoublesSketchToQuantile` post-aggregator; DS_QUANTILES_SKETCH(expr
 //!   [, k]): the sketch itself;
-//! - HLL_SKETCH_ESTIMATE(sketch [, round]), THETA_SKETCH_ESTIMATE(sketch),
-//!   THETA_SKETCH_UNION/INTERSECT/NOT(sketch, ...), DS_GET_QUANTILE(sketch, fraction) and
+//! - HLL_SKETCH_ESTIMATE(sketch [, round]), HLL_SKETCH_UNION([lgK, tgtHllType,] sketch,
+//!   ...), THETA_SKETCH_ESTIMATE(sketch), THETA_SKETCH_UNION/INTERSECT/NOT([size,] sketch,
+//!   ...), DS_GET_QUANTILE(sketch, fraction) and
 //!   DS_RANK(sketch, value): native sketch post-aggregators over `fieldAccess` operands.
 
 use serde_json::{json, Value};
 use sqlparser::ast::{Expr, Function};
 
 use super::{is_aggregate, single, Call, PlannedAggregate};
-use crate::scalar::{Lit, Scope};
+use crate::scalar::{Lit, Scalar, Scope};
 use crate::{SqlError, SqlType};
 
 /// The sketch aggregate functions.
@@ -33,6 +34,7 @@ pub(super) const AGGREGATES: &[&str] = &[
 /// The post-aggregation functions over sketches.
 const POST_FUNCTIONS: &[&str] = &[
     "HLL_SKETCH_ESTIMATE",
+    "HLL_SKETCH_UNION",
     "THETA_SKETCH_ESTIMATE",
     "THETA_SKETCH_UNION",
     "THETA_SKETCH_INTERSECT",
@@ -252,31 +254,38 @@ pub fn plan_post_function(
             let post = json!({"type": "thetaSketchEstimate", "name": name, "field": field});
             (post, SqlType::Double)
         }
+        "HLL_SKETCH_UNION" => {
+            let first = leading_literals(&call, operands, 2);
+            let lg_k = if first >= 1 {
+                call.count_literal(operands.scope(), 0, 12)?
+            } else {
+                12
+            };
+            let target = if first >= 2 {
+                match call.literal(operands.scope(), 1)? {
+                    Some(Lit::String(text)) => text,
+                    _ => {
+                        return Err(SqlError::invalid(
+                            "HLL_SKETCH_UNION: tgtHllType must be a string",
+                        ))
+                    }
+                }
+            } else {
+                "HLL_4".to_owned()
+            };
+            let fields = set_operands(&call, name, operands, first, HLL)?;
+            let post = json!({"type": "HLLSketchUnion", "name": name, "fields": fields, "lgK": lg_k, "tgtHllType": target});
+            (post, SqlType::Complex(HLL.into()))
+        }
         "THETA_SKETCH_UNION" | "THETA_SKETCH_INTERSECT" | "THETA_SKETCH_NOT" => {
             let func = call.name.trim_start_matches("THETA_SKETCH_");
-            // An optional leading size literal, as Druid's set operations take.
-            let sized = call.args.first().is_some_and(|arg| {
-                !is_aggregate(arg)
-                    && is_post_function(arg).is_none()
-                    && matches!(
-                        operands.scope().scalar(arg),
-                        Ok(crate::scalar::Scalar::Literal(_))
-                    )
-            });
-            let size = if sized {
+            let first = leading_literals(&call, operands, 1);
+            let size = if first == 1 {
                 call.count_literal(operands.scope(), 0, 16384)?
             } else {
                 16384
             };
-            let first = usize::from(sized);
-            if call.args.len() < first + 2 {
-                return Err(call.arity_error());
-            }
-            let fields = (first..call.args.len())
-                .map(|index| {
-                    sketch_operand(&call, &format!("{name}:{index}"), operands, index, THETA)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let fields = set_operands(&call, name, operands, first, THETA)?;
             let post = json!({"type": "thetaSketchSetOp", "name": name, "func": func, "size": size, "fields": fields});
             (post, SqlType::Complex(THETA.into()))
         }
@@ -296,6 +305,35 @@ pub fn plan_post_function(
         }
     };
     Ok((post, sql_type))
+}
+
+/// How many of the first `max` arguments of a set operation are literal parameters.
+fn leading_literals(call: &Call, operands: &dyn PostOperands, max: usize) -> usize {
+    call.args
+        .iter()
+        .take(max)
+        .take_while(|arg| {
+            !is_aggregate(arg)
+                && is_post_function(arg).is_none()
+                && matches!(operands.scope().scalar(arg), Ok(Scalar::Literal(_)))
+        })
+        .count()
+}
+
+/// The sketch operands of a set operation from argument `first` on (at least two).
+fn set_operands(
+    call: &Call,
+    name: &str,
+    operands: &mut dyn PostOperands,
+    first: usize,
+    family: &str,
+) -> Result<Vec<Value>, SqlError> {
+    if call.args.len() < first + 2 {
+        return Err(call.arity_error());
+    }
+    (first..call.args.len())
+        .map(|index| sketch_operand(call, &format!("{name}:{index}"), operands, index, family))
+        .collect()
 }
 
 /// Argument `index` of a post function as a native operand: a nested sketch post function
