@@ -148,7 +148,7 @@ impl Call {
         }
     }
 
-    /// True when the call has exactly `count` arguments (or between `min` and `max`).
+    /// Checks that the call has between `min` and `max` arguments (and no `*`).
     pub fn expect_args(&self, min: usize, max: usize) -> Result<(), SqlError> {
         if self.star || !(min..=max).contains(&self.args.len()) {
             return Err(self.arity_error());
