@@ -96,18 +96,37 @@ fn exact_count_distinct_with_keys_combines_the_other_aggregates_outside() {
     );
     assert_eq!(
         query["dimensions"],
-        json!([{"type": "default", "dimension": "d0", "outputName": "d0", "outputType": "STRING"}])
+        json!([{"type": "default", "dimension": "d0", "outputName": "_d0", "outputType": "STRING"}])
     );
     assert_eq!(
         query["aggregations"],
         json!([
-            {"type": "longSum", "name": "a0", "fieldName": "a0"},
-            {"type": "longSum", "name": "a1", "fieldName": "a1"},
-            {"type": "filtered", "aggregator": {"type": "count", "name": "a2"},
-             "filter": {"type": "not", "field": {"type": "null", "column": "d1"}}, "name": "a2"},
+            {"type": "longSum", "name": "_a0", "fieldName": "a0"},
+            {"type": "longSum", "name": "_a1", "fieldName": "a1"},
+            {"type": "filtered", "aggregator": {"type": "count", "name": "_a2"},
+             "filter": {"type": "not", "field": {"type": "null", "column": "d1"}}, "name": "_a2"},
         ])
     );
-    assert_eq!(query["limitSpec"]["columns"][0]["dimension"], "a2");
+    assert_eq!(query["limitSpec"]["columns"][0]["dimension"], "_a2");
+    let planned = planned_with(
+        "SELECT channel, AVG(added), COUNT(DISTINCT page) * 2 FROM wikipedia GROUP BY channel \
+         HAVING COUNT(DISTINCT page) > 1",
+        json!({"useApproximateCountDistinct": false}),
+    )
+    .unwrap();
+    let fields: Vec<&str> = planned.columns.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, ["_d0", "_a0", "p0"]);
+    assert_eq!(
+        planned.native["postAggregations"],
+        json!([
+            {"type": "arithmetic", "name": "_a0", "fn": "quotient", "fields": [
+                {"type": "fieldAccess", "fieldName": "_a0:sum"},
+                {"type": "fieldAccess", "fieldName": "_a0:count"},
+            ]},
+            {"type": "expression", "name": "p0", "expression": "(\"_a1\" * 2)"},
+        ])
+    );
+    assert_eq!(planned.native["having"]["filter"]["column"], "_a1");
 }
 
 #[test]

@@ -4,7 +4,9 @@
 //! aggregates; the outer query (the planned timeseries or groupBy, over the inner one as a
 //! `query` data source) groups by the inner keys, counts the rows where `col` is not null
 //! and combines the other aggregates (counts and sums add up, MIN and MAX of MIN and MAX).
-//! A timeseries by a time floor keeps its granularity on both levels.
+//! A timeseries by a time floor keeps its granularity on both levels. The outer query's
+//! names follow Druid's: keys `_d0`, `_d1`, ... and, when the inner query has aggregators,
+//! aggregators `_a0`, `_a1`, ... (the planner renames the output columns to match).
 //!
 //! Druid without `useGroupingSetForExactDistinct` cannot plan exact distinct counts of two
 //! different columns in one query; neither does Henge. Aggregates that do not combine
@@ -26,11 +28,18 @@ pub struct ExactDistinct {
     pub sql_type: SqlType,
 }
 
+/// Output names the nesting changed: (planned name, outer name).
+pub type Renames = Vec<(String, String)>;
+
 /// Turns the planned timeseries or groupBy `native` into the nested query that answers its
-/// exact distinct counts; `native` is returned as is when there are none.
-pub fn nest_exact_distinct(native: Value, distinct: &[ExactDistinct]) -> Result<Value, SqlError> {
+/// exact distinct counts, with the output names it renamed; `native` is returned as is when
+/// there are none.
+pub fn nest_exact_distinct(
+    native: Value,
+    distinct: &[ExactDistinct],
+) -> Result<(Value, Renames), SqlError> {
     let Some(first) = distinct.first() else {
-        return Ok(native);
+        return Ok((native, Vec::new()));
     };
     if distinct.iter().any(|other| other.column != first.column) {
         return Err(SqlError::unsupported(
@@ -96,20 +105,97 @@ pub fn nest_exact_distinct(native: Value, distinct: &[ExactDistinct]) -> Result<
         json!({"type": "intervals", "intervals": [ETERNITY]}),
     );
     outer.insert("virtualColumns".into(), json!([]));
+    let mut renames = Renames::new();
     if !timeseries {
-        let outer_keys: Vec<Value> = keys
-            .iter()
-            .map(|key| {
-                json!({
-                    "type": "default", "dimension": key["outputName"],
-                    "outputName": key["outputName"], "outputType": key["outputType"],
-                })
-            })
-            .collect();
+        let mut outer_keys = Vec::new();
+        for key in &keys {
+            let inner_name = key["outputName"].as_str().unwrap_or_default();
+            let outer_name = format!("_{inner_name}");
+            outer_keys.push(json!({
+                "type": "default", "dimension": inner_name,
+                "outputName": outer_name, "outputType": key["outputType"],
+            }));
+            renames.push((inner_name.to_owned(), outer_name));
+        }
         outer.insert("dimensions".into(), json!(outer_keys));
     }
+    if !inner_aggregators.is_empty() {
+        for aggregator in &outer_aggregators {
+            let name = aggregator["name"].as_str().unwrap_or_default().to_owned();
+            let base = name.split(':').next().unwrap_or_default().to_owned();
+            for old in [name, base] {
+                if !renames.iter().any(|(seen, _)| *seen == old) {
+                    renames.push((old.clone(), format!("_{old}")));
+                }
+            }
+        }
+    }
     outer.insert("aggregations".into(), json!(outer_aggregators));
-    Ok(Value::Object(outer))
+    let mut outer = Value::Object(outer);
+    for field in ["aggregations", "postAggregations", "having", "limitSpec"] {
+        if let Some(value) = outer.get_mut(field) {
+            rename(value, &renames);
+        }
+    }
+    Ok((outer, renames))
+}
+
+/// Renames output names in the outer query's aggregators (their own names only: their
+/// inputs are inner columns), post-aggregators, having and limitSpec.
+fn rename(value: &mut Value, renames: &Renames) {
+    let renamed = |text: &str| {
+        renames
+            .iter()
+            .find(|(old, _)| old == text)
+            .map(|(_, new)| new.clone())
+    };
+    match value {
+        Value::Array(items) => items.iter_mut().for_each(|item| rename(item, renames)),
+        Value::Object(fields) => {
+            let aggregator = fields.contains_key("type")
+                && !fields.contains_key("fields")
+                && fields
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(is_aggregator_type);
+            for (key, field) in fields.iter_mut() {
+                match (key.as_str(), field) {
+                    ("fieldName", _) if aggregator => {}
+                    ("filter", _) if aggregator => {}
+                    ("name" | "fieldName" | "column" | "dimension", Value::String(text)) => {
+                        if let Some(new) = renamed(text) {
+                            *text = new;
+                        }
+                    }
+                    ("expression", Value::String(text)) => {
+                        for (old, new) in renames {
+                            *text = text.replace(&format!("\"{old}\""), &format!("\"{new}\""));
+                        }
+                    }
+                    (_, other) => rename(other, renames),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Aggregator types of the outer query (whose `fieldName` and `filter` read inner columns).
+fn is_aggregator_type(kind: &str) -> bool {
+    matches!(
+        kind,
+        "count"
+            | "filtered"
+            | "longSum"
+            | "longMin"
+            | "longMax"
+            | "doubleSum"
+            | "doubleMin"
+            | "doubleMax"
+            | "floatSum"
+            | "floatMin"
+            | "floatMax"
+    )
 }
 
 /// The outer aggregator combining the inner aggregator's per-group values.

@@ -355,8 +355,14 @@ pub(super) fn plan_grouped(
     native.insert("aggregations".into(), json!(grouping.aggregators));
     native.insert("postAggregations".into(), json!(grouping.post_aggregators));
     native.insert("context".into(), Value::Object(context));
+    let (native, renames) = nest_exact_distinct(Value::Object(native), &grouping.exact_distinct)?;
+    for column in &mut columns {
+        if let Some((_, outer)) = renames.iter().find(|(old, _)| *old == column.field) {
+            column.field = outer.clone();
+        }
+    }
     Ok(Planned {
-        native: nest_exact_distinct(Value::Object(native), &grouping.exact_distinct)?,
+        native,
         columns,
         shape,
     })
