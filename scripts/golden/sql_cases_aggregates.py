@@ -111,6 +111,17 @@ def answers(rows):
         "exact_distinct_users_top_pages": top(
             [(user, distinct(row["page"] for row in group)) for user, group in users_by_page_count.items()], 5
         ),
+        "exact_distinct_ratio_having": [
+            [namespace, java_long(edits / pages), pages]
+            for (namespace, edits), pages in top(
+                [
+                    ((namespace, len(group)), distinct(row["page"] for row in group))
+                    for namespace, group in groups(en, "namespace").items()
+                    if len(group) > 200
+                ],
+                100,
+            )
+        ],
         # Sketches (tolerance against the exact value).
         "ds_hll_distinct_users": [[distinct(row["user"] for row in rows), distinct(row["page"] for row in rows)]],
         "approx_count_distinct_builtin": [[distinct(row["page"] for row in de), distinct(row["user"] for row in de)]],
