@@ -12,10 +12,12 @@
 //! and native expressions with virtual columns; `scalar/functions`, `scalar/time` with
 //! `sqlTimeZone`, `scalar/condition`), `filter` (WHERE/HAVING to native filters and
 //! `__time` conditions to intervals), `aggregate` (aggregate calls to native aggregators and
-//! post-aggregators), `planner` (the query shape: timeseries, topN, groupBy or scan) and
-//! `rows` (native results to rows), `metadata` (INFORMATION_SCHEMA tables answered from the
-//! catalog) and `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the entry point for all of them. `tests` and `tests_functions` check plans against hand-written native JSON,
-//! `tests_fuzz` that no input panics.
+//! post-aggregators: sketches, EARLIEST/LATEST/ANY_VALUE, CASE to FILTER, exact
+//! COUNT(DISTINCT) as a nested groupBy), `planner` (the query shape: timeseries, topN,
+//! groupBy or scan) and `rows` (native results to rows), `metadata` (INFORMATION_SCHEMA
+//! tables answered from the catalog) and `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the
+//! entry point for all of them. `tests`, `tests_functions` and `tests_aggregate` check plans
+//! against hand-written native JSON, `tests_fuzz` that no input panics.
 //!
 //! The crate is pure: no tokio, network or files.
 
@@ -31,6 +33,8 @@ mod rows;
 mod scalar;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_aggregate;
 #[cfg(test)]
 mod tests_catalog;
 #[cfg(test)]

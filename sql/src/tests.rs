@@ -212,15 +212,6 @@ fn count_distinct_is_cardinality_by_default() {
                "fields": [{"type": "default", "dimension": "user", "outputName": "user", "outputType": "STRING"}],
                "byRow": false, "round": true})
     );
-    let mut context = Map::new();
-    context.insert("useApproximateCountDistinct".into(), json!(false));
-    assert!(plan(
-        "SELECT COUNT(DISTINCT page) FROM wikipedia",
-        &[],
-        &context,
-        &catalog()
-    )
-    .is_err());
 }
 
 #[test]

@@ -7,7 +7,10 @@ use serde_json::{json, Map, Value};
 use sqlparser::ast::{BinaryOperator, Expr};
 
 use super::{context_flag, OutputColumn, Parts, Planned, Shape, ROW_TIMESTAMP};
-use crate::aggregate::{is_aggregate, plan_aggregate};
+use crate::aggregate::{
+    is_aggregate, is_post_function, nest_exact_distinct, plan_aggregate, plan_post_function,
+    ExactDistinct, PostOperands,
+};
 use crate::filter::{filter, Operand, Resolve};
 use crate::scalar::{Lit, Scalar, Scope};
 use crate::{SqlError, SqlType};
@@ -30,6 +33,8 @@ struct Grouping<'p, 's> {
     /// Arithmetic over aggregates planned so far, as post-aggregators `p0`, `p1`, ...
     posts: Vec<(Expr, String, SqlType)>,
     approximate_count_distinct: bool,
+    /// The exact COUNT(DISTINCT) aggregates, which nest the query.
+    exact_distinct: Vec<ExactDistinct>,
     projection: &'p [super::Projected],
 }
 
@@ -58,6 +63,13 @@ impl Grouping<'_, '_> {
             )?;
             self.aggregators.extend(planned.aggregators);
             self.post_aggregators.extend(planned.post_aggregator);
+            if let Some((column, sql_type)) = planned.exact_distinct {
+                self.exact_distinct.push(ExactDistinct {
+                    aggregator: name.clone(),
+                    column,
+                    sql_type,
+                });
+            }
             self.aggregates
                 .push((expr.clone(), name.clone(), planned.sql_type.clone()));
             return Ok((name, planned.sql_type));
@@ -66,7 +78,15 @@ impl Grouping<'_, '_> {
             if let Some((_, name, kind)) = self.posts.iter().find(|(seen, _, _)| seen == expr) {
                 return Ok((name.clone(), kind.clone()));
             }
-            let (name, kind) = self.post_aggregate(expr)?;
+            let (name, kind) = match is_post_function(expr) {
+                Some(function) => {
+                    let name = format!("p{}", self.posts.len());
+                    let (post, kind) = plan_post_function(function, &name, self)?;
+                    self.post_aggregators.push(post);
+                    (name, kind)
+                }
+                None => self.post_aggregate(expr)?,
+            };
             self.posts.push((expr.clone(), name.clone(), kind.clone()));
             return Ok((name, kind));
         }
@@ -152,8 +172,12 @@ impl Grouping<'_, '_> {
     }
 }
 
-/// True if `expr` has an aggregate call inside arithmetic.
+/// True if `expr` has an aggregate call inside arithmetic, or is a sketch post-aggregation
+/// function.
 pub(super) fn contains_aggregate(expr: &Expr) -> bool {
+    if is_post_function(expr).is_some() {
+        return true;
+    }
     match expr {
         Expr::Nested(inner) => contains_aggregate(inner),
         Expr::BinaryOp { left, right, .. } => {
@@ -163,6 +187,16 @@ pub(super) fn contains_aggregate(expr: &Expr) -> bool {
                 || contains_aggregate(right)
         }
         _ => false,
+    }
+}
+
+impl<'s> PostOperands for Grouping<'_, 's> {
+    fn aggregate(&mut self, expr: &Expr) -> Result<(String, SqlType), SqlError> {
+        self.field(expr)
+    }
+
+    fn scope(&self) -> &Scope<'_> {
+        &self.scope
     }
 }
 
@@ -229,6 +263,7 @@ pub(super) fn plan_grouped(
         post_aggregators: Vec::new(),
         posts: Vec::new(),
         approximate_count_distinct,
+        exact_distinct: Vec::new(),
         projection: &parts.projection,
     };
     let key_exprs: Vec<Expr> = if parts.select.distinct.is_some() {
@@ -350,8 +385,14 @@ pub(super) fn plan_grouped(
     native.insert("aggregations".into(), json!(grouping.aggregators));
     native.insert("postAggregations".into(), json!(grouping.post_aggregators));
     native.insert("context".into(), Value::Object(context));
+    let (native, renames) = nest_exact_distinct(Value::Object(native), &grouping.exact_distinct)?;
+    for column in &mut columns {
+        if let Some((_, outer)) = renames.iter().find(|(old, _)| *old == column.field) {
+            column.field = outer.clone();
+        }
+    }
     Ok(Planned {
-        native: Value::Object(native),
+        native,
         columns,
         shape,
     })
@@ -410,6 +451,7 @@ fn choose_shape(
     if let ([key], [(field, _, true)], Some(_)) = (keys.as_slice(), ordering, parts.limit) {
         let is_aggregate = grouping.aggregates.iter().any(|(_, name, _)| name == field);
         if approximate_top_n
+            && grouping.exact_distinct.is_empty()
             && simple
             && is_aggregate
             && !matches!(key.scalar, Scalar::TimeFloor(_))
