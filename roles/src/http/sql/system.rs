@@ -25,11 +25,7 @@ const DEFAULT_TIER: &str = "_default_tier";
 const REPLICATION_FACTOR: i64 = 1;
 
 /// The rows of `sys.<table>`; an unknown table gets no rows (the SQL layer rejects it).
-pub async fn rows(
-    state: &AppState,
-    broker: &Broker,
-    table: &str,
-) -> anyhow::Result<SystemTables> {
+pub async fn rows(state: &AppState, broker: &Broker, table: &str) -> anyhow::Result<SystemTables> {
     let rows = match table {
         "segments" => segments(state, broker).await?,
         "servers" => servers(state, broker).await?,
@@ -104,7 +100,9 @@ async fn segments(state: &AppState, broker: &Broker) -> anyhow::Result<Vec<Map<S
     let mut rows: Vec<Map<String, Value>> = used
         .iter()
         .map(|segment| {
-            let replicas = served.get(&segment.identifier).map_or(0, |(count, _)| *count);
+            let replicas = served
+                .get(&segment.identifier)
+                .map_or(0, |(count, _)| *count);
             segment_row(segment, replicas, false, true, overshadowed(segment, &used))
         })
         .collect();
@@ -117,7 +115,13 @@ async fn segments(state: &AppState, broker: &Broker) -> anyhow::Result<Vec<Map<S
         }
         let replicas = entry.historicals.len() + entry.realtimes.len();
         let realtime = !entry.realtimes.is_empty();
-        rows.push(segment_row(&entry.segment, replicas, realtime, false, false));
+        rows.push(segment_row(
+            &entry.segment,
+            replicas,
+            realtime,
+            false,
+            false,
+        ));
     }
     Ok(rows)
 }
