@@ -155,15 +155,13 @@ async fn servers(state: &AppState, broker: &Broker) -> anyhow::Result<Vec<Map<St
     for role in ["coordinator", "overlord"] {
         leaders.insert(role, election.current_leader(role).await?);
     }
-    let served: HashMap<String, u64> = broker
-        .view()
-        .snapshot()
-        .into_iter()
-        .map(|(node, segments)| {
-            let size = segments.iter().map(|served| served.segment.size).sum();
-            (node, size)
-        })
-        .collect();
+    // Bytes each node serves as a historical (false) and as a realtime node (true).
+    let mut served: HashMap<(String, bool), u64> = HashMap::new();
+    for (node, segments) in broker.view().snapshot() {
+        for segment in segments.iter() {
+            *served.entry((node.clone(), segment.realtime)).or_default() += segment.segment.size;
+        }
+    }
     let mut rows = Vec::new();
     for node in &nodes {
         let (host, port) = node
@@ -174,7 +172,10 @@ async fn servers(state: &AppState, broker: &Broker) -> anyhow::Result<Vec<Map<St
             });
         for role in &node.roles {
             let data_server = role == "historical" || role == "realtime";
-            let current = served.get(&node.id).copied().unwrap_or(0);
+            let current = served
+                .get(&(node.id.clone(), role == "realtime"))
+                .copied()
+                .unwrap_or(0);
             let is_leader = leaders
                 .get(role.as_str())
                 .map(|leader| i64::from(leader.as_deref() == Some(node.id.as_str())));
