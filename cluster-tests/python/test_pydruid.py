@@ -189,6 +189,24 @@ def test_sqlalchemy_inspector_lists_tables_and_columns():
         assert isinstance(columns[name]["type"], types.BigInteger), columns[name]
 
 
+def test_sqlalchemy_has_table_and_ping():
+    """pydruid's has_table sends `SELECT COUNT(*) > 0 AS exists_ FROM
+    INFORMATION_SCHEMA.TABLES WHERE ...`; SQLAlchemy's ping is `SELECT 1`."""
+    from urllib.parse import urlparse
+
+    import sqlalchemy
+    from sqlalchemy import text
+
+    url = urlparse(os.environ["HENGE_URL"])
+    engine = sqlalchemy.create_engine(f"druid://{url.hostname}:{url.port}/druid/v2/sql/")
+    with engine.connect() as connection:
+        assert engine.dialect.has_table(connection, DATASOURCE) is True
+        assert engine.dialect.has_table(connection, "no_such_table") is False
+        assert connection.execute(text("SELECT 1")).scalar() == 1
+        row = connection.execute(text("SELECT 1 + 1 AS two, 'a' AS letter")).fetchone()
+        assert (row.two, row.letter) == (2, "a"), row
+
+
 def main():
     tests = [value for name, value in sorted(globals().items()) if name.startswith("test_")]
     failed = 0

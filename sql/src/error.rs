@@ -30,18 +30,45 @@ impl SqlError {
         ))
     }
 
-    /// A parse error from `sqlparser`, keeping the line and column it names.
-    pub fn parse(error: &sqlparser::parser::ParserError) -> SqlError {
+    /// A parse error from `sqlparser`, keeping the line and column it names, in Druid's
+    /// words: `Received an unexpected token [FROM] (line [1], column [8]), acceptable
+    /// options: [...]` (Druid lists Calcite's expected tokens; Henge names what its parser
+    /// expected).
+    /// An unexpected end of input is placed just after the last character of `sql`.
+    pub fn parse(error: &sqlparser::parser::ParserError, sql: &str) -> SqlError {
         let text = error.to_string();
-        let position = parse_position(&text);
+        let position = parse_position(&text).or_else(|| {
+            text.ends_with("found: EOF").then(|| {
+                let line = sql.lines().count().max(1);
+                let last = sql.lines().last().unwrap_or_default();
+                (line as u64, last.chars().count() as u64 + 1)
+            })
+        });
         let detail = text
             .strip_prefix("sql parser error: ")
             .unwrap_or(&text)
             .to_owned();
-        SqlError {
-            message: format!("Incorrect syntax: {detail}"),
-            position,
+        let message = match (unexpected_token(&detail), position) {
+            (Some((token, expected)), Some((line, column))) => format!(
+                "Received an unexpected token [{token}] (line [{line}], column [{column}]), \
+                 acceptable options: [{expected}]"
+            ),
+            _ => format!("Incorrect syntax: {detail}"),
+        };
+        SqlError { message, position }
+    }
+
+    /// Druid's form of a validation error at a place in the SQL text: the message followed
+    /// by ` (line [L], column [C])`. An error that already has a place keeps it.
+    pub fn at(mut self, location: sqlparser::tokenizer::Location) -> SqlError {
+        if self.position.is_none() && location.line > 0 {
+            self.message = format!(
+                "{} (line [{}], column [{}])",
+                self.message, location.line, location.column
+            );
+            self.position = Some((location.line, location.column));
         }
+        self
     }
 
     /// HTTP status of the answer.
@@ -70,6 +97,15 @@ impl SqlError {
     }
 }
 
+/// The unexpected token and what was expected instead, from `Expected: X, found: T at ...`.
+fn unexpected_token(detail: &str) -> Option<(String, String)> {
+    let rest = detail.strip_prefix("Expected: ")?;
+    let (expected, found) = rest.split_once(", found: ")?;
+    let token = found.split(" at Line: ").next().unwrap_or(found).trim();
+    let token = if token == "EOF" { "<EOF>" } else { token };
+    Some((token.to_owned(), expected.trim().to_owned()))
+}
+
 /// Reads `Line: L, Column: C` from a parser message.
 fn parse_position(text: &str) -> Option<(u64, u64)> {
     let after_line = &text[text.find("Line: ")? + 6..];
@@ -94,6 +130,39 @@ mod tests {
             Some((1, 8))
         );
         assert_eq!(parse_position("no position"), None);
+    }
+
+    #[test]
+    fn parse_errors_name_the_token_and_place_as_druid_does() {
+        let parse = |sql: &str| {
+            let error =
+                sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::GenericDialect {}, sql)
+                    .unwrap_err();
+            SqlError::parse(&error, sql)
+        };
+        let error = parse("SELECT * FROM t WHERE a = = 1");
+        assert_eq!(error.position, Some((1, 27)));
+        assert_eq!(
+            error.message,
+            "Received an unexpected token [=] (line [1], column [27]), acceptable options: \
+             [an expression]"
+        );
+        let body = error.to_json();
+        assert_eq!(body["context"]["line"], "1");
+        assert_eq!(body["context"]["column"], "27");
+        let end = parse("SELECT COUNT(*)\nFROM t WHERE");
+        assert_eq!(end.position, Some((2, 13)));
+        assert!(end
+            .message
+            .starts_with("Received an unexpected token [<EOF>] (line [2], column [13])"));
+    }
+
+    #[test]
+    fn validation_errors_carry_their_place() {
+        let location = sqlparser::tokenizer::Location { line: 2, column: 5 };
+        let error = SqlError::invalid("Object 'x' not found").at(location);
+        assert_eq!(error.message, "Object 'x' not found (line [2], column [5])");
+        assert_eq!(error.clone().at(location), error);
     }
 
     #[test]

@@ -14,10 +14,12 @@
 //! `__time` conditions to intervals), `aggregate` (aggregate calls to native aggregators and
 //! post-aggregators: sketches, EARLIEST/LATEST/ANY_VALUE, CASE to FILTER, exact
 //! COUNT(DISTINCT) as a nested groupBy), `planner` (the query shape: timeseries, topN,
-//! groupBy or scan) and `rows` (native results to rows), `metadata` (INFORMATION_SCHEMA
-//! tables answered from the catalog) and `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the
-//! entry point for all of them. `tests`, `tests_functions` and `tests_aggregate` check plans
-//! against hand-written native JSON, `tests_fuzz` that no input panics.
+//! groupBy or scan) and `rows` (native results to rows), `metadata` (SELECTs answered in
+//! memory: INFORMATION_SCHEMA from the catalog, the `sys` tables from rows the caller fetched
+//! ([`SystemTables`]), and SELECT without FROM, with aggregates, GROUP BY and HAVING) and
+//! `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the entry point for all of them. `tests`,
+//! `tests_functions` and `tests_aggregate` check plans against hand-written native JSON,
+//! `tests_catalog` and `tests_memory` the in-memory answers, `tests_fuzz` that no input panics.
 //!
 //! The crate is pure: no tokio, network or files.
 
@@ -41,10 +43,13 @@ mod tests_catalog;
 mod tests_functions;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_memory;
 
 pub use catalog::{Catalog, MapCatalog, SqlType};
 pub use error::SqlError;
+pub use metadata::SystemTables;
 pub use planner::{
-    plan, prepare, reads_information_schema, referenced_table, Answer, OutputColumn, Planned,
-    Prepared,
+    plan, prepare, prepare_with_system, reads_information_schema, referenced_table,
+    system_table_read, Answer, OutputColumn, Planned, Prepared,
 };

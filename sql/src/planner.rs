@@ -20,7 +20,7 @@ use crate::filter::plan_where;
 use crate::params::Params;
 use crate::scalar::{Lit, Scalar, Scope};
 use crate::{explain, metadata};
-use crate::{Catalog, SqlError, SqlType};
+use crate::{Catalog, SqlError, SqlType, SystemTables};
 
 /// A column of the SQL answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,12 +65,25 @@ pub enum Prepared {
 }
 
 /// Prepares any statement Henge answers: `EXPLAIN PLAN FOR <select>` and SELECTs over
-/// `INFORMATION_SCHEMA` become rows, other SELECTs are [`plan`]ned into a native query.
+/// `INFORMATION_SCHEMA` or without FROM become rows, other SELECTs are [`plan`]ned into a
+/// native query. The `sys` tables read as empty; [`prepare_with_system`] fills them.
 pub fn prepare(
     sql: &str,
     parameters: &[Value],
     context: &Map<String, Value>,
     catalog: &dyn Catalog,
+) -> Result<Prepared, SqlError> {
+    prepare_with_system(sql, parameters, context, catalog, &SystemTables::default())
+}
+
+/// [`prepare`], with the rows of the `sys` tables the caller fetched from the cluster
+/// (see [`system_table_read`]).
+pub fn prepare_with_system(
+    sql: &str,
+    parameters: &[Value],
+    context: &Map<String, Value>,
+    catalog: &dyn Catalog,
+    system: &SystemTables,
 ) -> Result<Prepared, SqlError> {
     if let Some(inner) = explain::explained(sql) {
         let planned = plan(inner, parameters, context, catalog)?;
@@ -81,7 +94,7 @@ pub fn prepare(
         if let SetExpr::Select(select) = query.body.as_ref() {
             if metadata::reads_metadata(select) {
                 let select = check_query(query)?;
-                return metadata::answer(query, select, catalog).map(Prepared::Rows);
+                return metadata::answer(query, select, catalog, system).map(Prepared::Rows);
             }
         }
     }
@@ -92,15 +105,28 @@ pub fn prepare(
 /// with every table.
 pub fn reads_information_schema(sql: &str) -> bool {
     match parse(sql).as_deref() {
-        Ok([Statement::Query(query)]) => {
-            matches!(query.body.as_ref(), SetExpr::Select(select) if metadata::reads_metadata(select))
-        }
+        Ok([Statement::Query(query)]) => matches!(
+            query.body.as_ref(),
+            SetExpr::Select(select) if metadata::reads_schema(select, "INFORMATION_SCHEMA")
+        ),
         _ => false,
     }
 }
 
+/// The `sys` table (`segments`, `servers`, ...) `sql` reads, so that the caller fetches
+/// its rows from the cluster for [`prepare_with_system`].
+pub fn system_table_read(sql: &str) -> Option<String> {
+    match parse(sql).ok()?.as_slice() {
+        [Statement::Query(query)] => match query.body.as_ref() {
+            SetExpr::Select(select) => metadata::system_table(select),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
-    Parser::parse_sql(&GenericDialect {}, sql).map_err(|error| SqlError::parse(&error))
+    Parser::parse_sql(&GenericDialect {}, sql).map_err(|error| SqlError::parse(&error, sql))
 }
 
 /// The field of a timeseries row's own timestamp (a time-floored GROUP BY key).
@@ -163,9 +189,13 @@ pub fn plan(
     let params = Params::new(sql, parameters)?;
     let select = check_query(query)?;
     let table = table_name(select)?;
-    let columns = catalog
-        .table(&table)
-        .ok_or_else(|| SqlError::invalid(format!("Object '{table}' not found")))?;
+    let columns = catalog.table(&table).ok_or_else(|| {
+        let error = SqlError::invalid(format!("Object '{table}' not found"));
+        match table_location(select) {
+            Some(location) => error.at(location),
+            None => error,
+        }
+    })?;
     let zone = crate::scalar::context_zone(context)?;
     let mut scope = Scope::new(table, columns, &params, zone, current_timestamp(context)?);
     let planned_where = plan_where(&mut scope, select.selection.as_ref())?;
@@ -277,6 +307,17 @@ fn table_name(select: &Select) -> Result<String, SqlError> {
     match parts.as_slice() {
         [table] | ["druid", table] => Ok((*table).to_owned()),
         _ => Err(SqlError::invalid(format!("Object '{name}' not found"))),
+    }
+}
+
+/// Where the table name of FROM starts in the SQL text.
+fn table_location(select: &Select) -> Option<sqlparser::tokenizer::Location> {
+    let TableFactor::Table { name, .. } = &select.from.first()?.relation else {
+        return None;
+    };
+    match name.0.last()? {
+        ObjectNamePart::Identifier(ident) => Some(ident.span.start),
+        ObjectNamePart::Function(_) => None,
     }
 }
 

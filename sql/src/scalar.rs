@@ -182,7 +182,9 @@ impl<'a> Scope<'a> {
     /// Resolves a scalar expression.
     pub fn scalar(&self, expr: &Expr) -> Result<Scalar, SqlError> {
         match expr {
-            Expr::Identifier(ident) => self.column(&ident.value),
+            Expr::Identifier(ident) => self
+                .column(&ident.value)
+                .map_err(|error| error.at(ident.span.start)),
             Expr::CompoundIdentifier(parts) => match parts.as_slice() {
                 [table, column] if table.value == self.table => self.column(&column.value),
                 _ => Err(SqlError::invalid(format!(

@@ -232,9 +232,17 @@ fn parameters_bind_in_order() {
 
 #[test]
 fn unsupported_and_invalid_queries_are_errors() {
-    assert!(error("SELECT * FROM nope").contains("Object 'nope' not found"));
-    assert!(error("SELECT nope FROM wikipedia").contains("Column 'nope' not found"));
-    assert!(error("SELEC 1").starts_with("Incorrect syntax"));
+    assert_eq!(
+        error("SELECT * FROM nope"),
+        "Object 'nope' not found (line [1], column [15])"
+    );
+    assert_eq!(
+        error("SELECT page,\n  nope FROM wikipedia"),
+        "Column 'nope' not found in any table (line [2], column [3])"
+    );
+    assert!(error("SELEC 1").starts_with(
+        "Received an unexpected token [SELEC] (line [1], column [1]), acceptable options: ["
+    ));
     assert!(
         error("SELECT a.page FROM wikipedia a JOIN wikipedia b ON a.page = b.page")
             .contains("not supported")

@@ -74,6 +74,15 @@ fn schemata_lists_druid_and_information_schema() {
                 Value::Null,
                 Value::Null
             ],
+            vec![
+                json!("druid"),
+                json!("sys"),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null
+            ],
         ]
     );
 }
@@ -109,13 +118,14 @@ fn tables_filters_by_schema_and_orders() {
             "IS_BROADCAST"
         ]
     );
-    assert_eq!(all.rows.len(), 5);
+    // Two datasources, three INFORMATION_SCHEMA tables and five sys tables.
+    assert_eq!(all.rows.len(), 10);
     assert_eq!(
         all.rows[2],
         vec![
             json!("druid"),
             json!("INFORMATION_SCHEMA"),
-            json!("SCHEMATA"),
+            json!("COLUMNS"),
             json!("SYSTEM_TABLE"),
             json!("NO"),
             json!("NO")
@@ -221,9 +231,13 @@ fn metadata_errors_are_sql_errors() {
     // Identifiers are case-sensitive, as in Druid.
     assert!(error("SELECT * FROM information_schema.tables").contains("not found"));
     assert!(error("SELECT table_name FROM INFORMATION_SCHEMA.TABLES").contains("not found"));
-    assert!(
-        error("SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES GROUP BY TABLE_SCHEMA")
-            .contains("not supported")
+    assert_eq!(
+        error("SELECT TABLE_NAME, COUNT(*) FROM INFORMATION_SCHEMA.TABLES GROUP BY TABLE_SCHEMA"),
+        "Expression 'TABLE_NAME' is not being grouped (line [1], column [8])"
+    );
+    assert_eq!(
+        error("SELECT * FROM INFORMATION_SCHEMA.NOPE"),
+        "Object 'NOPE' not found within 'INFORMATION_SCHEMA' (line [1], column [34])"
     );
 }
 

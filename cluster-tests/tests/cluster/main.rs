@@ -9,3 +9,4 @@ mod multi_value;
 mod pydruid;
 mod quickstart;
 mod sql;
+mod sys_tables;

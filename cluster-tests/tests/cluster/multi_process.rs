@@ -12,6 +12,7 @@ use henge_coordination::testing::EtcdServer;
 use crate::flows;
 use crate::golden::{self, Topology};
 use crate::sql;
+use crate::sys_tables::{self, Node};
 
 const HEALTHY: Duration = Duration::from_secs(60);
 
@@ -91,6 +92,34 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
     golden::run(&broker_client, Topology::Cluster).await;
     golden::run_sql(&broker_client, Topology::Cluster).await;
     sql::formats_and_errors(&broker_client).await;
+    let nodes = [
+        Node {
+            port: master.port,
+            types: &["coordinator", "overlord"],
+        },
+        Node {
+            port: broker.port,
+            types: &["broker"],
+        },
+        Node {
+            port: historical_a.port,
+            types: &["historical"],
+        },
+        Node {
+            port: historical_b.port,
+            types: &["historical"],
+        },
+        Node {
+            port: realtime.port,
+            types: &["indexer"],
+        },
+    ];
+    sys_tables::check(
+        &broker_client,
+        &nodes,
+        &[historical_a.port, historical_b.port],
+    )
+    .await;
     flows::bad_input(&broker_client, &master_client).await;
     flows::parse_exceptions(&master_client, &broker_client, &inputs).await;
     flows::push_and_handoff(&realtime_client, &master_client, &broker_client).await;

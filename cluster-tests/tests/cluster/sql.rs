@@ -92,9 +92,22 @@ pub async fn formats_and_errors(broker: &DruidClient) {
 
     // Errors: Druid's SQL error body with 400, never a native-query error or a 500.
     let errors = [
-        ("SELEC COUNT(*) FROM wikipedia", "Incorrect syntax"),
-        ("SELECT COUNT(*) FROM nope", "Object 'nope' not found"),
-        ("SELECT nope FROM wikipedia", "Column 'nope' not found"),
+        (
+            "SELEC COUNT(*) FROM wikipedia",
+            "Received an unexpected token [SELEC] (line [1], column [1]), acceptable options: [",
+        ),
+        (
+            "SELECT COUNT(*) FROM nope",
+            "Object 'nope' not found (line [1], column [22])",
+        ),
+        (
+            "SELECT nope FROM wikipedia",
+            "Column 'nope' not found in any table (line [1], column [8])",
+        ),
+        (
+            "SELECT * FROM sys.nope",
+            "Object 'nope' not found within 'sys' (line [1], column [19])",
+        ),
         (
             "SELECT a.page FROM wikipedia a JOIN wikipedia b ON a.page = b.page",
             "Query could not be planned",

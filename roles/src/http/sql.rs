@@ -1,14 +1,17 @@
 //! `POST /druid/v2/sql`: Druid SQL over the broker's native query path. The request
 //! (`query`, `resultFormat`, `header`, `typesHeader`, `sqlTypesHeader`, `context`,
 //! `parameters`) is prepared by `henge-sql` against the queried table's schema (a merged
-//! segmentMetadata query through the broker; every served table's for INFORMATION_SCHEMA),
-//! run as a native query (INFORMATION_SCHEMA and EXPLAIN PLAN FOR answer without one), and written in the
+//! segmentMetadata query through the broker; every served table's for INFORMATION_SCHEMA;
+//! the rows of a `sys` table it reads from the cluster, `system`), run as a native query
+//! (INFORMATION_SCHEMA, `sys`, SELECT without FROM and EXPLAIN PLAN FOR answer without one),
+//! and written in the
 //! requested result format (`format`). Every answer carries `X-Druid-SQL-Query-Id` (context
 //! `sqlQueryId`, or a new UUID), under which the native query runs, so that
 //! `DELETE /druid/v2/sql/{sqlQueryId}` cancels it. SQL errors answer 400 with Druid's
 //! `DruidException` body; errors while running answer like native queries do.
 
 mod format;
+mod system;
 
 use std::sync::Arc;
 
@@ -18,7 +21,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use henge_broker::Broker;
 use henge_query::QueryError;
-use henge_sql::{MapCatalog, Prepared, SqlError, SqlType};
+use henge_sql::{MapCatalog, Prepared, SqlError, SqlType, SystemTables};
 use serde_json::{json, Map, Value};
 
 use super::{json_response, read_body, role_not_here, AppState};
@@ -155,11 +158,21 @@ async fn run(
             catalog.insert(table, columns);
         }
     }
-    let prepared = henge_sql::prepare(
+    let system = match henge_sql::system_table_read(&request.query) {
+        Some(table) => system::rows(state, broker, &table).await.map_err(|error| {
+            Failure::Query(QueryError::unknown(
+                format!("could not read sys.{table}: {error:#}"),
+                "java.lang.RuntimeException",
+            ))
+        })?,
+        None => SystemTables::default(),
+    };
+    let prepared = henge_sql::prepare_with_system(
         &request.query,
         &request.parameters,
         &request.context,
         &catalog,
+        &system,
     )
     .map_err(Failure::Sql)?;
     let planned = match prepared {

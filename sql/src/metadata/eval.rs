@@ -1,66 +1,117 @@
-//! Evaluation over the rows of an INFORMATION_SCHEMA table: WHERE conditions (comparisons,
-//! IN, LIKE, IS NULL, AND/OR/NOT with SQL's nulls), ORDER BY and LIMIT/OFFSET.
+//! Expression evaluation over in-memory metadata rows: columns, literals, arithmetic,
+//! comparisons, IN, LIKE, BETWEEN, IS NULL and AND/OR/NOT with SQL's three-valued logic.
+//! Columns and aggregate calls are resolved by a [`Scope`]: one row, or a group of rows.
 
 use std::cmp::Ordering;
 
 use serde_json::{json, Value};
-use sqlparser::ast::{
-    BinaryOperator, Expr, InTarget, OrderByKind, Query, UnaryOperator, Value as SqlValue,
-};
+use sqlparser::ast::{BinaryOperator, Expr, Function, InTarget, UnaryOperator, Value as SqlValue};
 
-use crate::planner::limit_clause;
 use crate::SqlError;
 
-/// The value of `expr` in `row`: columns, literals, comparisons and boolean logic.
-pub(super) fn eval(names: &[&str], row: &[Value], expr: &Expr) -> Result<Value, SqlError> {
+/// Where an expression's columns and aggregate calls get their values.
+pub(super) trait Scope {
+    fn column(&self, name: &str) -> Result<Value, SqlError>;
+    fn aggregate(&self, function: &Function) -> Result<Value, SqlError>;
+}
+
+/// One row of a table: aggregate calls are not allowed here.
+pub(super) struct RowScope<'a> {
+    pub names: &'a [&'a str],
+    pub row: &'a [Value],
+}
+
+impl Scope for RowScope<'_> {
+    fn column(&self, name: &str) -> Result<Value, SqlError> {
+        column_index(self.names, name).map(|index| self.row[index].clone())
+    }
+
+    fn aggregate(&self, function: &Function) -> Result<Value, SqlError> {
+        Err(SqlError::invalid(format!(
+            "Aggregate expressions cannot be nested or used here: {function}"
+        )))
+    }
+}
+
+/// The position of column `name`, or Druid's error for an unknown column.
+pub(super) fn column_index(names: &[&str], name: &str) -> Result<usize, SqlError> {
+    names
+        .iter()
+        .position(|candidate| *candidate == name)
+        .ok_or_else(|| SqlError::invalid(format!("Column '{name}' not found in any table")))
+}
+
+/// The aggregate functions the in-memory evaluator computes.
+pub(super) const AGGREGATES: [&str; 5] = ["COUNT", "SUM", "MIN", "MAX", "AVG"];
+
+/// True when `function` is an aggregate call.
+pub(super) fn is_aggregate(function: &Function) -> bool {
+    let name = function.name.to_string().to_ascii_uppercase();
+    AGGREGATES.contains(&name.as_str())
+}
+
+/// The value of a literal.
+pub(super) fn literal(value: &SqlValue) -> Result<Value, SqlError> {
+    Ok(match value {
+        SqlValue::SingleQuotedString(text) => json!(text),
+        SqlValue::Number(text, _) => text
+            .parse::<i64>()
+            .map(|number| json!(number))
+            .or_else(|_| text.parse::<f64>().map(|number| json!(number)))
+            .map_err(|_| SqlError::invalid(format!("Bad number {text}")))?,
+        SqlValue::Boolean(flag) => json!(flag),
+        SqlValue::Null => Value::Null,
+        other => return Err(SqlError::unsupported(format!("the literal {other}"))),
+    })
+}
+
+/// The value of `expr` in `scope`.
+pub(super) fn eval(scope: &dyn Scope, expr: &Expr) -> Result<Value, SqlError> {
     Ok(match expr {
-        Expr::Identifier(ident) => column(names, row, &ident.value)?,
+        Expr::Identifier(ident) => scope
+            .column(&ident.value)
+            .map_err(|error| error.at(ident.span.start))?,
         Expr::CompoundIdentifier(parts) => match parts.last() {
-            Some(ident) => column(names, row, &ident.value)?,
+            Some(ident) => scope
+                .column(&ident.value)
+                .map_err(|error| error.at(ident.span.start))?,
             None => Value::Null,
         },
-        Expr::Nested(inner) => eval(names, row, inner)?,
-        Expr::Value(value) => match &value.value {
-            SqlValue::SingleQuotedString(text) => json!(text),
-            SqlValue::Number(text, _) => text
-                .parse::<i64>()
-                .map(|number| json!(number))
-                .or_else(|_| text.parse::<f64>().map(|number| json!(number)))
-                .map_err(|_| SqlError::invalid(format!("Bad number {text}")))?,
-            SqlValue::Boolean(flag) => json!(flag),
-            SqlValue::Null => Value::Null,
-            other => return Err(SqlError::unsupported(format!("the literal {other}"))),
-        },
-        Expr::UnaryOp {
-            op: UnaryOperator::Not,
+        Expr::Nested(inner) => eval(scope, inner)?,
+        Expr::Value(value) => literal(&value.value)?,
+        Expr::Function(function) if is_aggregate(function) => scope.aggregate(function)?,
+        Expr::UnaryOp { op, expr } => {
+            let value = eval(scope, expr)?;
+            match (op, value) {
+                (_, Value::Null) => Value::Null,
+                (UnaryOperator::Not, value) => json!(!truthy(&value)),
+                (UnaryOperator::Minus, Value::Number(number)) => match number.as_i64() {
+                    Some(integer) => json!(integer.checked_neg().unwrap_or(i64::MAX)),
+                    None => json!(-number.as_f64().unwrap_or(0.0)),
+                },
+                (UnaryOperator::Plus, value @ Value::Number(_)) => value,
+                (op, _) => return Err(SqlError::unsupported(format!("the operator {op}"))),
+            }
+        }
+        Expr::IsNull(inner) => json!(eval(scope, inner)?.is_null()),
+        Expr::IsNotNull(inner) => json!(!eval(scope, inner)?.is_null()),
+        Expr::IsTrue(inner) => json!(eval(scope, inner)? == json!(true)),
+        Expr::IsFalse(inner) => json!(eval(scope, inner)? == json!(false)),
+        Expr::BinaryOp { left, op, right } => binary(op, eval(scope, left)?, eval(scope, right)?)?,
+        Expr::Between {
             expr,
-        } => match eval(names, row, expr)? {
-            Value::Null => Value::Null,
-            value => json!(!truthy(&value)),
-        },
-        Expr::IsNull(inner) => json!(eval(names, row, inner)?.is_null()),
-        Expr::IsNotNull(inner) => json!(!eval(names, row, inner)?.is_null()),
-        Expr::BinaryOp { left, op, right } => {
-            let left = eval(names, row, left)?;
-            let right = eval(names, row, right)?;
-            match op {
-                BinaryOperator::And => json!(truthy(&left) && truthy(&right)),
-                BinaryOperator::Or => json!(truthy(&left) || truthy(&right)),
-                _ => {
-                    let Some(order) = compare(&left, &right) else {
-                        return Ok(Value::Null);
-                    };
-                    json!(match op {
-                        BinaryOperator::Eq => order == Ordering::Equal,
-                        BinaryOperator::NotEq => order != Ordering::Equal,
-                        BinaryOperator::Lt => order == Ordering::Less,
-                        BinaryOperator::LtEq => order != Ordering::Greater,
-                        BinaryOperator::Gt => order == Ordering::Greater,
-                        BinaryOperator::GtEq => order != Ordering::Less,
-                        other =>
-                            return Err(SqlError::unsupported(format!("the operator {other}"))),
-                    })
-                }
+            negated,
+            low,
+            high,
+        } => {
+            let value = eval(scope, expr)?;
+            let above = binary(&BinaryOperator::GtEq, value.clone(), eval(scope, low)?)?;
+            let below = binary(&BinaryOperator::LtEq, value, eval(scope, high)?)?;
+            let inside = binary(&BinaryOperator::And, above, below)?;
+            if *negated {
+                eval_not(inside)
+            } else {
+                inside
             }
         }
         Expr::In {
@@ -69,13 +120,13 @@ pub(super) fn eval(names: &[&str], row: &[Value], expr: &Expr) -> Result<Value, 
             negated,
             global: false,
         } => {
-            let value = eval(names, row, expr)?;
+            let value = eval(scope, expr)?;
             if value.is_null() {
                 return Ok(Value::Null);
             }
             let mut found = false;
             for item in list {
-                found |= compare(&value, &eval(names, row, item)?) == Some(Ordering::Equal);
+                found |= compare(&value, &eval(scope, item)?) == Some(Ordering::Equal);
             }
             json!(found != *negated)
         }
@@ -85,7 +136,7 @@ pub(super) fn eval(names: &[&str], row: &[Value], expr: &Expr) -> Result<Value, 
             expr,
             pattern,
             escape_char: None,
-        } => match (eval(names, row, expr)?, eval(names, row, pattern)?) {
+        } => match (eval(scope, expr)?, eval(scope, pattern)?) {
             (Value::String(text), Value::String(pattern)) => {
                 json!(like(&text, &pattern) != *negated)
             }
@@ -95,22 +146,112 @@ pub(super) fn eval(names: &[&str], row: &[Value], expr: &Expr) -> Result<Value, 
     })
 }
 
-pub(super) fn column(names: &[&str], row: &[Value], name: &str) -> Result<Value, SqlError> {
-    names
-        .iter()
-        .position(|candidate| *candidate == name)
-        .map(|index| row[index].clone())
-        .ok_or_else(|| SqlError::invalid(format!("Column '{name}' not found in any table")))
+fn eval_not(value: Value) -> Value {
+    match value {
+        Value::Null => Value::Null,
+        value => json!(!truthy(&value)),
+    }
+}
+
+/// A binary operator over two values, NULL-propagating except where SQL's logic decides.
+fn binary(op: &BinaryOperator, left: Value, right: Value) -> Result<Value, SqlError> {
+    Ok(match op {
+        BinaryOperator::And => match (bool_of(&left), bool_of(&right)) {
+            (Some(false), _) | (_, Some(false)) => json!(false),
+            (Some(true), Some(true)) => json!(true),
+            _ => Value::Null,
+        },
+        BinaryOperator::Or => match (bool_of(&left), bool_of(&right)) {
+            (Some(true), _) | (_, Some(true)) => json!(true),
+            (Some(false), Some(false)) => json!(false),
+            _ => Value::Null,
+        },
+        BinaryOperator::StringConcat => match (&left, &right) {
+            (Value::Null, _) | (_, Value::Null) => Value::Null,
+            _ => json!(format!("{}{}", text_of(&left), text_of(&right))),
+        },
+        BinaryOperator::Plus
+        | BinaryOperator::Minus
+        | BinaryOperator::Multiply
+        | BinaryOperator::Divide => arithmetic(op, &left, &right)?,
+        _ => {
+            let Some(order) = compare(&left, &right) else {
+                return Ok(Value::Null);
+            };
+            json!(match op {
+                BinaryOperator::Eq => order == Ordering::Equal,
+                BinaryOperator::NotEq => order != Ordering::Equal,
+                BinaryOperator::Lt => order == Ordering::Less,
+                BinaryOperator::LtEq => order != Ordering::Greater,
+                BinaryOperator::Gt => order == Ordering::Greater,
+                BinaryOperator::GtEq => order != Ordering::Less,
+                other => return Err(SqlError::unsupported(format!("the operator {other}"))),
+            })
+        }
+    })
+}
+
+/// `+ - * /`: integer arithmetic when both sides are integers (division truncates, as in
+/// Druid), else double arithmetic; NULL when either side is NULL.
+fn arithmetic(op: &BinaryOperator, left: &Value, right: &Value) -> Result<Value, SqlError> {
+    let (Value::Number(left), Value::Number(right)) = (left, right) else {
+        if left.is_null() || right.is_null() {
+            return Ok(Value::Null);
+        }
+        return Err(SqlError::invalid(format!(
+            "Cannot apply '{op}' to arguments {left} and {right}"
+        )));
+    };
+    if let (Some(left), Some(right)) = (left.as_i64(), right.as_i64()) {
+        let result = match op {
+            BinaryOperator::Plus => left.checked_add(right),
+            BinaryOperator::Minus => left.checked_sub(right),
+            BinaryOperator::Multiply => left.checked_mul(right),
+            _ if right == 0 => return Err(SqlError::invalid("Division by zero")),
+            _ => left.checked_div(right),
+        };
+        return result
+            .map(|value| json!(value))
+            .ok_or_else(|| SqlError::invalid("BIGINT overflow"));
+    }
+    let (left, right) = (left.as_f64().unwrap_or(0.0), right.as_f64().unwrap_or(0.0));
+    Ok(json!(match op {
+        BinaryOperator::Plus => left + right,
+        BinaryOperator::Minus => left - right,
+        BinaryOperator::Multiply => left * right,
+        _ => left / right,
+    }))
+}
+
+fn bool_of(value: &Value) -> Option<bool> {
+    match value {
+        Value::Null => None,
+        value => Some(truthy(value)),
+    }
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
 }
 
 pub(super) fn truthy(value: &Value) -> bool {
-    value.as_bool().unwrap_or(false)
+    match value {
+        Value::Bool(flag) => *flag,
+        Value::Number(number) => number.as_f64().is_some_and(|number| number != 0.0),
+        _ => false,
+    }
 }
 
 /// SQL comparison: numbers numerically, strings by code point, NULL with anything unknown.
 pub(super) fn compare(left: &Value, right: &Value) -> Option<Ordering> {
     match (left, right) {
-        (Value::Number(left), Value::Number(right)) => left.as_f64()?.partial_cmp(&right.as_f64()?),
+        (Value::Number(left), Value::Number(right)) => match (left.as_i64(), right.as_i64()) {
+            (Some(left), Some(right)) => Some(left.cmp(&right)),
+            _ => left.as_f64()?.partial_cmp(&right.as_f64()?),
+        },
         (Value::String(left), Value::String(right)) => Some(left.cmp(right)),
         (Value::Number(number), Value::String(text)) => {
             number.as_f64()?.partial_cmp(&text.parse().ok()?)
@@ -145,124 +286,4 @@ pub(super) fn like(text: &str, pattern: &str) -> bool {
         matches = next;
     }
     matches[pattern.len()]
-}
-
-/// ORDER BY columns (by name, output alias or ordinal of the SELECT list), NULLs first ascending as Calcite does.
-pub(super) fn sort(
-    names: &[&str],
-    picked: &[(usize, String)],
-    query: &Query,
-    rows: &mut [Vec<Value>],
-) -> Result<(), SqlError> {
-    let Some(order_by) = &query.order_by else {
-        return Ok(());
-    };
-    let OrderByKind::Expressions(items) = &order_by.kind else {
-        return Err(SqlError::unsupported("ORDER BY ALL"));
-    };
-    let mut keys = Vec::new();
-    for item in items {
-        let descending = matches!(item.options.sort, Some(sqlparser::ast::OrderBySort::Desc));
-        keys.push((order_key(names, picked, &item.expr)?, descending));
-    }
-    // Evaluate once per row so that errors surface before sorting.
-    let mut failure = None;
-    let mut keyed: Vec<(Vec<Value>, Vec<Value>)> = rows
-        .iter()
-        .map(|row| {
-            let values = keys
-                .iter()
-                .map(|(key, _)| {
-                    key.value(names, row).unwrap_or_else(|error| {
-                        failure = Some(error);
-                        Value::Null
-                    })
-                })
-                .collect();
-            (values, row.clone())
-        })
-        .collect();
-    if let Some(error) = failure {
-        return Err(error);
-    }
-    keyed.sort_by(|(left, _), (right, _)| {
-        for ((left, right), (_, descending)) in left.iter().zip(right).zip(&keys) {
-            let order = match (left.is_null(), right.is_null()) {
-                (true, true) => Ordering::Equal,
-                (true, false) => Ordering::Less,
-                (false, true) => Ordering::Greater,
-                _ => compare(left, right).unwrap_or(Ordering::Equal),
-            };
-            let order = if *descending { order.reverse() } else { order };
-            if order != Ordering::Equal {
-                return order;
-            }
-        }
-        Ordering::Equal
-    });
-    for (slot, (_, row)) in rows.iter_mut().zip(keyed) {
-        *slot = row;
-    }
-    Ok(())
-}
-
-pub(super) fn limit_offset(query: &Query) -> Result<(Option<usize>, usize), SqlError> {
-    let (limit, offset) = limit_clause(query, |expr| {
-        match expr {
-            Expr::Value(value) => match &value.value {
-                SqlValue::Number(text, _) => text.parse::<u64>().ok(),
-                _ => None,
-            },
-            _ => None,
-        }
-        .ok_or_else(|| {
-            SqlError::invalid(format!(
-                "LIMIT and OFFSET need a non-negative integer, not {expr}"
-            ))
-        })
-    })?;
-    let size = |count: u64| usize::try_from(count).unwrap_or(usize::MAX);
-    Ok((limit.map(size), offset.map_or(0, size)))
-}
-
-/// What an ORDER BY item sorts on.
-enum Key<'q> {
-    Column(usize),
-    Expr(&'q Expr),
-}
-
-impl Key<'_> {
-    fn value(&self, names: &[&str], row: &[Value]) -> Result<Value, SqlError> {
-        match self {
-            Key::Column(index) => Ok(row[*index].clone()),
-            Key::Expr(expr) => eval(names, row, expr),
-        }
-    }
-}
-
-/// An ordinal names a SELECT item, an output alias its column, anything else is evaluated.
-fn order_key<'q>(
-    names: &[&str],
-    picked: &[(usize, String)],
-    expr: &'q Expr,
-) -> Result<Key<'q>, SqlError> {
-    match expr {
-        Expr::Value(value) => {
-            if let SqlValue::Number(text, _) = &value.value {
-                return text
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|ordinal| picked.get(ordinal.checked_sub(1)?))
-                    .map(|(index, _)| Key::Column(*index))
-                    .ok_or_else(|| SqlError::invalid(format!("Ordinal out of range: {text}")));
-            }
-        }
-        Expr::Identifier(ident) if !names.iter().any(|name| *name == ident.value) => {
-            if let Some((index, _)) = picked.iter().find(|(_, name)| *name == ident.value) {
-                return Ok(Key::Column(*index));
-            }
-        }
-        _ => {}
-    }
-    Ok(Key::Expr(expr))
 }
