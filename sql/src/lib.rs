@@ -13,8 +13,8 @@
 //! `__time` conditions to intervals), `aggregate` (aggregate calls to native aggregators and
 //! post-aggregators), `planner` (the query shape: timeseries, topN, groupBy or scan) and
 //! `rows` (native results to rows), `metadata` (INFORMATION_SCHEMA tables answered from the
-//! catalog) and `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the entry point for all of them. `tests` checks plans against hand-written native JSON,
-//! `tests_fuzz` that no input panics.
+//! catalog, with the `lookup` schema of registered lookups) and `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the entry point for all of them. `tests` checks plans against hand-written native JSON
+//! (`tests_lookup` those of `LOOKUP`), `tests_fuzz` that no input panics.
 //!
 //! The crate is pure: no tokio, network or files.
 
@@ -34,6 +34,8 @@ mod tests;
 mod tests_catalog;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_lookup;
 
 pub use catalog::{Catalog, MapCatalog, SqlType};
 pub use error::SqlError;

@@ -1,7 +1,8 @@
 //! `INFORMATION_SCHEMA.SCHEMATA`, `TABLES` and `COLUMNS`, answered from the [`Catalog`]
 //! without a native query, with Druid's columns and values (`InformationSchema.java`):
-//! schemas `druid` (the datasources, `TABLE`) and `INFORMATION_SCHEMA` (`SYSTEM_TABLE`),
-//! column types as Calcite describes them. `SELECT` lists of columns or `*`, WHERE with
+//! schemas `druid` (the datasources, `TABLE`), `INFORMATION_SCHEMA` (`SYSTEM_TABLE`) and
+//! `lookup` (the registered lookups, tables with columns `k` and `v`, joinable and
+//! broadcast), column types as Calcite describes them. `SELECT` lists of columns or `*`, WHERE with
 //! comparisons, IN, LIKE, IS NULL, AND/OR/NOT, ORDER BY and LIMIT/OFFSET are evaluated over
 //! the rows (`eval`).
 
@@ -16,6 +17,8 @@ mod eval;
 
 /// The schema name of the metadata tables.
 const SCHEMA: &str = "INFORMATION_SCHEMA";
+/// The schema of the registered lookups.
+const LOOKUP_SCHEMA: &str = "lookup";
 
 /// One metadata table: its columns with SQL types.
 struct Table {
@@ -170,7 +173,7 @@ pub(crate) fn answer(
 fn table_rows(table: &Table, catalog: &dyn Catalog) -> Vec<Vec<Value>> {
     let datasources = catalog.table_names();
     match table.name {
-        "SCHEMATA" => ["druid", SCHEMA]
+        "SCHEMATA" => ["druid", SCHEMA, LOOKUP_SCHEMA]
             .iter()
             .map(|schema| {
                 let mut row = vec![json!("druid"), json!(schema)];
@@ -202,6 +205,16 @@ fn table_rows(table: &Table, catalog: &dyn Catalog) -> Vec<Vec<Value>> {
                     json!("NO"),
                 ]
             }));
+            rows.extend(catalog.lookup_names().iter().map(|name| {
+                vec![
+                    json!("druid"),
+                    json!(LOOKUP_SCHEMA),
+                    json!(name),
+                    json!("TABLE"),
+                    json!("YES"),
+                    json!("YES"),
+                ]
+            }));
             rows
         }
         _ => {
@@ -220,6 +233,17 @@ fn table_rows(table: &Table, catalog: &dyn Catalog) -> Vec<Vec<Value>> {
                         Kind::Number => SqlType::Bigint,
                     };
                     rows.push(column_row(SCHEMA, system.name, index, column, &kind));
+                }
+            }
+            for name in catalog.lookup_names() {
+                for (index, column) in ["k", "v"].iter().enumerate() {
+                    rows.push(column_row(
+                        LOOKUP_SCHEMA,
+                        &name,
+                        index,
+                        column,
+                        &SqlType::Varchar,
+                    ));
                 }
             }
             rows

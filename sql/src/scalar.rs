@@ -330,6 +330,7 @@ impl<'a> Scope<'a> {
                 let kind = numeric_type(&scalars[0], &scalars[0])?;
                 call("abs", kind)
             }
+            ("LOOKUP", 2 | 3) => lookup(&scalars),
             ("TIME_FLOOR", 2) => {
                 self.require_time(&args[0])?;
                 match &scalars[1] {
@@ -345,6 +346,30 @@ impl<'a> Scope<'a> {
             ))),
         }
     }
+}
+
+/// `LOOKUP(expr, 'name' [, 'replaceMissingValueWith'])`: Druid's native `lookup`
+/// expression over a registered lookup (the name and replacement must be literals).
+fn lookup(scalars: &[Scalar]) -> Result<Scalar, SqlError> {
+    let literal = |scalar: &Scalar| match scalar {
+        Scalar::Literal(Lit::String(text)) => Ok(quote_string(text)),
+        _ => Err(SqlError::invalid(
+            "LOOKUP needs a string literal lookup name and replacement",
+        )),
+    };
+    let key = match &scalars[0] {
+        Scalar::Literal(Lit::Null) => "null".to_owned(),
+        other if other.sql_type() == Some(SqlType::Varchar) => other.to_expr(),
+        other => format!("cast({}, 'STRING')", other.to_expr()),
+    };
+    let mut args = vec![key, literal(&scalars[1])?];
+    if let Some(replacement) = scalars.get(2) {
+        args.push(literal(replacement)?);
+    }
+    Ok(Scalar::Expr(
+        format!("lookup({})", args.join(",")),
+        SqlType::Varchar,
+    ))
 }
 
 /// The arguments of a call without DISTINCT, FILTER or OVER.
