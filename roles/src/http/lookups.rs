@@ -56,15 +56,13 @@ async fn load(state: &AppState) -> Result<Option<LookupConfig>, Response> {
         .map_err(store_error)
 }
 
-/// Checks every factory (only `map` is supported) before anything is written.
-fn validate(config: &LookupConfig) -> Result<(), Response> {
+/// Checks every factory (only `map` is supported) before anything is written; the error
+/// is the message of the first bad one.
+fn validate(config: &LookupConfig) -> Result<(), String> {
     for (tier, specs) in config {
         for (name, spec) in specs {
             if let Err(err) = henge_query::parse_lookup_factory(&spec.lookup_extractor_factory) {
-                return Err(error(
-                    StatusCode::BAD_REQUEST,
-                    format!("lookup [{tier}]:[{name}]: {}", err.error_message),
-                ));
+                return Err(format!("lookup [{tier}]:[{name}]: {}", err.error_message));
             }
         }
     }
@@ -72,7 +70,7 @@ fn validate(config: &LookupConfig) -> Result<(), Response> {
 }
 
 async fn write(state: &AppState, config: &LookupConfig) -> Result<(), Response> {
-    validate(config)?;
+    validate(config).map_err(|message| error(StatusCode::BAD_REQUEST, message))?;
     lookups::update(state.context.store.as_ref(), config)
         .await
         .map_err(store_error)
