@@ -12,6 +12,7 @@
 //! | `/henge/rules/{datasource}` | current retention/load rules (`_default` for the default) | durable |
 //! | `/henge/rules-history/{datasource}/{revision:020}` | earlier rule sets, for the audit API | durable |
 //! | `/henge/datasources/{datasource}` | datasource-level settings | durable |
+//! | `/henge/lookups` | the lookup configuration, every tier ([`crate::lookups`]) | durable |
 //!
 //! Path components (datasource, segment id, node id, task id, role) must not be empty or
 //! contain `/`; Druid's own id rules already forbid `/`. [`check_component`] enforces it.
@@ -53,6 +54,8 @@ pub const RULES: &str = "/henge/rules/";
 pub const RULES_HISTORY: &str = "/henge/rules-history/";
 /// Prefix of the datasource settings.
 pub const DATASOURCES: &str = "/henge/datasources/";
+/// The lookup configuration (one key; also the prefix nodes watch it under).
+pub const LOOKUPS: &str = "/henge/lookups";
 
 /// Rejects a path component that would break the key schema.
 pub fn check_component(kind: &str, value: &str) -> Result<()> {

@@ -7,7 +7,7 @@
 //! - [`embedded`]: the in-process backend, persisted in a checksummed snapshot file, for
 //!   single-process mode and tests. [`etcd`]: the etcd backend, for clusters.
 //! - Typed helpers built once on the trait, for every backend: [`membership`],
-//!   [`election`], [`catalog`], and [`watcher`] (a live typed view of a prefix).
+//!   [`election`], [`catalog`], [`lookups`] (the lookup configuration), and [`watcher`] (a live typed view of a prefix).
 //! - [`keys`]: the key schema and the size limits of what the store may hold.
 //! - `testing` (cargo feature `testing`): starts a throwaway etcd server for tests.
 //!
@@ -27,6 +27,7 @@ pub mod embedded;
 mod error;
 pub mod etcd;
 pub mod keys;
+pub mod lookups;
 pub mod membership;
 pub mod store;
 #[cfg(feature = "testing")]

@@ -18,9 +18,10 @@
 //! in `aggregate/sketch`), `engine/` (one module per query type),
 //! `partial`, `merge`, `order` (Druid's orderings), `output` (dimension output types),
 //! `extract` (extraction functions and filtered dimension specs), `postagg` (post-aggregator
-//! evaluation, sketch ones in `postagg/sketch`), `having`, `finalize`, and `nested` (an outer
-//! query over an inner query's result, for query data sources). Sketch values travel in
-//! partials as DataSketches bytes (`value/wire`); `docs/adr/0005` says why.
+//! evaluation, sketch ones in `postagg/sketch`), `having`, `finalize`, `nested` (an outer
+//! query over an inner query's result, for query data sources) and `lookup` (the registered
+//! lookups a node has loaded, resolved by name while a query is parsed). Sketch values
+//! travel in partials as DataSketches bytes (`value/wire`); `docs/adr/0005` says why.
 //!
 //! Multi-value string dimensions (`docs/querying/multi-value-dimensions.md`) need no special
 //! case in filters (a value's bitmap holds every row holding it, empty rows are in null's);
@@ -41,6 +42,7 @@ mod filter;
 mod finalize;
 mod having;
 mod java_hash;
+mod lookup;
 mod merge;
 mod model;
 mod nested;
@@ -54,6 +56,7 @@ mod value;
 pub use engine::{run_on_segment, run_on_segment_until};
 pub use error::QueryError;
 pub use finalize::{empty_result, finalize};
+pub use lookup::{parse_lookup_factory, LookupMap, Lookups};
 pub use merge::merge;
 pub use model::Query;
 pub use nested::{run_over_result, DEFAULT_MAX_SUBQUERY_ROWS};

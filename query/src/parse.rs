@@ -4,12 +4,13 @@
 use serde_json::Value;
 
 use crate::error::QueryError;
+use crate::lookup::Lookups;
 use crate::model::Query;
 
 /// Default of [`Limits::max_group_rows`].
 pub const DEFAULT_MAX_GROUP_ROWS: usize = 1_000_000;
 
-/// Guards applied while parsing a query.
+/// Guards applied while parsing a query, and the registered lookups it may name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Largest accepted request body.
@@ -31,6 +32,10 @@ pub struct Limits {
     pub max_expression_length: usize,
     /// Deepest accepted nesting of operators, parentheses and calls in one expression.
     pub max_expression_depth: usize,
+    /// The registered lookups of this node: `registeredLookup` extraction functions,
+    /// `lookup` dimension specs with a `name` and `lookup()` expressions resolve against
+    /// them while the query is parsed (an unknown name fails the query).
+    pub lookups: Lookups,
 }
 
 impl Default for Limits {
@@ -45,6 +50,7 @@ impl Default for Limits {
             max_group_rows: DEFAULT_MAX_GROUP_ROWS,
             max_expression_length: 100_000,
             max_expression_depth: 200,
+            lookups: Lookups::default(),
         }
     }
 }

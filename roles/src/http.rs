@@ -5,6 +5,7 @@
 //! which roles the node has.
 
 mod indexer;
+mod lookups;
 mod query;
 mod sql;
 mod status;
@@ -24,6 +25,7 @@ use crate::actor::Mailbox;
 use crate::context::NodeContext;
 use crate::overlord::OverlordMessage;
 use crate::realtime::RealtimeMessage;
+use crate::role::Role;
 
 /// Largest push body (newline JSON events).
 const MAX_PUSH_BYTES: usize = 64 * 1024 * 1024;
@@ -37,6 +39,13 @@ pub struct AppState {
     pub overlord: Option<Mailbox<OverlordMessage>>,
     pub realtime: Option<Mailbox<RealtimeMessage>>,
     pub limits: Limits,
+}
+
+impl AppState {
+    /// Whether this node runs the coordinator role.
+    pub fn runs_coordinator(&self) -> bool {
+        self.context.config.roles.contains(&Role::Coordinator)
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -88,6 +97,28 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/druid/coordinator/v1/datasources",
             get(indexer::used_datasources),
+        )
+        .route(
+            "/druid/coordinator/v1/lookups/config",
+            get(lookups::tiers).post(lookups::update_all),
+        )
+        .route(
+            "/druid/coordinator/v1/lookups/config/all",
+            get(lookups::all),
+        )
+        .route(
+            "/druid/coordinator/v1/lookups/config/{tier}",
+            get(lookups::tier).delete(lookups::delete_tier),
+        )
+        .route(
+            "/druid/coordinator/v1/lookups/config/{tier}/{name}",
+            get(lookups::lookup)
+                .post(lookups::update_one)
+                .delete(lookups::delete_one),
+        )
+        .route(
+            "/druid/v1/lookups/introspect/{name}",
+            get(lookups::introspect),
         )
         .with_state(state)
 }

@@ -3,7 +3,7 @@
 //! Owns: the roles as actors ([`actor`], [`coordinator`], [`overlord`], [`historical`],
 //! [`realtime`], [`broker`]), the node's ordered startup and shutdown ([`node`]), its
 //! configuration ([`config`]), the HTTP API ([`http`]) and the data-node gRPC service
-//! ([`datanode`]), and `henge quickstart` ([`quickstart`], with the demo data generator in
+//! ([`datanode`]), the registered lookups a node loads ([`lookups`]), and `henge quickstart` ([`quickstart`], with the demo data generator in
 //! [`demo`]). This is the only crate that knows the whole startup order; the pure engine
 //! (segment, query) and the I/O adapters (coordination, storage) know nothing of it.
 
@@ -17,6 +17,7 @@ pub mod demo;
 pub mod historical;
 pub mod http;
 pub mod leadership;
+pub mod lookups;
 pub mod node;
 pub mod overlord;
 pub mod quickstart;

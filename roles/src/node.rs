@@ -15,7 +15,7 @@ use anyhow::Context;
 use henge_broker::{Broker, ServerView};
 use henge_coordination::{Membership, NodeInfo, Registration};
 use henge_proto::DataNodeServer;
-use henge_query::Limits;
+use henge_query::{Limits, Lookups};
 use henge_storage::DeepStorage;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -29,6 +29,7 @@ use crate::coordinator::Coordinator;
 use crate::datanode::{DataNodeService, SegmentRegistry};
 use crate::historical::Historical;
 use crate::http::{self, AppState};
+use crate::lookups::LookupLoader;
 use crate::overlord::{Overlord, OverlordMessage};
 use crate::readiness::Readiness;
 use crate::realtime::Realtime;
@@ -48,6 +49,8 @@ pub struct Node {
     server: JoinHandle<std::io::Result<()>>,
     server_stop: CancellationToken,
     reporter: JoinHandle<()>,
+    /// Keeps the registered lookups current on nodes that run queries.
+    _lookup_loader: Option<LookupLoader>,
 }
 
 impl Node {
@@ -86,8 +89,24 @@ impl Node {
         );
 
         let mut supervisor = Supervisor::default();
+        let lookups = Lookups::default();
+        let runs_queries = context
+            .config
+            .roles
+            .iter()
+            .any(|role| matches!(role, Role::Broker | Role::Historical | Role::Realtime));
+        let lookup_loader = if runs_queries {
+            Some(
+                LookupLoader::start(Arc::clone(&store), lookups.clone())
+                    .await
+                    .context("failed to load lookups")?,
+            )
+        } else {
+            None
+        };
         let limits = Limits {
             max_group_rows: context.config.groupby_max_rows,
+            lookups,
             ..Limits::default()
         };
         let mut state = AppState {
@@ -168,6 +187,7 @@ impl Node {
             server,
             server_stop,
             reporter,
+            _lookup_loader: lookup_loader,
         })
     }
 

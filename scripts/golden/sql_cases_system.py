@@ -26,7 +26,7 @@ def answers(rows):
         "system_select_without_from": [[1 + 1, "a", 7 // 2, True]],
         "system_has_table_wikipedia": [[True]],
         "system_has_table_missing": [[False]],
-        # Druid's non-datasource schemas with tables: INFORMATION_SCHEMA (SCHEMATA, TABLES,
+        # Druid's system schemas: INFORMATION_SCHEMA (SCHEMATA, TABLES,
         # COLUMNS) and sys (segments, servers, server_segments, tasks, supervisors).
         "system_tables_per_schema": [["INFORMATION_SCHEMA", 3], ["sys", 5]],
         "system_wikipedia_column_types": [

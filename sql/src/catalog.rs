@@ -89,18 +89,31 @@ pub trait Catalog {
 
     /// The names of the datasource tables, sorted (for INFORMATION_SCHEMA).
     fn table_names(&self) -> Vec<String>;
+
+    /// The names of the registered lookups, sorted: the tables of the `lookup` schema
+    /// (for INFORMATION_SCHEMA).
+    fn lookup_names(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A catalog held in memory (the HTTP layer fills one per request; tests build them by hand).
 #[derive(Debug, Clone, Default)]
 pub struct MapCatalog {
     tables: BTreeMap<String, Vec<(String, SqlType)>>,
+    lookups: Vec<String>,
 }
 
 impl MapCatalog {
     /// Adds or replaces a table.
     pub fn insert(&mut self, table: impl Into<String>, columns: Vec<(String, SqlType)>) {
         self.tables.insert(table.into(), columns);
+    }
+
+    /// Sets the registered lookups' names.
+    pub fn set_lookups(&mut self, mut names: Vec<String>) {
+        names.sort();
+        self.lookups = names;
     }
 }
 
@@ -111,6 +124,10 @@ impl Catalog for MapCatalog {
 
     fn table_names(&self) -> Vec<String> {
         self.tables.keys().cloned().collect()
+    }
+
+    fn lookup_names(&self) -> Vec<String> {
+        self.lookups.clone()
     }
 }
 

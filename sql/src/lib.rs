@@ -15,10 +15,11 @@
 //! post-aggregators: sketches, EARLIEST/LATEST/ANY_VALUE, CASE to FILTER, exact
 //! COUNT(DISTINCT) as a nested groupBy), `planner` (the query shape: timeseries, topN,
 //! groupBy or scan) and `rows` (native results to rows), `metadata` (SELECTs answered in
-//! memory: INFORMATION_SCHEMA from the catalog, the `sys` tables from rows the caller fetched
-//! ([`SystemTables`]), and SELECT without FROM, with aggregates, GROUP BY and HAVING) and
-//! `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the entry point for all of them. `tests`,
-//! `tests_functions` and `tests_aggregate` check plans against hand-written native JSON,
+//! memory: INFORMATION_SCHEMA from the catalog, with the `lookup` schema of registered
+//! lookups, the `sys` tables from rows the caller fetched ([`SystemTables`]), and SELECT
+//! without FROM, with aggregates, GROUP BY and HAVING) and `explain` (`EXPLAIN PLAN FOR`);
+//! [`prepare`] is the entry point for all of them. `tests`, `tests_functions`,
+//! `tests_aggregate` and `tests_lookup` check plans against hand-written native JSON,
 //! `tests_catalog` and `tests_memory` the in-memory answers, `tests_fuzz` that no input panics.
 //!
 //! The crate is pure: no tokio, network or files.
@@ -43,6 +44,8 @@ mod tests_catalog;
 mod tests_functions;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_lookup;
 #[cfg(test)]
 mod tests_memory;
 

@@ -226,14 +226,21 @@ pub fn plan(
     } else {
         plan_scan(scope, parts)?
     };
-    validate(&planned.native)?;
+    validate(&planned.native, &catalog.lookup_names())?;
     Ok(planned)
 }
 
 /// Checks a plan with the native query parser (patterns, periods, zones and expressions
 /// compile), so that a bad argument is a SQL planning error as in Druid. Size limits are the
-/// server's business when the query runs; only nesting depth stays bounded here.
-fn validate(native: &Value) -> Result<(), SqlError> {
+/// server's business when the query runs; only nesting depth stays bounded here. The
+/// registered lookups are known by name only (their contents are the data nodes' business).
+fn validate(native: &Value, lookup_names: &[String]) -> Result<(), SqlError> {
+    let lookups = henge_query::Lookups::from_maps(
+        lookup_names
+            .iter()
+            .map(|name| (name.clone(), henge_query::LookupMap::default()))
+            .collect(),
+    );
     let limits = henge_query::Limits {
         max_body_bytes: usize::MAX,
         max_in_values: usize::MAX,
@@ -241,6 +248,7 @@ fn validate(native: &Value) -> Result<(), SqlError> {
         max_pattern_length: usize::MAX,
         max_group_rows: usize::MAX,
         max_expression_length: usize::MAX,
+        lookups,
         ..henge_query::Limits::default()
     };
     let bytes = serde_json::to_vec(native)

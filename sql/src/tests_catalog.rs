@@ -39,7 +39,7 @@ fn names(answer: &Answer) -> Vec<&str> {
 }
 
 #[test]
-fn schemata_lists_druid_and_information_schema() {
+fn schemata_lists_druid_information_schema_and_lookup() {
     let answer = answer("SELECT * FROM INFORMATION_SCHEMA.SCHEMATA");
     assert_eq!(
         names(&answer),
@@ -68,6 +68,15 @@ fn schemata_lists_druid_and_information_schema() {
             vec![
                 json!("druid"),
                 json!("INFORMATION_SCHEMA"),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null
+            ],
+            vec![
+                json!("druid"),
+                json!("lookup"),
                 Value::Null,
                 Value::Null,
                 Value::Null,

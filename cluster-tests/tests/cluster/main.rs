@@ -4,6 +4,7 @@
 mod flows;
 mod golden;
 mod lifecycle;
+mod lookups;
 mod multi_process;
 mod multi_value;
 mod pydruid;

@@ -11,6 +11,7 @@ use henge_coordination::testing::EtcdServer;
 
 use crate::flows;
 use crate::golden::{self, Topology};
+use crate::lookups;
 use crate::sql;
 use crate::sys_tables::{self, Node};
 
@@ -84,11 +85,22 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
     let broker_client = DruidClient::new(&broker.url);
     let master_client = DruidClient::new(&master.url);
     let realtime_client = DruidClient::new(&realtime.url);
+    let historical_clients = [
+        DruidClient::new(&historical_a.url),
+        DruidClient::new(&historical_b.url),
+    ];
+    let query_nodes = [
+        &broker_client,
+        &historical_clients[0],
+        &historical_clients[1],
+        &realtime_client,
+    ];
 
     flows::ingest_wikiticker(&master_client, &broker_client, &expected).await;
     wikiticker::check(&broker_client, &expected).await;
     flows::ingest_demo(&master_client, &broker_client, &inputs).await;
     flows::ingest_tags(&master_client, &broker_client, &inputs).await;
+    lookups::register(&master_client, &query_nodes).await;
     golden::run(&broker_client, Topology::Cluster).await;
     golden::run_sql(&broker_client, Topology::Cluster).await;
     sql::formats_and_errors(&broker_client).await;
@@ -120,6 +132,7 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
         &[historical_a.port, historical_b.port],
     )
     .await;
+    lookups::check(&master_client, &broker_client, &query_nodes).await;
     flows::bad_input(&broker_client, &master_client).await;
     flows::parse_exceptions(&master_client, &broker_client, &inputs).await;
     flows::push_and_handoff(&realtime_client, &master_client, &broker_client).await;
@@ -147,6 +160,7 @@ async fn cluster_on_etcd_serves_wikiticker_push_and_survives_restart() {
     }
     flows::wait_for_rows(&broker_client, wikiticker::DATASOURCE, expected.rows).await;
     wikiticker::check(&broker_client, &expected).await;
+    lookups::wait_loaded(&query_nodes, &lookups::updated_map()).await;
     assert_eq!(
         broker_client.query(&flows::count_query("pushed")).await,
         pushed

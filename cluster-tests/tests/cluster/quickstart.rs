@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::flows;
 use crate::golden::{self, Topology};
+use crate::lookups;
 use crate::pydruid;
 use crate::sql;
 
@@ -45,9 +46,11 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
     flows::ingest_wikiticker(&client, &client, &expected).await;
     wikiticker::check(&client, &expected).await;
     flows::ingest_tags(&client, &client, &inputs).await;
+    lookups::register(&client, &[&client]).await;
     golden::run(&client, Topology::Quickstart).await;
     golden::run_sql(&client, Topology::Quickstart).await;
     sql::formats_and_errors(&client).await;
+    lookups::check(&client, &client, &[&client]).await;
     pydruid::run(&node.url);
     flows::bad_input(&client, &client).await;
     flows::parse_exceptions(&client, &client, &inputs).await;
@@ -67,6 +70,7 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
     node.wait_healthy(Duration::from_secs(60)).await;
     flows::wait_for_rows(&client, wikiticker::DATASOURCE, expected.rows).await;
     wikiticker::check(&client, &expected).await;
+    lookups::wait_loaded(&[&client], &lookups::updated_map()).await;
     assert_eq!(client.query(&flows::count_query("pushed")).await, pushed);
     flows::wait_for_rows(&client, flows::LIVE, 10).await;
     let (_, status) = client.get("/status").await;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::eval::{binary, eval, java_compare};
 use super::{runtime_error, BinaryOp, Eval, Node};
 use crate::error::QueryError;
+use crate::lookup::LookupMap;
 use crate::model::filter::text::{LikePattern, RegexPattern};
 use crate::parse::Limits;
 
@@ -76,6 +77,8 @@ pub(crate) enum Func {
     ContainsString,
     IcontainsString,
     ParseLong,
+    /// `lookup(expr, 'name'[, 'replaceMissingValueWith'])`: a registered lookup.
+    Lookup,
     // Time.
     Timestamp,
     UnixTimestamp,
@@ -156,6 +159,7 @@ const FUNCTIONS: &[(&str, Func, usize, usize)] = &[
     ("contains_string", Func::ContainsString, 2, 2),
     ("icontains_string", Func::IcontainsString, 2, 2),
     ("parse_long", Func::ParseLong, 1, 2),
+    ("lookup", Func::Lookup, 2, 3),
     ("timestamp", Func::Timestamp, 1, 2),
     ("unix_timestamp", Func::UnixTimestamp, 1, 2),
     ("timestamp_floor", Func::TimestampFloor, 2, 4),
@@ -238,6 +242,8 @@ pub(crate) enum Compiled {
     /// `contains_string`/`icontains_string`: the needle (lowercased for the latter).
     Needle(String),
     Time(TimeArgs),
+    /// `lookup`: the registered map and the replacement of missing values.
+    Lookup(LookupMap, Option<String>),
 }
 
 /// The function called `name` with these arguments, and its compiled literal arguments.
@@ -316,6 +322,14 @@ pub(super) fn resolve(
         | Func::Timestamp
         | Func::UnixTimestamp
         | Func::SubtractMonths => Some(Compiled::Time(time::compile(func, &literal)?)),
+        Func::Lookup => {
+            let name = literal(1)?.unwrap_or_default();
+            let replacement = literal(2)?.filter(|text| !text.is_empty());
+            Some(Compiled::Lookup(
+                limits.lookups.resolve(&name)?,
+                replacement,
+            ))
+        }
         _ => None,
     };
     Ok((func, compiled.map(Arc::new)))
@@ -463,7 +477,24 @@ pub(super) fn call(
             Some(Compiled::Time(time_args)) => time::call(func, &values, time_args),
             _ => Ok(Eval::Null),
         },
+        Func::Lookup => Ok(match compiled {
+            Some(Compiled::Lookup(map, replacement)) => lookup(map, replacement, &values[0]),
+            _ => Eval::Null,
+        }),
         _ => strings::call(func, &values, compiled),
+    }
+}
+
+/// A value looked up in a registered map: null keys and missing keys give the replacement
+/// (null without one), like Druid's `LookupExprMacro` with `retainMissingValue` false.
+fn lookup(map: &LookupMap, replacement: &Option<String>, key: &Eval) -> Eval {
+    let found = key
+        .as_string()
+        .and_then(|key| map.get(key.as_ref()))
+        .filter(|value| !value.is_empty());
+    match found.or(replacement.as_ref()) {
+        Some(value) => Eval::string(value.clone()),
+        None => Eval::Null,
     }
 }
 

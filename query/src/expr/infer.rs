@@ -148,6 +148,7 @@ pub(super) fn infer(node: &Node, input: &dyn Fn(usize) -> Option<ValueType>) -> 
             | Func::Rpad
             | Func::RegexpExtract
             | Func::RegexpReplace
+            | Func::Lookup
             | Func::TimestampFormat => Some(ValueType::String),
         },
     }

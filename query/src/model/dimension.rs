@@ -119,19 +119,20 @@ impl DimensionSpec {
     }
 }
 
-/// A `lookup` dimension spec's inline map lookup; registered lookups (`name`) are a 501.
+/// A `lookup` dimension spec: an inline map `lookup`, or a registered lookup by `name`.
 fn parse_lookup_spec(fields: &Fields<'_>, limits: &Limits) -> Result<ExtractionFn, QueryError> {
-    let Some(lookup) = fields.get("lookup") else {
-        return Err(match fields.string("name")? {
-            Some(name) => QueryError::unsupported(format!(
-                "registered lookup [{name}] is not supported; use an inline map lookup"
-            )),
-            None => QueryError::invalid_query("Lookup name or lookup must be specified"),
-        });
+    let map = match (fields.get("lookup"), fields.string("name")?) {
+        (Some(lookup), _) => parse_map_lookup(lookup, limits)?,
+        (None, Some(name)) => limits.lookups.resolve(&name)?,
+        (None, None) => {
+            return Err(QueryError::invalid_query(
+                "Lookup name or lookup must be specified",
+            ))
+        }
     };
     let (retain_missing, replacement) = parse_missing(fields)?;
     Ok(ExtractionFn::Lookup {
-        map: parse_map_lookup(lookup, limits)?,
+        map,
         retain_missing,
         replacement,
     })

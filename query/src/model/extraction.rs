@@ -1,10 +1,11 @@
 //! Extraction functions and filtered dimension specs (`docs/querying/dimensionspecs.md`):
 //! the value transforms a dimension spec applies before grouping. Supported: `substring`,
 //! `regex`, `upper`, `lower`, `strlen`, `timeFormat` (a Joda pattern subset, UTC and fixed
-//! offsets), `lookup` with an inline `map`; and the `listFiltered`, `regexFiltered` and
+//! offsets), `lookup` with an inline `map`, `registeredLookup` (a lookup registered on the
+//! node, by name: `crate::lookup`); and the `listFiltered`, `regexFiltered` and
 //! `prefixFiltered` specs. The transforms themselves run in `crate::extract`.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use henge_segment::granularity::Granularity;
 use henge_segment::time::TimeZone;
@@ -14,6 +15,7 @@ use super::filter::text::RegexPattern;
 use super::json::{type_id, Fields};
 use crate::error::QueryError;
 use crate::extract::{parse_time_pattern, parse_zone, TimePattern};
+use crate::lookup::LookupMap;
 use crate::parse::Limits;
 
 const EXTRACTION_FN_CLASS: &str = "org.apache.druid.query.extraction.ExtractionFn";
@@ -50,9 +52,10 @@ pub(crate) enum ExtractionFn {
         granularity: Option<Granularity>,
         as_millis: bool,
     },
-    /// An inline map lookup: missing values are retained, or replaced (`None`: null).
+    /// A map lookup (inline, or registered and resolved by name while parsing): missing
+    /// values are retained, or replaced (`None`: null).
     Lookup {
-        map: BTreeMap<String, String>,
+        map: LookupMap,
         retain_missing: bool,
         replacement: Option<String>,
     },
@@ -133,8 +136,17 @@ impl ExtractionFn {
                     replacement,
                 })
             }
-            known @ ("partial" | "searchQuery" | "time" | "javascript" | "registeredLookup"
-            | "cascade" | "stringFormat" | "bucket") => Err(QueryError::unsupported(format!(
+            "registeredLookup" => {
+                let name = fields.required_string("lookup", "lookup must not be null")?;
+                let (retain_missing, replacement) = parse_missing(&fields)?;
+                Ok(ExtractionFn::Lookup {
+                    map: limits.lookups.resolve(&name)?,
+                    retain_missing,
+                    replacement,
+                })
+            }
+            known @ ("partial" | "searchQuery" | "time" | "javascript" | "cascade"
+            | "stringFormat" | "bucket") => Err(QueryError::unsupported(format!(
                 "extraction function [{known}] is not supported yet"
             ))),
             unknown => Err(QueryError::unknown_type(
@@ -176,11 +188,8 @@ pub(crate) fn parse_missing(fields: &Fields<'_>) -> Result<(bool, Option<String>
     Ok((retain_missing, replacement))
 }
 
-/// An inline `{"type": "map", "map": {...}}` lookup; registered lookups are not supported.
-pub(crate) fn parse_map_lookup(
-    value: &Value,
-    limits: &Limits,
-) -> Result<BTreeMap<String, String>, QueryError> {
+/// An inline `{"type": "map", "map": {...}}` lookup.
+pub(crate) fn parse_map_lookup(value: &Value, limits: &Limits) -> Result<LookupMap, QueryError> {
     let fields = Fields::of(value, LOOKUP_CLASS)?;
     match type_id(value, "type") {
         Some("map") => {}
@@ -195,10 +204,11 @@ pub(crate) fn parse_map_lookup(
         return Err(QueryError::invalid_query("map must be an object"));
     };
     limits.check_values("lookup map", entries.len())?;
-    entries
+    let map = entries
         .iter()
         .map(|(key, value)| Ok((key.clone(), super::json::scalar_string(value, "map")?)))
-        .collect()
+        .collect::<Result<_, QueryError>>()?;
+    Ok(Arc::new(map))
 }
 
 impl ValueFilter {

@@ -9,6 +9,7 @@ mod filters;
 mod group_by;
 mod having;
 mod lifecycle;
+mod lookups;
 mod merging;
 mod multi_value;
 mod nested;

@@ -187,6 +187,7 @@ fn exercise(body: &[u8], segments: &[Segment; 2]) {
             max_group_rows: 3,
             max_expression_length: 40,
             max_expression_depth: 6,
+            ..Limits::default()
         },
     ] {
         let Ok(query) = parse_query(body, &limits) else {

@@ -143,6 +143,7 @@ async fn run(
     request: &Request,
 ) -> Result<Response, Failure> {
     let mut catalog = MapCatalog::default();
+    catalog.set_lookups(state.limits.lookups.names());
     let tables = if henge_sql::reads_information_schema(&request.query) {
         served_tables(broker)
     } else {

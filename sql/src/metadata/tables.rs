@@ -13,6 +13,8 @@ use crate::{Catalog, SqlType};
 pub(crate) const INFORMATION_SCHEMA: &str = "INFORMATION_SCHEMA";
 /// The schema of the cluster's metadata tables.
 pub(crate) const SYS: &str = "sys";
+/// The schema of the registered lookups.
+pub(crate) const LOOKUP: &str = "lookup";
 
 /// Rows of the `sys` tables, fetched by the caller from the live cluster. Each row is a JSON
 /// object keyed by column name; a missing column reads as NULL.
@@ -232,7 +234,7 @@ pub(crate) fn rows(table: &Table, catalog: &dyn Catalog, system: &SystemTables) 
     }
     let datasources = catalog.table_names();
     match table.name {
-        "SCHEMATA" => ["druid", INFORMATION_SCHEMA, SYS]
+        "SCHEMATA" => ["druid", INFORMATION_SCHEMA, LOOKUP, SYS]
             .iter()
             .map(|schema| {
                 let mut row = vec![json!("druid"), json!(schema)];
@@ -242,13 +244,15 @@ pub(crate) fn rows(table: &Table, catalog: &dyn Catalog, system: &SystemTables) 
             .collect(),
         "TABLES" => {
             let table_row = |schema: &str, name: &str, kind: &str| {
+                // Lookups are joinable and broadcast to every node.
+                let lookup = if schema == LOOKUP { "YES" } else { "NO" };
                 vec![
                     json!("druid"),
                     json!(schema),
                     json!(name),
                     json!(kind),
-                    json!("NO"),
-                    json!("NO"),
+                    json!(lookup),
+                    json!(lookup),
                 ]
             };
             let mut rows: Vec<Vec<Value>> = datasources
@@ -258,6 +262,12 @@ pub(crate) fn rows(table: &Table, catalog: &dyn Catalog, system: &SystemTables) 
             rows.extend(
                 ALL.iter()
                     .map(|system| table_row(system.schema, system.name, "SYSTEM_TABLE")),
+            );
+            rows.extend(
+                catalog
+                    .lookup_names()
+                    .iter()
+                    .map(|name| table_row(LOOKUP, name, "TABLE")),
             );
             rows
         }
@@ -281,6 +291,18 @@ pub(crate) fn rows(table: &Table, catalog: &dyn Catalog, system: &SystemTables) 
                         column,
                         &kind,
                         *nullable,
+                    ));
+                }
+            }
+            for name in catalog.lookup_names() {
+                for (index, column) in ["k", "v"].iter().enumerate() {
+                    rows.push(column_row(
+                        LOOKUP,
+                        &name,
+                        index,
+                        column,
+                        &SqlType::Varchar,
+                        true,
                     ));
                 }
             }

@@ -35,6 +35,7 @@ impl Scope<'_> {
             ("CONCAT", 1..) | ("TEXTCAT", 2) => call("concat", SqlType::Varchar),
             ("LOWER", 1) => call("lower", SqlType::Varchar),
             ("UPPER", 1) => call("upper", SqlType::Varchar),
+            ("LOOKUP", 2 | 3) => lookup(&scalars),
             ("CHAR_LENGTH" | "CHARACTER_LENGTH" | "LENGTH" | "STRLEN", 1) => {
                 call("strlen", SqlType::Bigint)
             }
@@ -447,4 +448,28 @@ fn common_type(scalars: &[Scalar]) -> Result<SqlType, SqlError> {
             .collect::<Vec<_>>()
             .join(", ")
     )))
+}
+
+/// `LOOKUP(expr, 'name' [, 'replaceMissingValueWith'])`: Druid's native `lookup`
+/// expression over a registered lookup (the name and replacement must be literals).
+fn lookup(scalars: &[Scalar]) -> Result<Scalar, SqlError> {
+    let literal = |scalar: &Scalar| match scalar {
+        Scalar::Literal(Lit::String(text)) => Ok(quote_string(text)),
+        _ => Err(SqlError::invalid(
+            "LOOKUP needs a string literal lookup name and replacement",
+        )),
+    };
+    let key = match &scalars[0] {
+        Scalar::Literal(Lit::Null) => "null".to_owned(),
+        other if other.sql_type() == Some(SqlType::Varchar) => other.to_expr(),
+        other => format!("cast({}, 'STRING')", other.to_expr()),
+    };
+    let mut args = vec![key, literal(&scalars[1])?];
+    if let Some(replacement) = scalars.get(2) {
+        args.push(literal(replacement)?);
+    }
+    Ok(Scalar::Expr(
+        format!("lookup({})", args.join(",")),
+        SqlType::Varchar,
+    ))
 }
