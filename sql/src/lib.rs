@@ -1,5 +1,5 @@
 //! Druid SQL for Henge: parses one SQL `SELECT` (with `sqlparser`) and plans it into one
-//! native Druid query, as Druid's Calcite planner does, plus the recipe that turns the native
+//! native Druid query (one per branch of a top-level UNION ALL), as Druid's Calcite planner does, plus the recipe that turns the native
 //! answer into SQL rows.
 //!
 //! The crate owns the SQL front end only: the SQL type of each table column ([`Catalog`]),
@@ -11,7 +11,9 @@
 //! `params` (dynamic `?` parameters), `scalar` (SQL scalar expressions to columns, literals
 //! and native expressions with virtual columns), `filter` (WHERE/HAVING to native filters and
 //! `__time` conditions to intervals), `aggregate` (aggregate calls to native aggregators and
-//! post-aggregators), `planner` (the query shape: timeseries, topN, groupBy or scan) and
+//! post-aggregators), `planner` (the query shape: timeseries, topN, groupBy or scan; its `source` resolves FROM:
+//! tables, subqueries and WITH queries as `query` data sources; its `union` plans a top-level
+//! UNION ALL as one native query per branch) and
 //! `rows` (native results to rows), `metadata` (INFORMATION_SCHEMA tables answered from the
 //! catalog) and `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the entry point for all of them. `tests` checks plans against hand-written native JSON,
 //! `tests_fuzz` that no input panics.
@@ -38,6 +40,6 @@ mod tests_fuzz;
 pub use catalog::{Catalog, MapCatalog, SqlType};
 pub use error::SqlError;
 pub use planner::{
-    plan, prepare, reads_information_schema, referenced_table, Answer, OutputColumn, Planned,
+    plan, prepare, reads_information_schema, referenced_tables, Answer, OutputColumn, Planned,
     Prepared,
 };

@@ -9,6 +9,7 @@ use sqlparser::ast::{
 };
 
 use crate::params::Params;
+use crate::planner::Source;
 use crate::{SqlError, SqlType};
 
 /// A literal value.
@@ -91,19 +92,18 @@ impl Scalar {
     }
 }
 
-/// The table a query reads, its parameters and the virtual columns planned so far.
+/// What a query reads (its data source and columns), its parameters and the virtual columns
+/// planned so far.
 pub struct Scope<'a> {
-    pub table: String,
-    pub columns: Vec<(String, SqlType)>,
+    pub source: Source,
     params: &'a Params,
     virtual_columns: Vec<(String, String, SqlType)>,
 }
 
 impl<'a> Scope<'a> {
-    pub fn new(table: String, columns: Vec<(String, SqlType)>, params: &'a Params) -> Scope<'a> {
+    pub fn new(source: Source, params: &'a Params) -> Scope<'a> {
         Scope {
-            table,
-            columns,
+            source,
             params,
             virtual_columns: Vec::new(),
         }
@@ -152,9 +152,9 @@ impl<'a> Scope<'a> {
     /// Resolves a scalar expression.
     pub fn scalar(&self, expr: &Expr) -> Result<Scalar, SqlError> {
         match expr {
-            Expr::Identifier(ident) => self.column(&ident.value),
+            Expr::Identifier(ident) => self.column(None, &ident.value),
             Expr::CompoundIdentifier(parts) => match parts.as_slice() {
-                [table, column] if table.value == self.table => self.column(&column.value),
+                [table, column] => self.column(Some(&table.value), &column.value),
                 _ => Err(SqlError::invalid(format!(
                     "Column '{}' not found in any table",
                     expr
@@ -208,12 +208,10 @@ impl<'a> Scope<'a> {
         }
     }
 
-    fn column(&self, name: &str) -> Result<Scalar, SqlError> {
-        self.columns
-            .iter()
-            .find(|(column, _)| column == name)
-            .map(|(column, kind)| Scalar::Column(column.clone(), kind.clone()))
-            .ok_or_else(|| SqlError::invalid(format!("Column '{name}' not found in any table")))
+    fn column(&self, qualifier: Option<&str>, name: &str) -> Result<Scalar, SqlError> {
+        self.source
+            .column(qualifier, name)
+            .map(|column| Scalar::Column(column.field.clone(), column.sql_type.clone()))
     }
 
     fn value(

@@ -324,6 +324,7 @@ pub(super) fn plan_grouped(
         native: Value::Object(native),
         columns,
         shape,
+        union_all: Vec::new(),
     })
 }
 
