@@ -4,10 +4,12 @@
 //!
 //! Result rows map to segment rows as Druid's `toResultArray` does per inner type: groupBy
 //! events, timeseries results (not the grandTotal row), topN entries (one row per entry) and
-//! scan events; each row is stamped with its result timestamp (a scan row with its `__time`).
+//! scan events (`list` or `compactedList`); each row is stamped with its result timestamp (a scan row with its `__time`).
 //! Columns are typed from their values: whole numbers LONG, other numbers DOUBLE, everything
 //! else STRING (booleans and arrays as their JSON text). The inner query's dimensions, and
 //! string columns, are dimensions; other numeric columns are metrics.
+
+use std::borrow::Cow;
 
 use henge_segment::time::parse_timestamp;
 use henge_segment::{ColumnSpec, ColumnType, Segment, SegmentBuilder, Value as Cell};
@@ -45,8 +47,8 @@ pub fn run_over_result(outer: &Query, inner_result: &Value) -> Result<Value, Que
     finalize(outer, merge(outer, vec![partial])?)
 }
 
-/// One inner result row: its timestamp and its columns.
-type ResultRow<'r> = (i64, &'r Map<String, Value>);
+/// One inner result row: its timestamp and its columns (built for `compactedList` scan rows).
+type ResultRow<'r> = (i64, Cow<'r, Map<String, Value>>);
 
 /// The inner result as rows.
 fn result_rows<'r>(inner: &Query, result: &'r Value) -> Result<Vec<ResultRow<'r>>, QueryError> {
@@ -70,7 +72,7 @@ fn result_rows<'r>(inner: &Query, result: &'r Value) -> Result<Vec<ResultRow<'r>
                 let event = entry.get("event").and_then(Value::as_object);
                 rows.push((
                     stamp(entry).ok_or_else(unexpected)?,
-                    event.ok_or_else(unexpected)?,
+                    Cow::Borrowed(event.ok_or_else(unexpected)?),
                 ));
             }
             QueryKind::Timeseries(_) => {
@@ -78,23 +80,36 @@ fn result_rows<'r>(inner: &Query, result: &'r Value) -> Result<Vec<ResultRow<'r>
                 if let (Some(time), Some(values)) =
                     (stamp(entry), entry.get("result").and_then(Value::as_object))
                 {
-                    rows.push((time, values));
+                    rows.push((time, Cow::Borrowed(values)));
                 }
             }
             QueryKind::TopN(_) => {
                 let time = stamp(entry).ok_or_else(unexpected)?;
                 let ranked = entry.get("result").and_then(Value::as_array);
                 for item in ranked.ok_or_else(unexpected)? {
-                    rows.push((time, item.as_object().ok_or_else(unexpected)?));
+                    rows.push((
+                        time,
+                        Cow::Borrowed(item.as_object().ok_or_else(unexpected)?),
+                    ));
                 }
             }
             QueryKind::Scan(_) => {
                 let events = entry.get("events").and_then(Value::as_array);
+                let names = entry.get("columns").and_then(Value::as_array);
                 for event in events.ok_or_else(unexpected)? {
-                    let Some(event) = event.as_object() else {
-                        return Err(QueryError::unsupported(
-                            "a compactedList scan as a subquery is not supported yet",
-                        ));
+                    let event = match (event, names) {
+                        (Value::Object(event), _) => Cow::Borrowed(event),
+                        // compactedList: values in the order of the batch's `columns`.
+                        (Value::Array(values), Some(names)) => Cow::Owned(
+                            names
+                                .iter()
+                                .zip(values)
+                                .filter_map(|(name, value)| {
+                                    Some((name.as_str()?.to_owned(), value.clone()))
+                                })
+                                .collect(),
+                        ),
+                        _ => return Err(unexpected()),
                     };
                     let time = event.get(TIME_COLUMN).and_then(Value::as_i64).unwrap_or(0);
                     rows.push((time, event));
@@ -184,10 +199,7 @@ fn inner_dimensions(inner: &Query) -> Vec<&str> {
     }
 }
 
-fn build_segment(
-    inner: &Query,
-    rows: &[(i64, &Map<String, Value>)],
-) -> Result<Segment, QueryError> {
+fn build_segment(inner: &Query, rows: &[ResultRow<'_>]) -> Result<Segment, QueryError> {
     let columns = schema(inner, rows);
     let mut ordered: Vec<&ResultRow<'_>> = rows.iter().collect();
     // Segments are time-sorted; the sort is stable, so equal times keep the result order.

@@ -24,8 +24,40 @@ pub(crate) fn explained(sql: &str) -> Option<&str> {
     Some(rest)
 }
 
-/// The EXPLAIN row of a planned query over `table`.
-pub(crate) fn explain(planned: &Planned, table: &str) -> Answer {
+/// The EXPLAIN row of a planned query over `tables`: one plan entry per native query (one
+/// per `UNION ALL` branch).
+pub(crate) fn explain(planned: &Planned, tables: &[String]) -> Answer {
+    let plan: Vec<Value> = std::iter::once(planned)
+        .chain(&planned.union_all)
+        .map(plan_entry)
+        .collect();
+    let plan = Value::Array(plan);
+    let resources: Vec<Value> = tables
+        .iter()
+        .map(|table| json!({"name": table, "type": "DATASOURCE"}))
+        .collect();
+    let resources = Value::Array(resources);
+    let attributes = json!({"statementType": "SELECT"});
+    let columns = ["PLAN", "RESOURCES", "ATTRIBUTES"]
+        .into_iter()
+        .map(|name| OutputColumn {
+            name: name.to_owned(),
+            sql_type: SqlType::Varchar,
+            field: String::new(),
+        })
+        .collect();
+    Answer {
+        columns,
+        rows: vec![vec![
+            json!(plan.to_string()),
+            json!(resources.to_string()),
+            json!(attributes.to_string()),
+        ]],
+    }
+}
+
+/// One native query of a plan, with its signature and column mappings.
+fn plan_entry(planned: &Planned) -> Value {
     let field = |column: &OutputColumn| {
         if column.field == ROW_TIMESTAMP {
             "__time".to_owned()
@@ -45,27 +77,9 @@ pub(crate) fn explain(planned: &Planned, table: &str) -> Answer {
         .iter()
         .map(|column| json!({"queryColumn": field(column), "outputColumn": column.name}))
         .collect();
-    let plan = json!([{
+    json!({
         "query": planned.native,
         "signature": signature,
         "columnMappings": mappings,
-    }]);
-    let resources = json!([{"name": table, "type": "DATASOURCE"}]);
-    let attributes = json!({"statementType": "SELECT"});
-    let columns = ["PLAN", "RESOURCES", "ATTRIBUTES"]
-        .into_iter()
-        .map(|name| OutputColumn {
-            name: name.to_owned(),
-            sql_type: SqlType::Varchar,
-            field: String::new(),
-        })
-        .collect();
-    Answer {
-        columns,
-        rows: vec![vec![
-            json!(plan.to_string()),
-            json!(resources.to_string()),
-            json!(attributes.to_string()),
-        ]],
-    }
+    })
 }

@@ -6,11 +6,15 @@
 //! aggregating ones).
 
 mod grouped;
+mod source;
+mod union;
+
+pub(crate) use source::{Env, Source};
 
 use serde_json::{json, Map, Value};
 use sqlparser::ast::{
-    Expr, GroupByExpr, LimitClause, ObjectNamePart, OrderByKind, OrderBySort, Query, Select,
-    SelectItem, SetExpr, Statement, TableFactor,
+    Expr, GroupByExpr, LimitClause, OrderByKind, OrderBySort, Query, Select, SelectItem, SetExpr,
+    Statement,
 };
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
@@ -48,6 +52,9 @@ pub struct Planned {
     /// The answer's columns, in order.
     pub columns: Vec<OutputColumn>,
     pub(crate) shape: Shape,
+    /// Further `UNION ALL` branches: each runs after this one and its rows follow (the
+    /// answer's columns are this query's).
+    pub union_all: Vec<Planned>,
 }
 
 /// An answer computed without a native query (INFORMATION_SCHEMA, EXPLAIN).
@@ -87,8 +94,11 @@ pub fn prepare_with_system(
 ) -> Result<Prepared, SqlError> {
     if let Some(inner) = explain::explained(sql) {
         let planned = plan(inner, parameters, context, catalog)?;
-        let table = referenced_table(inner).unwrap_or_default();
-        return Ok(Prepared::Rows(explain::explain(&planned, &table)));
+        let tables: Vec<String> = referenced_tables(inner)
+            .into_iter()
+            .filter(|table| catalog.table(table).is_some())
+            .collect();
+        return Ok(Prepared::Rows(explain::explain(&planned, &tables)));
     }
     if let [Statement::Query(query)] = parse(sql)?.as_slice() {
         if let SetExpr::Select(select) = query.body.as_ref() {
@@ -155,10 +165,7 @@ impl Parts<'_> {
     pub fn base(&self, query_type: &str, scope: &Scope) -> Map<String, Value> {
         let mut native = Map::new();
         native.insert("queryType".into(), json!(query_type));
-        native.insert(
-            "dataSource".into(),
-            json!({"type": "table", "name": scope.table}),
-        );
+        native.insert("dataSource".into(), scope.source.data_source.clone());
         native.insert(
             "intervals".into(),
             json!({"type": "intervals", "intervals": self.intervals}),
@@ -187,17 +194,32 @@ pub fn plan(
         _ => return Err(SqlError::invalid("Expected exactly one SQL statement")),
     };
     let params = Params::new(sql, parameters)?;
-    let select = check_query(query)?;
-    let table = table_name(select)?;
-    let columns = catalog.table(&table).ok_or_else(|| {
-        let error = SqlError::invalid(format!("Object '{table}' not found"));
-        match table_location(select) {
-            Some(location) => error.at(location),
-            None => error,
+    plan_query(&Env::new(&params, context, catalog)?, query)
+}
+
+/// Plans one query: a SELECT (with its WITH queries in scope), a parenthesized query, or a
+/// top-level `UNION ALL` of them; every native query it makes is checked by the native parser.
+pub(crate) fn plan_query(env: &Env, query: &Query) -> Result<Planned, SqlError> {
+    let env = env.with_ctes(query)?;
+    check_clauses(query)?;
+    match query.body.as_ref() {
+        SetExpr::Select(select) => plan_select(&env, query, check_select(select)?),
+        SetExpr::SetOperation { .. } => union::plan_union(&env, query),
+        SetExpr::Query(inner) if query.order_by.is_none() && query.limit_clause.is_none() => {
+            plan_query(&env, inner)
         }
-    })?;
-    let zone = crate::scalar::context_zone(context)?;
-    let mut scope = Scope::new(table, columns, &params, zone, current_timestamp(context)?);
+        _ => Err(SqlError::unsupported("this kind of nested query")),
+    }
+}
+
+/// Plans a SELECT; `query` holds its ORDER BY, LIMIT and OFFSET.
+fn plan_select(env: &Env, query: &Query, select: &Select) -> Result<Planned, SqlError> {
+    let mut scope = Scope::new(
+        source::resolve(env, select)?,
+        env.params,
+        env.zone.clone(),
+        env.now,
+    );
     let planned_where = plan_where(&mut scope, select.selection.as_ref())?;
     let (limit, offset) = limit_offset(&scope, query)?;
     let parts = Parts {
@@ -208,7 +230,7 @@ pub fn plan(
         offset,
         intervals: planned_where.intervals,
         filter: planned_where.filter,
-        context: context.clone(),
+        context: env.context.clone(),
     };
     let group_by = match &select.group_by {
         GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => exprs.clone(),
@@ -226,7 +248,7 @@ pub fn plan(
     } else {
         plan_scan(scope, parts)?
     };
-    validate(&planned.native, &catalog.lookup_names())?;
+    validate(&planned.native, &env.catalog.lookup_names())?;
     Ok(planned)
 }
 
@@ -258,27 +280,39 @@ fn validate(native: &Value, lookup_names: &[String]) -> Result<(), SqlError> {
         .map_err(|error| SqlError::invalid(error.error_message))
 }
 
-/// The table a single-statement SELECT reads, so that a caller can fetch that table's schema
-/// before planning; `None` when the text does not parse into one.
-pub fn referenced_table(sql: &str) -> Option<String> {
+/// The tables a single-statement query reads (in subqueries, WITH queries and UNION ALL
+/// branches too), so that a caller can fetch their schemas before planning; empty when the
+/// text does not parse into one statement.
+pub fn referenced_tables(sql: &str) -> Vec<String> {
     let sql = explain::explained(sql).unwrap_or(sql);
-    match parse(sql).ok()?.as_slice() {
-        [Statement::Query(query)] => table_name(check_query(query).ok()?).ok(),
-        _ => None,
+    let mut tables = Vec::new();
+    if let Ok([Statement::Query(query)]) = parse(sql).as_deref() {
+        source::referenced_tables(query, &mut tables);
     }
+    tables
 }
 
-/// The SELECT of a query, rejecting the clauses Henge does not plan yet.
+/// The SELECT of a query, rejecting the clauses Henge does not plan yet (for
+/// INFORMATION_SCHEMA, which takes no WITH or set operations).
 pub(crate) fn check_query(query: &Query) -> Result<&Select, SqlError> {
     if query.with.is_some() {
         return Err(SqlError::unsupported("WITH"));
     }
-    if query.fetch.is_some() || !query.locks.is_empty() || query.for_clause.is_some() {
-        return Err(SqlError::unsupported("FETCH, FOR and locking clauses"));
-    }
+    check_clauses(query)?;
     let SetExpr::Select(select) = query.body.as_ref() else {
         return Err(SqlError::unsupported("set operations and nested queries"));
     };
+    check_select(select)
+}
+
+fn check_clauses(query: &Query) -> Result<(), SqlError> {
+    if query.fetch.is_some() || !query.locks.is_empty() || query.for_clause.is_some() {
+        return Err(SqlError::unsupported("FETCH, FOR and locking clauses"));
+    }
+    Ok(())
+}
+
+fn check_select(select: &Select) -> Result<&Select, SqlError> {
     if select.top.is_some() || select.into.is_some() || !select.lateral_views.is_empty() {
         return Err(SqlError::unsupported("TOP, INTO and LATERAL VIEW"));
     }
@@ -286,47 +320,6 @@ pub(crate) fn check_query(query: &Query) -> Result<&Select, SqlError> {
         return Err(SqlError::unsupported("window functions"));
     }
     Ok(select)
-}
-
-/// The one table a query reads (`t` or `druid.t`).
-fn table_name(select: &Select) -> Result<String, SqlError> {
-    let [from] = select.from.as_slice() else {
-        return Err(SqlError::unsupported(
-            "a query without exactly one table in FROM",
-        ));
-    };
-    if !from.joins.is_empty() {
-        return Err(SqlError::unsupported("JOIN"));
-    }
-    let TableFactor::Table {
-        name, args: None, ..
-    } = &from.relation
-    else {
-        return Err(SqlError::unsupported(format!("FROM {}", from.relation)));
-    };
-    let parts: Vec<&str> = name
-        .0
-        .iter()
-        .map(|part| match part {
-            ObjectNamePart::Identifier(ident) => Ok(ident.value.as_str()),
-            ObjectNamePart::Function(_) => Err(SqlError::unsupported(format!("FROM {name}"))),
-        })
-        .collect::<Result<_, _>>()?;
-    match parts.as_slice() {
-        [table] | ["druid", table] => Ok((*table).to_owned()),
-        _ => Err(SqlError::invalid(format!("Object '{name}' not found"))),
-    }
-}
-
-/// Where the table name of FROM starts in the SQL text.
-fn table_location(select: &Select) -> Option<sqlparser::tokenizer::Location> {
-    let TableFactor::Table { name, .. } = &select.from.first()?.relation else {
-        return None;
-    };
-    match name.0.last()? {
-        ObjectNamePart::Identifier(ident) => Some(ident.span.start),
-        ObjectNamePart::Function(_) => None,
-    }
 }
 
 /// The SELECT list with output names: the alias, a column's own name, or `EXPR$n`.
@@ -353,10 +346,13 @@ fn projection(scope: &Scope, select: &Select) -> Result<Vec<Projected>, SqlError
                 name: alias.value.clone(),
             }),
             SelectItem::Wildcard(options) if options.opt_exclude.is_none() => {
-                for (column, _) in &scope.columns {
+                for column in &scope.source.columns {
                     items.push(Projected {
-                        expr: Expr::Identifier(column.as_str().into()),
-                        name: column.clone(),
+                        expr: Expr::CompoundIdentifier(vec![
+                            column.qualifier.as_str().into(),
+                            column.name.as_str().into(),
+                        ]),
+                        name: column.name.clone(),
                     });
                 }
             }
@@ -474,6 +470,7 @@ fn plan_scan(mut scope: Scope, parts: Parts) -> Result<Planned, SqlError> {
         native: Value::Object(native),
         columns,
         shape: Shape::Scan,
+        union_all: Vec::new(),
     })
 }
 
@@ -501,7 +498,7 @@ fn is_time_column(scope: &Scope, parts: &Parts, expr: &Expr) -> bool {
 
 /// `CURRENT_TIMESTAMP`: the context's `sqlCurrentTimestamp` (as Druid reads it), else the
 /// moment of planning.
-fn current_timestamp(context: &Map<String, Value>) -> Result<i64, SqlError> {
+pub(crate) fn current_timestamp(context: &Map<String, Value>) -> Result<i64, SqlError> {
     match context.get("sqlCurrentTimestamp") {
         None | Some(Value::Null) => Ok(std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -17,6 +17,7 @@ use sqlparser::ast::{
 };
 
 use crate::params::Params;
+use crate::planner::Source;
 use crate::{SqlError, SqlType};
 
 pub use self::time::{context_zone, Floor};
@@ -108,11 +109,10 @@ impl Scalar {
     }
 }
 
-/// The table a query reads, its parameters, time zone and start time, and the virtual
-/// columns planned so far.
+/// What a query reads (its data source and columns), its parameters, time zone and start
+/// time, and the virtual columns planned so far.
 pub struct Scope<'a> {
-    pub table: String,
-    pub columns: Vec<(String, SqlType)>,
+    pub source: Source,
     params: &'a Params,
     /// `sqlTimeZone`: the zone of time functions, TIMESTAMP literals and printed results.
     pub zone: TimeZone,
@@ -122,16 +122,9 @@ pub struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    pub fn new(
-        table: String,
-        columns: Vec<(String, SqlType)>,
-        params: &'a Params,
-        zone: TimeZone,
-        now: i64,
-    ) -> Scope<'a> {
+    pub fn new(source: Source, params: &'a Params, zone: TimeZone, now: i64) -> Scope<'a> {
         Scope {
-            table,
-            columns,
+            source,
             params,
             zone,
             now,
@@ -183,10 +176,10 @@ impl<'a> Scope<'a> {
     pub fn scalar(&self, expr: &Expr) -> Result<Scalar, SqlError> {
         match expr {
             Expr::Identifier(ident) => self
-                .column(&ident.value)
+                .column(None, &ident.value)
                 .map_err(|error| error.at(ident.span.start)),
             Expr::CompoundIdentifier(parts) => match parts.as_slice() {
-                [table, column] if table.value == self.table => self.column(&column.value),
+                [table, column] => self.column(Some(&table.value), &column.value),
                 _ => Err(SqlError::invalid(format!(
                     "Column '{}' not found in any table",
                     expr
@@ -290,12 +283,10 @@ impl<'a> Scope<'a> {
         }
     }
 
-    fn column(&self, name: &str) -> Result<Scalar, SqlError> {
-        self.columns
-            .iter()
-            .find(|(column, _)| column == name)
-            .map(|(column, kind)| Scalar::Column(column.clone(), kind.clone()))
-            .ok_or_else(|| SqlError::invalid(format!("Column '{name}' not found in any table")))
+    fn column(&self, qualifier: Option<&str>, name: &str) -> Result<Scalar, SqlError> {
+        self.source
+            .column(qualifier, name)
+            .map(|column| Scalar::Column(column.field.clone(), column.sql_type.clone()))
     }
 
     fn value(

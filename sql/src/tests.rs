@@ -361,3 +361,75 @@ fn arithmetic_over_aggregates_is_an_expression_post_aggregator() {
     assert_eq!(planned.native["queryType"], "timeseries");
     assert_eq!(planned.columns[0].sql_type, SqlType::Bigint);
 }
+
+#[test]
+fn a_subquery_in_from_is_a_query_data_source_read_by_its_output_names() {
+    let query = native(
+        "SELECT COUNT(*) AS pages FROM (SELECT page, COUNT(*) AS edits FROM wikipedia \
+         GROUP BY page) t WHERE t.edits > 10",
+    );
+    assert_eq!(query["queryType"], "timeseries");
+    assert_eq!(query["dataSource"]["type"], "query");
+    let inner = &query["dataSource"]["query"];
+    assert_eq!(inner["queryType"], "groupBy");
+    assert_eq!(
+        inner["dataSource"],
+        json!({"type": "table", "name": "wikipedia"})
+    );
+    assert_eq!(
+        query["filter"],
+        json!({"type": "range", "column": "a0", "matchValueType": "LONG", "lower": 10, "lowerOpen": true})
+    );
+    // A WITH query used in FROM plans the same way.
+    let with = native(
+        "WITH per_page AS (SELECT page, COUNT(*) AS edits FROM wikipedia GROUP BY page) \
+         SELECT COUNT(*) AS pages FROM per_page t WHERE t.edits > 10",
+    );
+    assert_eq!(with, query);
+}
+
+#[test]
+fn a_time_floored_subquery_column_is_the_outer_time_column() {
+    let query = native(
+        "SELECT FLOOR(h TO DAY) AS d, SUM(edits) FROM (SELECT FLOOR(__time TO HOUR) AS h, \
+         COUNT(*) AS edits FROM wikipedia GROUP BY 1) GROUP BY 1",
+    );
+    assert_eq!(query["queryType"], "timeseries");
+    assert_eq!(query["granularity"]["period"], "P1D");
+    assert_eq!(
+        query["dataSource"]["query"]["granularity"]["period"],
+        "PT1H"
+    );
+    assert_eq!(
+        query["aggregations"],
+        json!([{"type": "longSum", "name": "a0", "fieldName": "a0"}])
+    );
+}
+
+#[test]
+fn union_all_plans_one_query_per_branch_with_matching_types() {
+    let planned = plan(
+        "SELECT COUNT(*) FROM wikipedia UNION ALL SELECT SUM(added) FROM wikipedia \
+         UNION ALL SELECT COUNT(*) FROM wikipedia WHERE channel = 'x'",
+        &[],
+        &Map::new(),
+        &catalog(),
+    )
+    .unwrap();
+    assert_eq!(planned.union_all.len(), 2);
+    assert_eq!(
+        planned.union_all[0].native["aggregations"][0]["type"],
+        "longSum"
+    );
+    assert!(
+        error("SELECT COUNT(*) FROM wikipedia UNION ALL SELECT channel FROM wikipedia")
+            .contains("Type mismatch")
+    );
+    assert!(error("SELECT page FROM wikipedia UNION SELECT page FROM wikipedia").contains("UNION"));
+    assert!(
+        error("SELECT page FROM wikipedia UNION ALL SELECT page, channel FROM wikipedia")
+            .contains("Column count")
+    );
+    assert!(error("WITH t AS (SELECT * FROM t) SELECT COUNT(*) FROM t").contains("'t' not found"));
+    assert!(error("SELECT x.page FROM (SELECT page FROM wikipedia) t").contains("not found"));
+}

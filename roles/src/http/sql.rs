@@ -2,9 +2,9 @@
 //! (`query`, `resultFormat`, `header`, `typesHeader`, `sqlTypesHeader`, `context`,
 //! `parameters`) is prepared by `henge-sql` against the queried table's schema (a merged
 //! segmentMetadata query through the broker; every served table's for INFORMATION_SCHEMA;
-//! the rows of a `sys` table it reads from the cluster, `system`), run as a native query
-//! (INFORMATION_SCHEMA, `sys`, SELECT without FROM and EXPLAIN PLAN FOR answer without one),
-//! and written in the
+//! the rows of a `sys` table it reads from the cluster, `system`), run as a native query (a
+//! top-level UNION ALL as one per branch, one after another; INFORMATION_SCHEMA, `sys`,
+//! SELECT without FROM and EXPLAIN PLAN FOR answer without one), and written in the
 //! requested result format (`format`). Every answer carries `X-Druid-SQL-Query-Id` (context
 //! `sqlQueryId`, or a new UUID), under which the native query runs, so that
 //! `DELETE /druid/v2/sql/{sqlQueryId}` cancels it. SQL errors answer 400 with Druid's
@@ -147,9 +147,7 @@ async fn run(
     let tables = if henge_sql::reads_information_schema(&request.query) {
         served_tables(broker)
     } else {
-        henge_sql::referenced_table(&request.query)
-            .into_iter()
-            .collect()
+        henge_sql::referenced_tables(&request.query)
     };
     for table in tables {
         if let Some(columns) = table_schema(state, broker, &table)
@@ -187,13 +185,32 @@ async fn run(
             ))
         }
     };
-    // The native query runs under the SQL query id (unless the context names its own
-    // queryId), so that `DELETE /druid/v2/sql/{sqlQueryId}` can cancel it.
-    let mut native = planned.native.clone();
+    // A top-level UNION ALL runs its branches one after another and concatenates their rows.
+    let mut rows = Vec::new();
+    for branch in std::iter::once(&planned).chain(&planned.union_all) {
+        let result = run_native(state, broker, &branch.native, &request.query_id).await?;
+        rows.extend(branch.rows(&result).map_err(Failure::Sql)?);
+    }
+    Ok(format::respond(
+        request.format,
+        request.header,
+        &planned.columns,
+        &rows,
+    ))
+}
+
+/// Runs one planned native query through the broker. It runs under the SQL query id (unless
+/// the context names its own queryId), so that `DELETE /druid/v2/sql/{sqlQueryId}` can
+/// cancel it.
+async fn run_native(
+    state: &AppState,
+    broker: &Broker,
+    native: &Value,
+    query_id: &str,
+) -> Result<Value, Failure> {
+    let mut native = native.clone();
     if let Some(context) = native.get_mut("context").and_then(Value::as_object_mut) {
-        context
-            .entry("queryId")
-            .or_insert_with(|| json!(request.query_id));
+        context.entry("queryId").or_insert_with(|| json!(query_id));
     }
     let native = serde_json::to_vec(&native).map_err(|error| {
         Failure::Sql(SqlError::invalid(format!(
@@ -201,14 +218,7 @@ async fn run(
         )))
     })?;
     let query = henge_query::parse_query(&native, &state.limits).map_err(Failure::Query)?;
-    let result = broker.run(&query).await.map_err(Failure::Query)?;
-    let rows = planned.rows(&result).map_err(Failure::Sql)?;
-    Ok(format::respond(
-        request.format,
-        request.header,
-        &planned.columns,
-        &rows,
-    ))
+    broker.run(&query).await.map_err(Failure::Query)
 }
 
 /// The datasources with at least one served segment, sorted.

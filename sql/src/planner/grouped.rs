@@ -395,6 +395,7 @@ pub(super) fn plan_grouped(
         native,
         columns,
         shape,
+        union_all: Vec::new(),
     })
 }
 
