@@ -214,12 +214,7 @@ pub(crate) fn plan_query(env: &Env, query: &Query) -> Result<Planned, SqlError> 
 
 /// Plans a SELECT; `query` holds its ORDER BY, LIMIT and OFFSET.
 fn plan_select(env: &Env, query: &Query, select: &Select) -> Result<Planned, SqlError> {
-    let mut scope = Scope::new(
-        source::resolve(env, select)?,
-        env.params,
-        env.zone.clone(),
-        env.now,
-    );
+    let mut scope = Scope::new(source::resolve(env, select)?, env.params, env.zone, env.now);
     let planned_where = plan_where(&mut scope, select.selection.as_ref())?;
     let (limit, offset) = limit_offset(&scope, query)?;
     let parts = Parts {
