@@ -190,11 +190,24 @@ pub fn plan(
             .projection
             .iter()
             .any(|item| is_aggregate(&item.expr) || grouped::contains_aggregate(&item.expr));
-    if aggregating {
-        grouped::plan_grouped(scope, parts, group_by)
+    let planned = if aggregating {
+        grouped::plan_grouped(scope, parts, group_by)?
     } else {
-        plan_scan(scope, parts)
-    }
+        plan_scan(scope, parts)?
+    };
+    refuse_what_native_refuses(&planned)?;
+    Ok(planned)
+}
+
+/// Refuses, as a SQL error, a plan the native query parser would refuse under its default
+/// limits (an expression nested deeper than it accepts, from a long operator chain that
+/// `sqlparser` reads without recursing).
+fn refuse_what_native_refuses(planned: &Planned) -> Result<(), SqlError> {
+    let bytes = serde_json::to_vec(&planned.native)
+        .map_err(|error| SqlError::invalid(format!("planned query does not serialize: {error}")))?;
+    henge_query::parse_query(&bytes, &henge_query::Limits::default())
+        .map(|_| ())
+        .map_err(|error| SqlError::unsupported(error.error_message))
 }
 
 /// The table a single-statement SELECT reads, so that a caller can fetch that table's schema
