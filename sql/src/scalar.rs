@@ -49,7 +49,7 @@ impl Lit {
 
 /// A double in the native expression language, whose exponent form needs a decimal point
 /// (`1.0e20`, where Rust prints `1e20`).
-fn native_double(value: f64) -> String {
+pub(crate) fn native_double(value: f64) -> String {
     let text = format!("{value:?}");
     match text.split_once('e') {
         Some((mantissa, exponent)) if !mantissa.contains('.') => format!("{mantissa}.0e{exponent}"),

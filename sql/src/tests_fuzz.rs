@@ -138,7 +138,11 @@ fn million_inputs_never_panic() {
     });
     let started = std::time::Instant::now();
     let inputs = (any_input(), prop::collection::vec(parameter(), 0..3));
+    let trace = std::env::var_os("HENGE_SQL_FUZZ_TRACE").is_some();
     let outcome = runner.run(&inputs, |(sql, parameters)| {
+        if trace {
+            eprintln!("input: {sql}");
+        }
         check(&sql, &parameters);
         Ok(())
     });
@@ -148,5 +152,25 @@ fn million_inputs_never_panic() {
     );
     if let Err(failure) = outcome {
         panic!("{failure}");
+    }
+}
+
+/// Inputs the fuzz found: an alias bouncing between `"user"` and the `*` column `user`, a
+/// double literal in exponent form, long OR and AND chains.
+#[test]
+fn found_inputs_are_answered() {
+    for sql in [
+        "SELECT \"user\", COUNT(*) AS c, * FROM wikipedia ORDER BY 1",
+        "SELECT UPPER(99999999999999999999), SUM(added) * 1e20 FROM wikipedia",
+        &format!(
+            "SELECT COUNT(*) FROM wikipedia WHERE added = 0{}",
+            " OR added = 1".repeat(300)
+        ),
+        &format!(
+            "SELECT COUNT(*) FROM wikipedia WHERE added = 0{}",
+            " AND added = 1".repeat(300)
+        ),
+    ] {
+        check(sql, &[]);
     }
 }

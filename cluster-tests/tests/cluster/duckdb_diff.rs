@@ -28,7 +28,7 @@ async fn duckdb_diff_and_arrow_agree_with_the_raw_file() {
     .iter()
     .map(|arg| arg.to_string())
     .collect();
-    let node = HengeProcess::start("quickstart", &args, free_port(), work.path());
+    let mut node = HengeProcess::start("quickstart", &args, free_port(), work.path());
     node.wait_healthy(Duration::from_secs(60)).await;
     let client = DruidClient::new(&node.url);
     flows::ingest_wikiticker(&client, &client, &expected).await;
