@@ -109,18 +109,30 @@ pub fn plan_where(scope: &mut Scope, condition: Option<&Expr>) -> Result<Where, 
 }
 
 fn flatten_and<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
-    match expr {
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::And,
-            right,
-        } => {
-            flatten_and(left, out);
-            flatten_and(right, out);
+    out.extend(chain(expr, &BinaryOperator::And));
+}
+
+/// The operands of a chain of one logical operator (`a OR b OR c`, parentheses looked
+/// through), in order, gathered without recursion: `sqlparser` builds a long chain as a
+/// left-nested tree as deep as the chain is long.
+fn chain<'e>(expr: &'e Expr, op: &BinaryOperator) -> Vec<&'e Expr> {
+    let mut operands = Vec::new();
+    let mut pending = vec![expr];
+    while let Some(expr) = pending.pop() {
+        match expr {
+            Expr::Nested(inner) => pending.push(inner),
+            Expr::BinaryOp {
+                left,
+                op: this,
+                right,
+            } if this == op => {
+                pending.push(right);
+                pending.push(left);
+            }
+            other => operands.push(other),
         }
-        Expr::Nested(inner) => flatten_and(inner, out),
-        other => out.push(other),
     }
+    operands
 }
 
 /// `[start, end)` of a comparison of bare `__time` with a timestamp literal.
@@ -183,9 +195,8 @@ pub fn filter(resolve: &mut dyn Resolve, expr: &Expr) -> Result<Value, SqlError>
     match expr {
         Expr::Nested(inner) => filter(resolve, inner),
         Expr::BinaryOp {
-            left,
             op: op @ (BinaryOperator::And | BinaryOperator::Or),
-            right,
+            ..
         } => {
             let kind = if *op == BinaryOperator::And {
                 "and"
@@ -193,8 +204,8 @@ pub fn filter(resolve: &mut dyn Resolve, expr: &Expr) -> Result<Value, SqlError>
                 "or"
             };
             let mut fields = Vec::new();
-            for side in [left, right] {
-                let planned = filter(resolve, side)?;
+            for operand in chain(expr, op) {
+                let planned = filter(resolve, operand)?;
                 if planned["type"] == kind {
                     fields.extend(planned["fields"].as_array().cloned().unwrap_or_default());
                 } else {

@@ -63,10 +63,20 @@ impl Lit {
             | Lit::Timestamp(value)
             | Lit::Interval(value)
             | Lit::Months(value) => value.to_string(),
-            Lit::Double(value) => format!("{value:?}"),
+            Lit::Double(value) => native_double(*value),
             Lit::String(text) => quote_string(text),
             Lit::Bool(value) => i64::from(*value).to_string(),
         }
+    }
+}
+
+/// A double in the native expression language, whose exponent form needs a decimal point
+/// (`1.0e20`, where Rust prints `1e20`).
+pub(crate) fn native_double(value: f64) -> String {
+    let text = format!("{value:?}");
+    match text.split_once('e') {
+        Some((mantissa, exponent)) if !mantissa.contains('.') => format!("{mantissa}.0e{exponent}"),
+        _ => text,
     }
 }
 

@@ -1,9 +1,14 @@
-//! Property tests: the SQL front end answers any text, any mutation of a valid query and any
-//! parameter list (INFORMATION_SCHEMA and EXPLAIN included) with a plan, rows or an
-//! `SqlError`, never a panic; and every plan it makes is a
-//! valid native query whose rows convert.
+//! Property tests: the SQL front end answers any text, any mutation of a valid query, any
+//! grammar-shaped query over wikipedia's columns (random clause combinations, random token
+//! runs, truncations, deep nesting) and any parameter list (INFORMATION_SCHEMA and EXPLAIN
+//! included) with a plan, rows or an `SqlError`, never a panic; and every plan it makes is a
+//! valid native query whose rows convert. The ignored `million_inputs_never_panic` runs all of
+//! them a million times (in release; the README's testing section has the command).
+
+mod grammar;
 
 use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Map, Value};
 
 use crate::{plan, prepare, MapCatalog, SqlType};
@@ -24,6 +29,13 @@ const SEEDS: &[&str] = &[
 
 fn catalog() -> MapCatalog {
     let mut catalog = MapCatalog::default();
+    catalog.insert(
+        "wikipedia",
+        grammar::WIKIPEDIA
+            .iter()
+            .map(|(name, sql_type)| ((*name).to_owned(), sql_type.clone()))
+            .collect(),
+    );
     catalog.insert(
         "t",
         vec![
@@ -77,8 +89,30 @@ fn check(sql: &str, parameters: &[Value]) {
     }
 }
 
+/// Any of the inputs above.
+fn any_input() -> impl Strategy<Value = String> {
+    prop_oneof![
+        ".{0,80}",
+        mutated(),
+        grammar::query(),
+        grammar::tokens(),
+        grammar::truncated(),
+        grammar::nested(),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn grammar_queries_never_panic(sql in grammar::query(), parameters in prop::collection::vec(parameter(), 0..2)) {
+        check(&sql, &parameters);
+    }
+
+    #[test]
+    fn tokens_truncations_and_nesting_never_panic(sql in prop_oneof![grammar::tokens(), grammar::truncated(), grammar::nested()]) {
+        check(&sql, &[]);
+    }
 
     #[test]
     fn arbitrary_text_never_panics(sql in ".{0,80}", parameters in prop::collection::vec(parameter(), 0..3)) {
@@ -88,5 +122,58 @@ proptest! {
     #[test]
     fn mutated_queries_never_panic(sql in mutated(), parameters in prop::collection::vec(parameter(), 0..3)) {
         check(&sql, &parameters);
+    }
+}
+
+/// A million inputs (or `HENGE_SQL_FUZZ_CASES`) from every strategy; prints the count and the
+/// seconds taken.
+#[test]
+#[ignore = "long: run in release, see the README's testing section"]
+fn million_inputs_never_panic() {
+    let cases = std::env::var("HENGE_SQL_FUZZ_CASES")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(1_000_000);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let started = std::time::Instant::now();
+    let inputs = (any_input(), prop::collection::vec(parameter(), 0..3));
+    let trace = std::env::var_os("HENGE_SQL_FUZZ_TRACE").is_some();
+    let outcome = runner.run(&inputs, |(sql, parameters)| {
+        if trace {
+            eprintln!("input: {sql}");
+        }
+        check(&sql, &parameters);
+        Ok(())
+    });
+    println!(
+        "SQL fuzz: {cases} inputs in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+}
+
+/// Inputs the fuzz found: an alias bouncing between `"user"` and the `*` column `user`, a
+/// double literal in exponent form, long OR and AND chains.
+#[test]
+fn found_inputs_are_answered() {
+    for sql in [
+        "SELECT \"user\", COUNT(*) AS c, * FROM wikipedia ORDER BY 1",
+        "SELECT UPPER(99999999999999999999), SUM(added) * 1e20 FROM wikipedia",
+        &format!(
+            "SELECT COUNT(*) FROM wikipedia WHERE added = 0{}",
+            " OR added = 1".repeat(300)
+        ),
+        &format!(
+            "SELECT COUNT(*) FROM wikipedia WHERE added = 0{}",
+            " AND added = 1".repeat(300)
+        ),
+    ] {
+        check(sql, &[]);
     }
 }

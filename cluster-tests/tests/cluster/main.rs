@@ -1,6 +1,7 @@
 //! End-to-end tests of real `henge` processes: the single-process quickstart and a
 //! multi-process cluster on a real etcd, each running the same checks.
 
+mod duckdb_diff;
 mod flows;
 mod golden;
 mod lifecycle;

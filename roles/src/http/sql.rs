@@ -10,6 +10,7 @@
 //! `DELETE /druid/v2/sql/{sqlQueryId}` cancels it. SQL errors answer 400 with Druid's
 //! `DruidException` body; errors while running answer like native queries do.
 
+mod arrow;
 mod format;
 mod system;
 
@@ -99,7 +100,7 @@ impl Request {
             .ok_or_else(|| SqlError::invalid("SQL query string must not be empty"))?
             .to_owned();
         let format = match body.get("resultFormat") {
-            None | Some(Value::Null) => Format::Object,
+            None | Some(Value::Null) => Format::Text(format::Text::Object),
             Some(Value::String(name)) => Format::parse(name)?,
             Some(other) => {
                 return Err(SqlError::invalid(format!("Unknown resultFormat [{other}]")))

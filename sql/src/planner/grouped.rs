@@ -12,7 +12,7 @@ use crate::aggregate::{
     ExactDistinct, PostOperands,
 };
 use crate::filter::{filter, Operand, Resolve};
-use crate::scalar::{Lit, Scalar, Scope};
+use crate::scalar::{native_double, Lit, Scalar, Scope};
 use crate::{SqlError, SqlType};
 
 /// A GROUP BY key.
@@ -42,6 +42,17 @@ impl Grouping<'_, '_> {
     /// The output field and type of a grouped expression: a key, an aggregate (planned on
     /// first use), a SELECT alias or ordinal.
     fn field(&mut self, expr: &Expr) -> Result<(String, SqlType), SqlError> {
+        self.field_or_alias(expr, true)
+    }
+
+    /// `field`, following a SELECT alias or ordinal only when `follow_alias` (once: the
+    /// aliased expression is not itself looked up as an alias, so `SELECT "user", * ...
+    /// ORDER BY 1` cannot bounce between `"user"` and the `*` column `user` forever).
+    fn field_or_alias(
+        &mut self,
+        expr: &Expr,
+        follow_alias: bool,
+    ) -> Result<(String, SqlType), SqlError> {
         let expr = unnest(expr);
         if let Some(index) = self.keys.iter().position(|key| unnest(&key.expr) == expr) {
             return Ok((format!("d{index}"), self.keys[index].sql_type.clone()));
@@ -91,6 +102,7 @@ impl Grouping<'_, '_> {
             return Ok((name, kind));
         }
         let aliased = match expr {
+            _ if !follow_alias => None,
             Expr::Identifier(ident) => self
                 .projection
                 .iter()
@@ -107,7 +119,7 @@ impl Grouping<'_, '_> {
         match aliased {
             Some(item) => {
                 let target = item.expr.clone();
-                self.field(&target)
+                self.field_or_alias(&target, false)
             }
             None => Err(SqlError::invalid(format!(
                 "Expression '{expr}' is not being grouped"
@@ -161,7 +173,7 @@ impl Grouping<'_, '_> {
             _ => match self.scope.scalar(expr) {
                 Ok(Scalar::Literal(Lit::Long(value))) => Ok((value.to_string(), SqlType::Bigint)),
                 Ok(Scalar::Literal(Lit::Double(value))) => {
-                    Ok((format!("{value:?}"), SqlType::Double))
+                    Ok((native_double(value), SqlType::Double))
                 }
                 _ => {
                     let (name, sql_type) = self.field(expr)?;

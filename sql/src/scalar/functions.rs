@@ -254,7 +254,7 @@ impl Scope<'_> {
                 format!("(({value} / {factor}) * {factor})")
             }
             _ => {
-                let factor = format!("{:?}", 10f64.powi(digits as i32));
+                let factor = super::native_double(10f64.powi(digits as i32));
                 format!("(cast(cast(({value} * {factor}),'LONG'),'DOUBLE') / {factor})")
             }
         };

@@ -1,16 +1,27 @@
 //! Druid SQL result formats (`ResultFormat`): `object` and `array` (a JSON array, then a
 //! newline), `objectLines` and `arrayLines` (one JSON value per line, then a blank line) and
 //! `csv` (RFC 4180 quoting only where needed, nulls as empty fields, then a blank line), each
-//! optionally starting with header rows of names, native types and SQL types.
+//! optionally starting with header rows of names, native types and SQL types; and Henge's
+//! `arrow` (an Arrow IPC stream, in `arrow`).
 
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use henge_sql::{OutputColumn, SqlError};
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
+use super::arrow;
+
+/// A requested result format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    Text(Text),
+    Arrow,
+}
+
+/// Druid's text result formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
     Object,
     Array,
     ObjectLines,
@@ -20,18 +31,19 @@ pub enum Format {
 
 impl Format {
     pub fn parse(name: &str) -> Result<Format, SqlError> {
-        Ok(match name {
-            "object" => Format::Object,
-            "array" => Format::Array,
-            "objectLines" | "objectlines" => Format::ObjectLines,
-            "arrayLines" | "arraylines" => Format::ArrayLines,
-            "csv" => Format::Csv,
+        Ok(Format::Text(match name {
+            "object" => Text::Object,
+            "array" => Text::Array,
+            "objectLines" | "objectlines" => Text::ObjectLines,
+            "arrayLines" | "arraylines" => Text::ArrayLines,
+            "csv" => Text::Csv,
+            "arrow" => return Ok(Format::Arrow),
             other => {
                 return Err(SqlError::invalid(format!(
-                    "Unknown resultFormat [{other}]; expected one of object, array, objectLines, arrayLines, csv"
+                    "Unknown resultFormat [{other}]; expected one of object, array, objectLines, arrayLines, csv, arrow"
                 )))
             }
-        })
+        }))
     }
 }
 
@@ -43,18 +55,38 @@ pub struct Header {
     pub sql_types: bool,
 }
 
-/// The whole response for `rows`.
+/// The whole response for `rows`. The `arrow` format carries names and types in its schema
+/// and ignores the header flags.
 pub fn respond(
     format: Format,
     header: Header,
     columns: &[OutputColumn],
     rows: &[Vec<Value>],
 ) -> Response {
+    let format = match format {
+        Format::Text(text) => text,
+        Format::Arrow => {
+            return match arrow::stream(columns, rows) {
+                Ok(body) => {
+                    (StatusCode::OK, [(CONTENT_TYPE, arrow::CONTENT_TYPE)], body).into_response()
+                }
+                Err(error) => crate::http::json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &json!({
+                        "error": "Unknown exception",
+                        "errorMessage": format!("cannot write the Arrow stream: {error}"),
+                        "errorClass": "java.lang.IllegalStateException",
+                    }),
+                    false,
+                ),
+            }
+        }
+    };
     let body = render(format, header, columns, rows);
     let content_type = match format {
-        Format::Object | Format::Array => "application/json",
-        Format::ObjectLines | Format::ArrayLines => "text/plain",
-        Format::Csv => "text/csv",
+        Text::Object | Text::Array => "application/json",
+        Text::ObjectLines | Text::ArrayLines => "text/plain",
+        Text::Csv => "text/csv",
     };
     let mut response = (StatusCode::OK, [(CONTENT_TYPE, content_type)], body).into_response();
     if header.names {
@@ -68,14 +100,14 @@ pub fn respond(
 
 /// The response body.
 pub fn render(
-    format: Format,
+    format: Text,
     header: Header,
     columns: &[OutputColumn],
     rows: &[Vec<Value>],
 ) -> String {
     let mut lines: Vec<String> = Vec::new();
     match format {
-        Format::Object | Format::ObjectLines => {
+        Text::Object | Text::ObjectLines => {
             if header.names {
                 lines.push(Value::Object(object_header(header, columns)).to_string());
             }
@@ -88,7 +120,7 @@ pub fn render(
                 lines.push(Value::Object(object).to_string());
             }
         }
-        Format::Array | Format::ArrayLines => {
+        Text::Array | Text::ArrayLines => {
             for header_row in header_rows(header, columns) {
                 lines.push(Value::from(header_row).to_string());
             }
@@ -96,7 +128,7 @@ pub fn render(
                 lines.push(Value::from(row.clone()).to_string());
             }
         }
-        Format::Csv => {
+        Text::Csv => {
             for header_row in header_rows(header, columns) {
                 lines.push(csv_line(&header_row));
             }
@@ -111,8 +143,8 @@ pub fn render(
         }
     }
     match format {
-        Format::Object | Format::Array => format!("[{}]\n", lines.join(",")),
-        Format::ObjectLines | Format::ArrayLines | Format::Csv => {
+        Text::Object | Text::Array => format!("[{}]\n", lines.join(",")),
+        Text::ObjectLines | Text::ArrayLines | Text::Csv => {
             let mut text: String = lines.iter().map(|line| format!("{line}\n")).collect();
             text.push('\n');
             text
@@ -237,26 +269,26 @@ mod tests {
     fn json_formats_frame_like_druid() {
         let none = Header::default();
         assert_eq!(
-            render(Format::Object, none, &columns(), &rows()),
+            render(Text::Object, none, &columns(), &rows()),
             "[{\"page\":\"a,\\\"b\\\"\",\"added\":1},{\"page\":null,\"added\":2}]\n"
         );
         assert_eq!(
-            render(Format::ArrayLines, none, &columns(), &rows()),
+            render(Text::ArrayLines, none, &columns(), &rows()),
             "[\"a,\\\"b\\\"\",1]\n[null,2]\n\n"
         );
-        assert_eq!(render(Format::ObjectLines, none, &columns(), &[]), "\n");
+        assert_eq!(render(Text::ObjectLines, none, &columns(), &[]), "\n");
         let all = Header {
             names: true,
             types: true,
             sql_types: true,
         };
         assert_eq!(
-            render(Format::Object, all, &columns(), &[]),
+            render(Text::Object, all, &columns(), &[]),
             "[{\"page\":{\"type\":\"STRING\",\"sqlType\":\"VARCHAR\"},\"added\":{\"type\":\"LONG\",\"sqlType\":\"BIGINT\"}}]\n"
         );
         assert_eq!(
             render(
-                Format::Array,
+                Text::Array,
                 Header {
                     names: true,
                     ..none
@@ -276,7 +308,7 @@ mod tests {
             sql_types: true,
         };
         assert_eq!(
-            render(Format::Csv, header, &columns(), &rows()),
+            render(Text::Csv, header, &columns(), &rows()),
             "page,added\nVARCHAR,BIGINT\n\"a,\"\"b\"\"\",1\n,2\n\n"
         );
         assert_eq!(java_double(12.0), "12.0");
