@@ -80,11 +80,11 @@ pub fn country_code(index: usize) -> [u8; 2] {
 /// Appends `event` as one line of newline JSON (timestamp `ts` in epoch milliseconds).
 pub fn write_line(event: &Event, out: &mut impl Write) -> io::Result<()> {
     let country = country_code(event.country);
-    write!(
+    writeln!(
         out,
         "{{\"ts\":{},\"country\":\"{}{}\",\"device\":\"{}\",\"campaign\":\"cmp-{:05}\",\
          \"page\":\"/page/{}\",\"user_id\":\"u{}\",\"clicks\":{},\"revenue\":{}.{:02},\
-         \"latency_ms\":{}}}\n",
+         \"latency_ms\":{}}}",
         event.timestamp,
         country[0] as char,
         country[1] as char,
