@@ -75,6 +75,7 @@ class Henge:
     def __init__(self, data_dir, allow_dir):
         self.port = free_port()
         self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
         self.log = open(data_dir / "henge.log", "wb")
         self.process = subprocess.Popen(
             [HENGE, "quickstart", "--demo-rows", "0", "--http-port", str(self.port),
@@ -88,7 +89,7 @@ class Henge:
             try:
                 if self.request("GET", "/status/health") is True:
                     return
-            except OSError:
+            except (OSError, RuntimeError):
                 self.conn = None
             time.sleep(0.2)
         fail("henge did not become healthy in 60 s")
@@ -228,9 +229,6 @@ def main():
             henge_rows = native_rows(query["native"], answers["henge"])
             duck_rows = sql_rows(con.execute(query.get("check_sql", query["sql"])))
             problems = diff(duck_rows, henge_rows, query["ordered"], query.get("approximate"))
-            if query.get("approximate"):
-                problems += diff(duck_rows, sql_rows(con.execute(query["sql"])),
-                                 query["ordered"], query.get("approximate"))
             if problems:
                 fail(f"{query['id']} ({query['title']}): answers differ:\n  "
                      + "\n  ".join(problems))
