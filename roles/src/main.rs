@@ -41,6 +41,28 @@ enum Command {
         #[command(flatten)]
         flags: NodeFlags,
     },
+    /// Benchmark tools (`scripts/bench` drives them).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Writes the deterministic benchmark dataset: events.json (newline JSON, 30 days of
+    /// time-ordered events), checksums.json and spec.json (the ingestion task).
+    Gen {
+        /// Number of events.
+        #[arg(long)]
+        rows: u64,
+        /// Output directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = henge_roles::bench::DEFAULT_SEED)]
+        seed: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,31 +73,40 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        match cli.command {
-            Command::Quickstart {
-                flags,
+    match Cli::parse().command {
+        Command::Quickstart {
+            flags,
+            load,
+            time_column,
+            demo_rows,
+        } => {
+            let options = QuickstartOptions {
                 load,
                 time_column,
                 demo_rows,
-            } => {
-                let options = QuickstartOptions {
-                    load,
-                    time_column,
-                    demo_rows,
-                };
-                quickstart::run(flags, options).await
-            }
-            Command::Server { roles, flags } => {
-                let config = NodeConfig::resolve(&flags, roles.as_deref())?;
-                let node = Node::start(config).await?;
-                shutdown_signal().await;
-                node.stop().await
-            }
+            };
+            block_on(quickstart::run(flags, options))
         }
-    })
+        Command::Server { roles, flags } => block_on(async move {
+            let config = NodeConfig::resolve(&flags, roles.as_deref())?;
+            let node = Node::start(config).await?;
+            shutdown_signal().await;
+            node.stop().await
+        }),
+        Command::Bench {
+            command: BenchCommand::Gen { rows, out, seed },
+        } => {
+            let checksums = henge_roles::bench::generate(rows, seed, &out)?;
+            println!("{}", serde_json::to_string(&checksums)?);
+            Ok(())
+        }
+    }
+}
+
+/// Runs a node's future on a multi-threaded runtime.
+fn block_on(future: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
 }
