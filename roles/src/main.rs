@@ -103,9 +103,15 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Stack of every runtime thread. Planning walks syntax trees recursively; SQL caps a
+/// statement at `henge_sql::MAX_OPERATORS` operators, and a tree that deep needs more than
+/// tokio's default 2 MiB (the memory is reserved, not committed, until used).
+const THREAD_STACK_BYTES: usize = 64 * 1024 * 1024;
+
 /// Runs a node's future on a multi-threaded runtime.
 fn block_on(future: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(THREAD_STACK_BYTES)
         .enable_all()
         .build()?
         .block_on(future)

@@ -56,5 +56,5 @@ pub use error::SqlError;
 pub use metadata::SystemTables;
 pub use planner::{
     plan, prepare, prepare_with_system, reads_information_schema, referenced_tables,
-    system_table_read, Answer, OutputColumn, Planned, Prepared,
+    system_table_read, Answer, OutputColumn, Planned, Prepared, MAX_OPERATORS,
 };

@@ -136,7 +136,51 @@ pub fn system_table_read(sql: &str) -> Option<String> {
 }
 
 fn parse(sql: &str) -> Result<Vec<Statement>, SqlError> {
+    check_operator_count(sql)?;
     Parser::parse_sql(&GenericDialect {}, sql).map_err(|error| SqlError::parse(&error, sql))
+}
+
+/// The most operators (AND, OR, NOT, arithmetic, comparison, `||`) one statement may hold.
+/// `sqlparser` reads a chain of them without recursing, but the tree it builds is as deep as
+/// the chain, and walking or dropping it recurses: the cap keeps that within the stack of
+/// the thread that plans (`IN` lists are not chains and do not count).
+pub const MAX_OPERATORS: usize = 2_000;
+
+/// Refuses a statement with more than [`MAX_OPERATORS`] operators, counted on its tokens
+/// (the tokenizer does not recurse).
+fn check_operator_count(sql: &str) -> Result<(), SqlError> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, sql).tokenize() else {
+        // The parser reports the tokenizer's error with its place.
+        return Ok(());
+    };
+    let operators = tokens
+        .iter()
+        .filter(|token| match token {
+            Token::Word(word) => matches!(word.keyword, Keyword::AND | Keyword::OR | Keyword::NOT),
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::Mod
+            | Token::StringConcat
+            | Token::Eq
+            | Token::Neq
+            | Token::Lt
+            | Token::Gt
+            | Token::LtEq
+            | Token::GtEq => true,
+            _ => false,
+        })
+        .count();
+    if operators > MAX_OPERATORS {
+        return Err(SqlError::invalid(format!(
+            "The statement has {operators} operators; Henge plans at most {MAX_OPERATORS} in \
+             one statement (use IN for long lists of values)"
+        )));
+    }
+    Ok(())
 }
 
 /// The field of a timeseries row's own timestamp (a time-floored GROUP BY key).

@@ -433,3 +433,28 @@ fn union_all_plans_one_query_per_branch_with_matching_types() {
     assert!(error("WITH t AS (SELECT * FROM t) SELECT COUNT(*) FROM t").contains("'t' not found"));
     assert!(error("SELECT x.page FROM (SELECT page FROM wikipedia) t").contains("not found"));
 }
+
+/// A chain of operators up to [`crate::MAX_OPERATORS`] plans on a stack as large as the
+/// server's runtime threads have (the tree is as deep as the chain); a longer one is refused
+/// before it is parsed.
+#[test]
+fn operator_chains_plan_up_to_the_cap_and_longer_ones_are_refused() {
+    let chain = |terms: usize| {
+        let condition: Vec<String> = (0..terms).map(|i| format!("channel = 'c{i}'")).collect();
+        format!(
+            "SELECT COUNT(*) FROM wikipedia WHERE {}",
+            condition.join(" OR ")
+        )
+    };
+    let within = chain(crate::MAX_OPERATORS / 2);
+    let beyond = chain(crate::MAX_OPERATORS / 2 + 1);
+    let planned = std::thread::Builder::new()
+        .stack_size(64 * 1024 * 1024)
+        .spawn(move || native(&within))
+        .expect("spawn a planning thread")
+        .join()
+        .expect("planning within the cap does not overflow");
+    let fields = planned["filter"]["fields"].as_array().map(Vec::len);
+    assert_eq!(fields, Some(crate::MAX_OPERATORS / 2));
+    assert!(error(&beyond).contains("Henge plans at most 2000"));
+}
