@@ -50,6 +50,8 @@ mod tests_fuzz;
 mod tests_lookup;
 #[cfg(test)]
 mod tests_memory;
+#[cfg(test)]
+mod tests_support;
 
 pub use catalog::{Catalog, MapCatalog, SqlType};
 pub use error::SqlError;

@@ -2,24 +2,23 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::tests_support::{catalog_of, on_server_stack};
 use crate::{plan, MapCatalog, SqlType};
 
 const ETERNITY: &str = "-146136543-09-08T08:23:32.096Z/146140482-04-24T15:36:27.903Z";
 
 fn catalog() -> MapCatalog {
-    let mut catalog = MapCatalog::default();
-    catalog.insert(
+    catalog_of(&[(
         "wikipedia",
-        vec![
-            ("__time".into(), SqlType::Timestamp),
-            ("channel".into(), SqlType::Varchar),
-            ("page".into(), SqlType::Varchar),
-            ("user".into(), SqlType::Varchar),
-            ("added".into(), SqlType::Bigint),
-            ("delta".into(), SqlType::Double),
+        &[
+            ("__time", SqlType::Timestamp),
+            ("channel", SqlType::Varchar),
+            ("page", SqlType::Varchar),
+            ("user", SqlType::Varchar),
+            ("added", SqlType::Bigint),
+            ("delta", SqlType::Double),
         ],
-    );
-    catalog
+    )])
 }
 
 fn native(sql: &str) -> Value {
@@ -448,12 +447,7 @@ fn operator_chains_plan_up_to_the_cap_and_longer_ones_are_refused() {
     };
     let within = chain(crate::MAX_OPERATORS / 2);
     let beyond = chain(crate::MAX_OPERATORS / 2 + 1);
-    let planned = std::thread::Builder::new()
-        .stack_size(64 * 1024 * 1024)
-        .spawn(move || native(&within))
-        .expect("spawn a planning thread")
-        .join()
-        .expect("planning within the cap does not overflow");
+    let planned = on_server_stack(move || native(&within));
     let fields = planned["filter"]["fields"].as_array().map(Vec::len);
     assert_eq!(fields, Some(crate::MAX_OPERATORS / 2));
     assert!(error(&beyond).contains("Henge plans at most 2000"));

@@ -4,26 +4,25 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::tests_support::catalog_of;
 use crate::{plan, MapCatalog, Planned, SqlType};
 
 const ETERNITY: &str = "-146136543-09-08T08:23:32.096Z/146140482-04-24T15:36:27.903Z";
 
 fn catalog() -> MapCatalog {
-    let mut catalog = MapCatalog::default();
-    catalog.insert(
+    catalog_of(&[(
         "wikipedia",
-        vec![
-            ("__time".into(), SqlType::Timestamp),
-            ("channel".into(), SqlType::Varchar),
-            ("page".into(), SqlType::Varchar),
-            ("user".into(), SqlType::Varchar),
-            ("added".into(), SqlType::Bigint),
-            ("delta".into(), SqlType::Double),
-            ("user_hll".into(), SqlType::Complex("HLLSketch".into())),
-            ("user_theta".into(), SqlType::Complex("thetaSketch".into())),
+        &[
+            ("__time", SqlType::Timestamp),
+            ("channel", SqlType::Varchar),
+            ("page", SqlType::Varchar),
+            ("user", SqlType::Varchar),
+            ("added", SqlType::Bigint),
+            ("delta", SqlType::Double),
+            ("user_hll", SqlType::Complex("HLLSketch".into())),
+            ("user_theta", SqlType::Complex("thetaSketch".into())),
         ],
-    );
-    catalog
+    )])
 }
 
 fn planned_with(sql: &str, context: Value) -> Result<Planned, String> {

@@ -2,32 +2,30 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::{prepare, Answer, MapCatalog, Prepared, SqlType};
+use crate::tests_support::{answered, answered_rows, catalog_of};
+use crate::{prepare, Answer, MapCatalog, SqlType};
 
 fn catalog() -> MapCatalog {
-    let mut catalog = MapCatalog::default();
-    catalog.insert(
-        "wikipedia",
-        vec![
-            ("__time".into(), SqlType::Timestamp),
-            ("channel".into(), SqlType::Varchar),
-            ("added".into(), SqlType::Bigint),
-            ("delta".into(), SqlType::Double),
-        ],
-    );
-    catalog.insert("koalas", vec![("__time".into(), SqlType::Timestamp)]);
-    catalog
+    catalog_of(&[
+        (
+            "wikipedia",
+            &[
+                ("__time", SqlType::Timestamp),
+                ("channel", SqlType::Varchar),
+                ("added", SqlType::Bigint),
+                ("delta", SqlType::Double),
+            ],
+        ),
+        ("koalas", &[("__time", SqlType::Timestamp)]),
+    ])
 }
 
 fn answer(sql: &str) -> Answer {
-    match prepare(sql, &[], &Map::new(), &catalog()).unwrap() {
-        Prepared::Rows(answer) => answer,
-        Prepared::Native(planned) => panic!("expected rows, planned {}", planned.native),
-    }
+    answered(sql, &catalog())
 }
 
 fn rows(sql: &str) -> Vec<Vec<Value>> {
-    answer(sql).rows
+    answered_rows(sql, &catalog())
 }
 
 fn names(answer: &Answer) -> Vec<&str> {

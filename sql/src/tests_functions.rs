@@ -4,23 +4,22 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::tests_support::catalog_of;
 use crate::{plan, MapCatalog, SqlType};
 
 fn catalog() -> MapCatalog {
-    let mut catalog = MapCatalog::default();
-    catalog.insert(
+    catalog_of(&[(
         "wikipedia",
-        vec![
-            ("__time".into(), SqlType::Timestamp),
-            ("channel".into(), SqlType::Varchar),
-            ("page".into(), SqlType::Varchar),
-            ("cityName".into(), SqlType::Varchar),
-            ("added".into(), SqlType::Bigint),
-            ("deleted".into(), SqlType::Bigint),
-            ("delta".into(), SqlType::Double),
+        &[
+            ("__time", SqlType::Timestamp),
+            ("channel", SqlType::Varchar),
+            ("page", SqlType::Varchar),
+            ("cityName", SqlType::Varchar),
+            ("added", SqlType::Bigint),
+            ("deleted", SqlType::Bigint),
+            ("delta", SqlType::Double),
         ],
-    );
-    catalog
+    )])
 }
 
 fn context(zone: &str) -> Map<String, Value> {

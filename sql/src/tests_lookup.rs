@@ -3,18 +3,18 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::{plan, prepare, MapCatalog, Prepared, SqlType};
+use crate::tests_support::{answered_rows, catalog_of};
+use crate::{plan, MapCatalog, SqlType};
 
 fn catalog() -> MapCatalog {
-    let mut catalog = MapCatalog::default();
-    catalog.insert(
+    let mut catalog = catalog_of(&[(
         "wikipedia",
-        vec![
-            ("__time".into(), SqlType::Timestamp),
-            ("channel".into(), SqlType::Varchar),
-            ("added".into(), SqlType::Bigint),
+        &[
+            ("__time", SqlType::Timestamp),
+            ("channel", SqlType::Varchar),
+            ("added", SqlType::Bigint),
         ],
-    );
+    )]);
     catalog.set_lookups(vec!["languages".into(), "channel_names".into()]);
     catalog
 }
@@ -24,10 +24,7 @@ fn native(sql: &str) -> Value {
 }
 
 fn rows(sql: &str) -> Vec<Vec<Value>> {
-    match prepare(sql, &[], &Map::new(), &catalog()).unwrap() {
-        Prepared::Rows(answer) => answer.rows,
-        Prepared::Native(planned) => panic!("expected rows, planned {}", planned.native),
-    }
+    answered_rows(sql, &catalog())
 }
 
 #[test]

@@ -4,24 +4,25 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::tests_support::catalog_of;
 use crate::{prepare_with_system, system_table_read, Answer, MapCatalog, Prepared, SqlType};
 use crate::{reads_information_schema, SystemTables};
 
 fn catalog() -> MapCatalog {
-    let mut catalog = MapCatalog::default();
-    catalog.insert(
-        "wikipedia",
-        vec![
-            ("__time".into(), SqlType::Timestamp),
-            ("channel".into(), SqlType::Varchar),
-            ("added".into(), SqlType::Bigint),
-            ("ratio".into(), SqlType::Float),
-            ("delta".into(), SqlType::Double),
-            ("users".into(), SqlType::Complex("hyperUnique".into())),
-        ],
-    );
-    catalog.insert("koalas", vec![("__time".into(), SqlType::Timestamp)]);
-    catalog
+    catalog_of(&[
+        (
+            "wikipedia",
+            &[
+                ("__time", SqlType::Timestamp),
+                ("channel", SqlType::Varchar),
+                ("added", SqlType::Bigint),
+                ("ratio", SqlType::Float),
+                ("delta", SqlType::Double),
+                ("users", SqlType::Complex("hyperUnique".into())),
+            ],
+        ),
+        ("koalas", &[("__time", SqlType::Timestamp)]),
+    ])
 }
 
 fn object(value: Value) -> Map<String, Value> {
