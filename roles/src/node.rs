@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use henge_broker::{Broker, ServerView};
 use henge_coordination::{Membership, NodeInfo, Registration};
 use henge_proto::DataNodeServer;
@@ -167,6 +168,13 @@ impl Node {
             http::router(state).merge(tonic::service::Routes::new(grpc).into_axum_router());
         let server_stop = CancellationToken::new();
         let stop = server_stop.clone();
+        // Answers go out at once, as tonic's own server sets for gRPC: without TCP_NODELAY a
+        // response written in pieces can wait on Nagle's algorithm and the peer's delayed ACK.
+        let listener = listener.tap_io(|stream| {
+            if let Err(err) = stream.set_nodelay(true) {
+                tracing::debug!(error = %err, "cannot set TCP_NODELAY on a connection");
+            }
+        });
         let server = tokio::spawn(async move {
             axum::serve(listener, router)
                 .with_graceful_shutdown(async move { stop.cancelled().await })
