@@ -173,7 +173,11 @@ fn distinct_counts_and_quantiles_are_within_error_across_segments() {
     near(&result["quartiles"][1], 15_000.0);
     assert!((result["rank"].as_f64().unwrap() - 0.5).abs() < 0.03);
     assert_eq!(result["cdf"].as_array().unwrap().len(), 2);
-    assert!((result["cdf"][0].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    // Below the split point 20,000 (the largest value) lie all values but the two equal to
+    // it, within the sketch's rank error: KLL compaction is randomised, so the weight left on
+    // the largest retained value varies from run to run.
+    assert!((result["cdf"][0].as_f64().unwrap() - 1.0).abs() < 0.03);
+    assert_eq!(result["cdf"][1].as_f64(), Some(1.0));
     let histogram: Vec<f64> = result["histogram"]
         .as_array()
         .unwrap()
