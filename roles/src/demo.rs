@@ -32,7 +32,8 @@ pub struct DemoRow {
     pub latency_ms: i64,
 }
 
-fn splitmix64(mut state: u64) -> u64 {
+/// The splitmix64 mix of `state`: a fast, well-spread 64-bit hash for generated rows.
+pub(crate) fn splitmix64(mut state: u64) -> u64 {
     state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut mixed = state;
     mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

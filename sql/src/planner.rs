@@ -403,6 +403,15 @@ fn projection(scope: &Scope, select: &Select) -> Result<Vec<Projected>, SqlError
 
 /// ORDER BY items with their direction (true: descending).
 fn order_by(query: &Query) -> Result<Vec<(Expr, bool)>, SqlError> {
+    Ok(order_items(query)?
+        .into_iter()
+        .map(|(expr, descending)| (expr.clone(), descending))
+        .collect())
+}
+
+/// The ORDER BY items of `query` with their direction (true: descending), refusing what
+/// Henge does not order by (ORDER BY ALL, NULLS FIRST/LAST, WITH FILL, USING).
+pub(crate) fn order_items(query: &Query) -> Result<Vec<(&Expr, bool)>, SqlError> {
     let Some(order_by) = &query.order_by else {
         return Ok(Vec::new());
     };
@@ -420,7 +429,7 @@ fn order_by(query: &Query) -> Result<Vec<(Expr, bool)>, SqlError> {
                 Some(OrderBySort::Desc) => true,
                 Some(_) => return Err(SqlError::unsupported("ORDER BY USING")),
             };
-            Ok((item.expr.clone(), descending))
+            Ok((&item.expr, descending))
         })
         .collect()
 }

@@ -11,6 +11,8 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
+use crate::demo::splitmix64;
+
 /// First event time: 2025-01-01T00:00:00.000Z.
 pub const START_MS: i64 = 1_735_689_600_000;
 /// Events cover 30 days.
@@ -34,14 +36,6 @@ pub struct Event {
     /// Revenue in cents; the JSON value is `revenue_cents / 100`.
     pub revenue_cents: i64,
     pub latency_ms: i64,
-}
-
-fn splitmix64(mut state: u64) -> u64 {
-    state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut mixed = state;
-    mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    mixed = (mixed ^ (mixed >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    mixed ^ (mixed >> 31)
 }
 
 /// A uniform value in [0, 1) from the top 53 bits of `hash`.

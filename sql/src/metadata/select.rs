@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 use sqlparser::ast::{
     BinaryOperator, Distinct, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArguments, GroupByExpr, InTarget, OrderByKind, OrderBySort, Query, Select, SelectItem,
-    UnaryOperator, Value as SqlValue,
+    FunctionArguments, GroupByExpr, InTarget, Query, Select, SelectItem, UnaryOperator,
+    Value as SqlValue,
 };
 
 use super::eval::{column_index, compare, eval, is_aggregate, truthy, RowScope, Scope};
-use crate::planner::{Answer, OutputColumn};
+use crate::planner::{order_items, Answer, OutputColumn};
 use crate::{SqlError, SqlType};
 
 /// The rows a SELECT reads, with their column names and types.
@@ -336,31 +336,21 @@ fn order_keys<'q>(
     query: &'q Query,
     projection: &[(Expr, String)],
 ) -> Result<Vec<(Key<'q>, bool)>, SqlError> {
-    let Some(order_by) = &query.order_by else {
-        return Ok(Vec::new());
-    };
-    let OrderByKind::Expressions(items) = &order_by.kind else {
-        return Err(SqlError::unsupported("ORDER BY ALL"));
-    };
-    items
-        .iter()
-        .map(|item| {
-            if item.with_fill.is_some() || item.options.nulls_first.is_some() {
-                return Err(SqlError::unsupported("NULLS FIRST/LAST and WITH FILL"));
-            }
-            let descending = matches!(item.options.sort, Some(OrderBySort::Desc));
-            let key = match &item.expr {
+    order_items(query)?
+        .into_iter()
+        .map(|(expr, descending)| {
+            let key = match expr {
                 Expr::Value(value) => match &value.value {
                     SqlValue::Number(text, _) => Key::Output(ordinal(projection, text)?),
-                    _ => Key::Expr(&item.expr),
+                    _ => Key::Expr(expr),
                 },
                 Expr::Identifier(ident) => {
                     match projection.iter().position(|(_, name)| *name == ident.value) {
                         Some(index) => Key::Output(index),
-                        None => Key::Expr(&item.expr),
+                        None => Key::Expr(expr),
                     }
                 }
-                _ => Key::Expr(&item.expr),
+                _ => Key::Expr(expr),
             };
             Ok((key, descending))
         })
