@@ -61,6 +61,24 @@ pub fn server_args(
     .collect()
 }
 
+/// `henge quickstart` arguments: its data directory `data` under `work`, `demo_rows` generated
+/// demo rows, then `extra` flags.
+pub fn quickstart_args(work: &Path, demo_rows: usize, extra: &[&str]) -> Vec<String> {
+    let data_dir = work.join("data").display().to_string();
+    let demo_rows = demo_rows.to_string();
+    [
+        "quickstart",
+        "--data-dir",
+        &data_dir,
+        "--demo-rows",
+        &demo_rows,
+    ]
+    .iter()
+    .chain(extra)
+    .map(|arg| arg.to_string())
+    .collect()
+}
+
 /// One running `henge` process; killed on drop.
 pub struct HengeProcess {
     child: Option<Child>,

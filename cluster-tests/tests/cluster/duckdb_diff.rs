@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use henge_cluster_tests::client::DruidClient;
-use henge_cluster_tests::process::{free_port, HengeProcess};
+use henge_cluster_tests::process::{free_port, quickstart_args, HengeProcess};
 use henge_cluster_tests::wikiticker::{shared_data_dir, Expected};
 
 use crate::flows;
@@ -15,19 +15,8 @@ use crate::pydruid;
 async fn duckdb_diff_and_arrow_agree_with_the_raw_file() {
     let expected = Expected::compute();
     let work = tempfile::tempdir().expect("tempdir");
-    let data_dir = work.path().join("data");
-    let args: Vec<String> = [
-        "quickstart",
-        "--data-dir",
-        &data_dir.display().to_string(),
-        "--demo-rows",
-        "0",
-        "--allow-dir",
-        &shared_data_dir().display().to_string(),
-    ]
-    .iter()
-    .map(|arg| arg.to_string())
-    .collect();
+    let shared = shared_data_dir().display().to_string();
+    let args = quickstart_args(work.path(), 0, &["--allow-dir", &shared]);
     let mut node = HengeProcess::start("quickstart", &args, free_port(), work.path());
     node.wait_healthy(Duration::from_secs(60)).await;
     let client = DruidClient::new(&node.url);

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use henge_cluster_tests::client::DruidClient;
-use henge_cluster_tests::process::{free_port, HengeProcess};
+use henge_cluster_tests::process::{free_port, quickstart_args, HengeProcess};
 use serde_json::{json, Value};
 
 use crate::flows::{self, LOAD_TIMEOUT};
@@ -152,17 +152,7 @@ pub async fn push_and_query(realtime: &DruidClient, broker: &DruidClient) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quickstart_ingests_and_queries_multi_value_dimensions() {
     let work = tempfile::tempdir().expect("tempdir");
-    let data_dir = work.path().join("data");
-    let args: Vec<String> = [
-        "quickstart",
-        "--data-dir",
-        &data_dir.display().to_string(),
-        "--demo-rows",
-        "10",
-    ]
-    .iter()
-    .map(|arg| arg.to_string())
-    .collect();
+    let args = quickstart_args(work.path(), 10, &[]);
     let mut node = HengeProcess::start("quickstart-mv", &args, free_port(), work.path());
     node.wait_healthy(Duration::from_secs(60)).await;
     let client = DruidClient::new(&node.url);

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use henge_cluster_tests::client::DruidClient;
-use henge_cluster_tests::process::{free_port, HengeProcess};
+use henge_cluster_tests::process::{free_port, quickstart_args, HengeProcess};
 use henge_cluster_tests::wikiticker::{self, shared_data_dir, Expected};
 use serde_json::json;
 
@@ -17,25 +17,24 @@ use crate::sql;
 async fn quickstart_serves_wikiticker_push_and_survives_restart() {
     let expected = Expected::compute();
     let work = tempfile::tempdir().expect("tempdir");
-    let data_dir = work.path().join("data");
     let inputs = work.path().join("inputs");
     std::fs::create_dir_all(&inputs).expect("inputs dir");
-    let args: Vec<String> = [
-        "quickstart",
-        "--data-dir",
-        &data_dir.display().to_string(),
-        "--demo-rows",
-        &flows::DEMO_ROWS.to_string(),
-        "--allow-dir",
-        &shared_data_dir().display().to_string(),
-        "--allow-dir",
-        &inputs.display().to_string(),
-        "--push-handoff-grace-ms",
-        "500",
-    ]
-    .iter()
-    .map(|arg| arg.to_string())
-    .collect();
+    let (shared, inputs_dir) = (
+        shared_data_dir().display().to_string(),
+        inputs.display().to_string(),
+    );
+    let args = quickstart_args(
+        work.path(),
+        flows::DEMO_ROWS,
+        &[
+            "--allow-dir",
+            &shared,
+            "--allow-dir",
+            &inputs_dir,
+            "--push-handoff-grace-ms",
+            "500",
+        ],
+    );
     let mut node = HengeProcess::start("quickstart", &args, free_port(), work.path());
     node.wait_healthy(Duration::from_secs(60)).await;
     let client = DruidClient::new(&node.url);
