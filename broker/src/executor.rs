@@ -102,6 +102,28 @@ impl Broker {
         let registration = self.running.register(&id);
         let running = registration.query();
         let work = async {
+            // A join's `query` right sides run first; their rows travel as inline tables.
+            let subqueries = query.join_subqueries();
+            let query = if subqueries.is_empty() {
+                query.clone()
+            } else {
+                let mut results = Vec::with_capacity(subqueries.len());
+                for subquery in subqueries {
+                    results.push(Box::pin(self.run(subquery)).await?);
+                }
+                query.with_join_results(&results)?
+            };
+            if query.is_local() {
+                let owned = query.clone();
+                return tokio::task::spawn_blocking(move || henge_query::run_local(&owned))
+                    .await
+                    .map_err(|err| {
+                        QueryError::unknown(
+                            format!("query failed: {err}"),
+                            "java.lang.RuntimeException",
+                        )
+                    })?;
+            }
             if let Some(inner) = query.inner_query() {
                 let inner_result = Box::pin(self.run(inner)).await?;
                 let owned = query.clone();
@@ -158,8 +180,9 @@ impl Broker {
         options: &QueryOptions,
         running: &RunningQuery,
     ) -> Result<Vec<PartialResult>, QueryError> {
-        let use_cache = options.use_cache;
-        let populate_cache = options.populate_cache;
+        // A joined segment's result depends on the right side too: never cached.
+        let use_cache = options.use_cache && !query.has_joins();
+        let populate_cache = options.populate_cache && !query.has_joins();
         let cache_key = query.cache_key();
         let query_json = query.to_json().to_string();
 

@@ -63,6 +63,20 @@ pub fn run_on_segment_until(
     if interrupted() {
         return Err(QueryError::cancelled(query.id()));
     }
+    if query.joins.is_empty() {
+        return run_joined(query, segment, segment_id, interrupted);
+    }
+    let joined = crate::join::apply(segment, query, interrupted)?;
+    run_joined(query, &joined, segment_id, interrupted)
+}
+
+/// Runs `query` on `segment`, which already holds the rows of the query's joins.
+fn run_joined(
+    query: &Query,
+    segment: &Segment,
+    segment_id: &str,
+    interrupted: &dyn Fn() -> bool,
+) -> Result<PartialResult, QueryError> {
     let (granularity, filter) = match &query.kind {
         QueryKind::Timeseries(spec) => (spec.granularity, spec.filter.as_ref()),
         QueryKind::TopN(spec) => (spec.granularity, spec.filter.as_ref()),

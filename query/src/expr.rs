@@ -139,6 +139,88 @@ impl Expr {
         infer::infer(&self.root, input).unwrap_or(ValueType::String)
     }
 
+    /// The sides of each equality of a condition made only of `a == b` terms joined by
+    /// `&&` (a join condition), each side as an expression of its own; `None` for any other
+    /// shape.
+    pub(crate) fn equalities(&self) -> Option<Vec<(Expr, Expr)>> {
+        fn collect<'n>(node: &'n Node, out: &mut Vec<(&'n Node, &'n Node)>) -> Option<()> {
+            match node {
+                Node::Binary(BinaryOp::And, left, right) => {
+                    collect(left, out)?;
+                    collect(right, out)
+                }
+                Node::Binary(BinaryOp::Eq, left, right) => {
+                    out.push((left, right));
+                    Some(())
+                }
+                _ => None,
+            }
+        }
+        let mut sides = Vec::new();
+        collect(&self.root, &mut sides)?;
+        Some(
+            sides
+                .into_iter()
+                .map(|(left, right)| (self.part(left), self.part(right)))
+                .collect(),
+        )
+    }
+
+    /// A subtree of this expression as an expression of its own (inputs renumbered).
+    fn part(&self, node: &Node) -> Expr {
+        fn renumber(node: &Node, from: &[String], to: &mut Vec<String>) -> Node {
+            match node {
+                Node::Literal(value) => Node::Literal(value.clone()),
+                Node::Identifier(index) => {
+                    let name = &from[*index];
+                    let at = to
+                        .iter()
+                        .position(|known| known == name)
+                        .unwrap_or_else(|| {
+                            to.push(name.clone());
+                            to.len() - 1
+                        });
+                    Node::Identifier(at)
+                }
+                Node::Unary(op, inner) => Node::Unary(*op, Box::new(renumber(inner, from, to))),
+                Node::Binary(op, left, right) => Node::Binary(
+                    *op,
+                    Box::new(renumber(left, from, to)),
+                    Box::new(renumber(right, from, to)),
+                ),
+                Node::Call {
+                    func,
+                    args,
+                    compiled,
+                } => Node::Call {
+                    func: *func,
+                    args: args.iter().map(|arg| renumber(arg, from, to)).collect(),
+                    compiled: compiled.clone(),
+                },
+            }
+        }
+        let mut identifiers = Vec::new();
+        let root = renumber(node, &self.identifiers, &mut identifiers);
+        Expr {
+            text: format!("{}#{root:?}", self.text),
+            root,
+            identifiers,
+        }
+    }
+
+    /// The expression's text, as written.
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The input a bare identifier reads (`None` for anything else).
+    pub(crate) fn as_identifier(&self) -> Option<&str> {
+        match self.root {
+            Node::Identifier(index) => Some(&self.identifiers[index]),
+            _ => None,
+        }
+    }
+
     /// Whether the expression is a constant (reads no input).
     pub(crate) fn is_constant(&self) -> bool {
         self.identifiers.is_empty()

@@ -19,7 +19,8 @@
 //! `partial`, `merge`, `order` (Druid's orderings), `output` (dimension output types),
 //! `extract` (extraction functions and filtered dimension specs), `postagg` (post-aggregator
 //! evaluation, sketch ones in `postagg/sketch`), `having`, `finalize`, `nested` (an outer
-//! query over an inner query's result, for query data sources) and `lookup` (the registered
+//! query over an inner query's result, for query data sources, or over an inline or lookup
+//! table), `join` (join data sources: a segment joined with in-memory right tables) and `lookup` (the registered
 //! lookups a node has loaded, resolved by name while a query is parsed). Sketch values
 //! travel in partials as DataSketches bytes (`value/wire`); `docs/adr/0005` says why.
 //!
@@ -42,6 +43,7 @@ mod filter;
 mod finalize;
 mod having;
 mod java_hash;
+mod join;
 mod lookup;
 mod merge;
 mod model;
@@ -59,7 +61,7 @@ pub use finalize::{empty_result, finalize};
 pub use lookup::{parse_lookup_factory, LookupMap, Lookups};
 pub use merge::merge;
 pub use model::Query;
-pub use nested::{run_over_result, DEFAULT_MAX_SUBQUERY_ROWS};
+pub use nested::{run_local, run_over_result, DEFAULT_MAX_SUBQUERY_ROWS};
 pub use parse::{parse_query, Limits, DEFAULT_MAX_GROUP_ROWS};
 pub use partial::{
     ColumnAnalysis, GroupByPartial, GroupRow, PartialResult, ScanBatch, ScanPartial, ScanRow,

@@ -12,22 +12,25 @@ mod json;
 pub(crate) mod metadata;
 pub(crate) mod post_aggregator;
 pub(crate) mod search;
+mod source;
 pub(crate) mod spec;
 pub(crate) mod virtual_column;
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use henge_segment::time::Interval;
 use serde_json::{Map, Value};
 
 use self::json::{type_id, Fields};
+use self::source::{parse_source, Base};
 use self::spec::QueryKind;
 use self::virtual_column::{aggregator_columns, parse_virtual_columns, VirtualColumn};
 use crate::error::QueryError;
+use crate::join::{JoinClause, Right, Table};
 use crate::parse::Limits;
 
 const QUERY_CLASS: &str = "org.apache.druid.query.Query";
-const DATA_SOURCE_CLASS: &str = "org.apache.druid.query.DataSource";
 
 /// Query types Druid registers on `Query` (for the unknown-type message).
 const KNOWN_QUERY_TYPES: &[&str] = &[
@@ -51,6 +54,10 @@ pub struct Query {
     /// The query of a `{"type": "query"}` data source, run first; this query then reads its
     /// result rows.
     inner: Option<Box<Query>>,
+    /// An inline or lookup data source, read whole where the query arrives.
+    local: Option<Arc<Table>>,
+    /// The joins applied to what the query reads, left-deep.
+    pub(crate) joins: Vec<JoinClause>,
     intervals: Vec<Interval>,
     context: Map<String, Value>,
     /// Most group rows a groupBy may hold per segment and per merge.
@@ -89,10 +96,19 @@ impl Query {
                 ))
             }
         };
-        let (data_source, inner) = match parse_data_source(fields.get("dataSource"), limits)? {
-            DataSource::Table(name) => (name, None),
-            DataSource::Query(inner) => (inner.data_source.clone(), Some(inner)),
+        let source = parse_source(fields.get("dataSource"), limits, "/dataSource")?;
+        let (data_source, inner, local) = match source.base {
+            Base::Table(name) => (name, None, None),
+            Base::Query(inner) => (inner.data_source.clone(), Some(inner), None),
+            Base::Local(name, table) => (name, None, Some(table)),
         };
+        let joins = source.joins;
+        let reads_rows = matches!(query_type, "timeseries" | "topN" | "groupBy" | "scan");
+        if (local.is_some() || !joins.is_empty()) && !reads_rows {
+            return Err(QueryError::unsupported(format!(
+                "a {query_type} query over a join, inline or lookup data source is not supported"
+            )));
+        }
         let intervals = match fields.get("intervals") {
             Some(value) => parse_intervals(value)?,
             // Druid's TimeBoundaryQuery and DataSourceMetadataQuery default to ETERNITY; so does
@@ -147,6 +163,8 @@ impl Query {
             query_type,
             data_source,
             inner,
+            local,
+            joins,
             intervals,
             context,
             max_group_rows,
@@ -164,6 +182,58 @@ impl Query {
     /// result with [`crate::run_over_result`].
     pub fn inner_query(&self) -> Option<&Query> {
         self.inner.as_deref()
+    }
+
+    /// The queries on the right side of this query's joins that the broker runs first, in
+    /// order; hand their results to [`Self::with_join_results`].
+    pub fn join_subqueries(&self) -> Vec<&Query> {
+        self.joins
+            .iter()
+            .filter_map(|clause| match &clause.right {
+                Right::Query(query) => Some(query.as_ref()),
+                Right::Table(_) => None,
+            })
+            .collect()
+    }
+
+    /// This query with each `query` right side of its joins replaced by the rows of its
+    /// finalized result (`results`, in [`Self::join_subqueries`] order), as an inline data
+    /// source in the JSON forwarded to data nodes. More than `maxSubqueryRows` rows in one
+    /// result fail the query, as in Druid.
+    pub fn with_join_results(&self, results: &[Value]) -> Result<Query, QueryError> {
+        let max_rows = crate::nested::max_subquery_rows(self);
+        let mut query = self.clone();
+        let mut results = results.iter();
+        for clause in &mut query.joins {
+            let Right::Query(inner) = &clause.right else {
+                continue;
+            };
+            let result = results
+                .next()
+                .ok_or_else(|| QueryError::internal("a join subquery has no result"))?;
+            let table = crate::nested::result_table(inner, result, max_rows)?;
+            if let Some(slot) = query.raw.pointer_mut(&clause.pointer) {
+                *slot = table.to_inline_json();
+            }
+            clause.right = Right::Table(Arc::new(table));
+        }
+        Ok(query)
+    }
+
+    /// Whether the query reads an inline or lookup data source, which holds all its rows:
+    /// run it where it arrives with [`crate::run_local`].
+    pub fn is_local(&self) -> bool {
+        self.local.is_some()
+    }
+
+    pub(crate) fn local_table(&self) -> Option<&Table> {
+        self.local.as_deref()
+    }
+
+    /// Whether the query joins anything (its per-segment results depend on more than the
+    /// segment, so they are not cached).
+    pub fn has_joins(&self) -> bool {
+        !self.joins.is_empty()
     }
 
     /// The query intervals, sorted and condensed (overlapping or abutting ones merged).
@@ -259,49 +329,6 @@ impl Query {
     /// The query as JSON, as received (so it can be forwarded to other nodes).
     pub fn to_json(&self) -> Value {
         self.raw.clone()
-    }
-}
-
-/// What a query reads.
-enum DataSource {
-    Table(String),
-    Query(Box<Query>),
-}
-
-/// `dataSource`: a table name, `{"type": "table", "name": ...}` or
-/// `{"type": "query", "query": {...}}`.
-fn parse_data_source(value: Option<&Value>, limits: &Limits) -> Result<DataSource, QueryError> {
-    match value {
-        None => Err(QueryError::invalid_query("dataSource can't be null")),
-        Some(Value::String(name)) => Ok(DataSource::Table(name.clone())),
-        Some(object @ Value::Object(_)) => {
-            let fields = Fields::of(object, DATA_SOURCE_CLASS)?;
-            match type_id(object, "type") {
-                Some("table") => fields
-                    .required_string("name", "'name' must be nonnull")
-                    .map(DataSource::Table),
-                Some("query") => match fields.get("query") {
-                    Some(inner @ Value::Object(_)) => Query::from_json(inner.clone(), limits)
-                        .map(|inner| DataSource::Query(Box::new(inner))),
-                    _ => Err(QueryError::invalid_query("'query' must be nonnull")),
-                },
-                Some(
-                    known @ ("lookup" | "union" | "inline" | "join" | "unnest" | "filtered"
-                    | "frame" | "restrict"),
-                ) => Err(QueryError::unsupported(format!(
-                    "dataSource type [{known}] is not supported yet"
-                ))),
-                Some(unknown) => Err(QueryError::unknown_type(
-                    unknown,
-                    DATA_SOURCE_CLASS,
-                    &[
-                        "inline", "join", "lookup", "query", "table", "union", "unnest",
-                    ],
-                )),
-                None => Err(QueryError::missing_type("type", DATA_SOURCE_CLASS)),
-            }
-        }
-        Some(other) => Err(json::mismatch(DATA_SOURCE_CLASS, other)),
     }
 }
 

@@ -12,10 +12,11 @@
 use std::borrow::Cow;
 
 use henge_segment::time::parse_timestamp;
-use henge_segment::{ColumnSpec, ColumnType, Segment, SegmentBuilder, Value as Cell};
+use henge_segment::{ColumnSpec, ColumnType, Value as Cell};
 use serde_json::{Map, Value};
 
 use crate::error::QueryError;
+use crate::join::Table;
 use crate::model::spec::{QueryKind, TIME_COLUMN};
 use crate::model::Query;
 use crate::{finalize, merge, run_on_segment};
@@ -28,23 +29,37 @@ pub fn run_over_result(outer: &Query, inner_result: &Value) -> Result<Value, Que
     let Some(inner) = outer.inner_query() else {
         return Err(QueryError::internal("the query has no inner query"));
     };
-    let max_rows = match outer.context().get("maxSubqueryRows") {
+    let rows = result_rows(inner, inner_result)?;
+    check_rows(rows.len(), max_subquery_rows(outer))?;
+    let segment = table(inner, &rows, true).to_segment()?;
+    let segment_id = format!("{}_subquery", outer.datasource());
+    let partial = run_on_segment(outer, &segment, &segment_id)?;
+    finalize(outer, merge(outer, vec![partial])?)
+}
+
+/// `maxSubqueryRows` from the query's context (Druid's default when absent).
+pub(crate) fn max_subquery_rows(query: &Query) -> usize {
+    match query.context().get("maxSubqueryRows") {
         Some(Value::Number(number)) => number
             .as_u64()
             .and_then(|rows| usize::try_from(rows).ok())
             .unwrap_or(DEFAULT_MAX_SUBQUERY_ROWS),
         _ => DEFAULT_MAX_SUBQUERY_ROWS,
-    };
-    let rows = result_rows(inner, inner_result)?;
-    if rows.len() > max_rows {
-        return Err(QueryError::resource_limit(format!(
-            "Subquery generated results beyond maximum[{max_rows}] rows"
-        )));
     }
-    let segment = build_segment(inner, &rows)?;
-    let segment_id = format!("{}_subquery", outer.datasource());
-    let partial = run_on_segment(outer, &segment, &segment_id)?;
-    finalize(outer, merge(outer, vec![partial])?)
+}
+
+/// Runs a query whose data source is an inline or lookup table (see [`Query::is_local`])
+/// over that table, joins included.
+pub fn run_local(query: &Query) -> Result<Value, QueryError> {
+    let Some(table) = query.local_table() else {
+        return Err(QueryError::internal(
+            "the query reads no inline or lookup table",
+        ));
+    };
+    let segment = table.to_segment()?;
+    let segment_id = format!("{}_local", query.datasource());
+    let partial = run_on_segment(query, &segment, &segment_id)?;
+    finalize(query, merge(query, vec![partial])?)
 }
 
 /// One inner result row: its timestamp and its columns (built for `compactedList` scan rows).
@@ -199,30 +214,57 @@ fn inner_dimensions(inner: &Query) -> Vec<&str> {
     }
 }
 
-fn build_segment(inner: &Query, rows: &[ResultRow<'_>]) -> Result<Segment, QueryError> {
-    let columns = schema(inner, rows);
-    let mut ordered: Vec<&ResultRow<'_>> = rows.iter().collect();
-    // Segments are time-sorted; the sort is stable, so equal times keep the result order.
-    ordered.sort_by_key(|(time, _)| *time);
-    let mut builder = SegmentBuilder::new(columns.clone());
-    let mut cells = Vec::with_capacity(columns.len());
-    for (time, row) in ordered {
-        cells.clear();
-        cells.extend(columns.iter().map(|column| match row.get(&column.name) {
-            None | Some(Value::Null) => Cell::Null,
-            Some(Value::String(text)) => Cell::String(text.clone()),
-            Some(Value::Number(number)) => match number.as_i64() {
-                Some(long) if column.column_type == ColumnType::Long => Cell::Long(long),
-                _ => number.as_f64().map_or(Cell::Null, Cell::Double),
-            },
-            Some(other) => Cell::String(other.to_string()),
-        }));
-        builder.push_row(*time, &cells);
+/// The inner result as a table: its columns ([`schema`]) and, with `with_time`, a LONG
+/// `__time` column holding each row's result timestamp (for a query data source, whose rows
+/// keep their times; a join's right side has no time column, as in Druid's row signatures).
+fn table(inner: &Query, rows: &[ResultRow<'_>], with_time: bool) -> Table {
+    let mut columns = schema(inner, rows);
+    if with_time {
+        columns.push(ColumnSpec::dimension(TIME_COLUMN, ColumnType::Long));
     }
-    let mut bytes = Vec::new();
-    builder
-        .write(&mut bytes)
-        .map_err(|error| QueryError::internal(format!("subquery segment: {error}")))?;
-    Segment::from_vec(bytes)
-        .map_err(|error| QueryError::internal(format!("subquery segment: {error}")))
+    let cells = rows
+        .iter()
+        .map(|(time, row)| {
+            columns
+                .iter()
+                .map(|column| match row.get(&column.name) {
+                    _ if with_time && column.name == TIME_COLUMN => Cell::Long(*time),
+                    None | Some(Value::Null) => Cell::Null,
+                    Some(Value::String(text)) => Cell::String(text.clone()),
+                    Some(Value::Number(number)) => match number.as_i64() {
+                        Some(long) if column.column_type == ColumnType::Long => Cell::Long(long),
+                        _ => number.as_f64().map_or(Cell::Null, Cell::Double),
+                    },
+                    Some(other) => Cell::String(other.to_string()),
+                })
+                .collect()
+        })
+        .collect();
+    Table {
+        columns,
+        rows: cells,
+    }
+}
+
+/// The finalized result of `inner`, a join's `query` right side, as the table the broker
+/// broadcasts; more than `max_rows` rows fail the query as in Druid.
+pub(crate) fn result_table(
+    inner: &Query,
+    result: &Value,
+    max_rows: usize,
+) -> Result<Table, QueryError> {
+    let rows = result_rows(inner, result)?;
+    check_rows(rows.len(), max_rows)?;
+    // A scan's rows carry their `__time`; other result rows have no time column.
+    let with_time = matches!(inner.kind, QueryKind::Scan(_));
+    Ok(table(inner, &rows, with_time))
+}
+
+fn check_rows(rows: usize, max_rows: usize) -> Result<(), QueryError> {
+    if rows > max_rows {
+        return Err(QueryError::resource_limit(format!(
+            "Subquery generated results beyond maximum[{max_rows}] rows"
+        )));
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@ mod extraction;
 mod filters;
 mod group_by;
 mod having;
+mod joins;
 mod lifecycle;
 mod lookups;
 mod merging;
