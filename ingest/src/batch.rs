@@ -1,22 +1,27 @@
-//! [`run_batch`]: runs a parsed batch task to completion on the calling thread. It reads
-//! every input line, turns it into a row (`row`), routes the row to the in-memory index of
-//! its time chunk (`RowStore`, rolled up when asked), and writes a segment whenever a chunk
-//! reaches `maxRowsPerSegment` (Druid's dynamic partitioning) and at the end.
+//! [`run_batch`]: runs a parsed batch task to completion. The calling thread reads every
+//! input line, turns it into a row (`row`) and routes the row to the in-memory index of its
+//! time chunk (`RowStore`, rolled up when asked); a partition is finished whenever a chunk
+//! reaches `maxRowsPerSegment` (Druid's dynamic partitioning), when its chunk has fallen
+//! behind the input (see [`IDLE_ROWS`]) and at the end, and is written by the writer threads
+//! (`writer`) while reading goes on.
 //!
-//! Memory is bounded by `maxRowsPerSegment` rows per time chunk present in the input; there
-//! is no spilling to disk (Druid's `maxRowsInMemory` persists) yet.
+//! Memory is bounded by `maxRowsPerSegment` rows per time chunk still receiving rows, plus
+//! the few finished partitions queued for the writers; there is no spilling to disk (Druid's
+//! `maxRowsInMemory` persists) yet.
 
 mod row;
+mod writer;
 
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use henge_segment::{Granularity, Interval, SegmentBuilder, SegmentId, ShardSpec, WriteSummary};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use self::row::{LineOutcome, RowLayout};
+use self::writer::{Job, Jobs, Pool};
 use crate::error::{IngestError, Result, SpecError};
 use crate::input::{self, InputEntity};
 use crate::rollup::RowStore;
@@ -60,17 +65,52 @@ pub fn run_batch(
 ) -> Result<BatchOutput> {
     let inputs = input::resolve(&task.spec.io_config.input_source, allowed_dirs)?;
     std::fs::create_dir_all(work_dir).map_err(|source| IngestError::io(work_dir, source))?;
-    let mut batch = Batch::new(task, work_dir, version);
-    for entity in &inputs {
-        batch.read(entity)?;
+    // One writer per core besides this thread, which joins them once the input is read.
+    let writers = std::thread::available_parallelism()
+        .map_or(1, |cores| cores.get().saturating_sub(1))
+        .max(1);
+    let (jobs, queue) = mpsc::sync_channel(writers);
+    let pool = Pool::new(queue);
+    let read = std::thread::scope(|scope| {
+        for _ in 0..writers {
+            scope.spawn(|| pool.drain());
+        }
+        let mut batch = Batch::new(task, work_dir, version, jobs);
+        let read = inputs
+            .iter()
+            .try_for_each(|entity| batch.read(entity))
+            .and_then(|()| batch.finish());
+        drop(batch);
+        pool.drain();
+        read
+    });
+    let report = read?;
+    let mut segments = pool.into_segments()?;
+    segments.sort_by_key(|segment| (segment.id.interval, segment.id.partition));
+    for index in 0..segments.len() {
+        let interval = segments[index].id.interval;
+        let partitions = segments
+            .iter()
+            .filter(|segment| segment.id.interval == interval)
+            .count() as u32;
+        let segment = &mut segments[index];
+        segment.shard_spec = ShardSpec::numbered(segment.id.partition, partitions);
     }
-    batch.finish()
+    Ok(BatchOutput { segments, report })
 }
 
-/// One time chunk's open partition and how many partitions it already wrote.
+/// A time chunk that has received no row for this many rows, while rows of a later chunk
+/// arrive, is finished and handed to the writers (time-ordered input then keeps only the
+/// current chunks in memory, and writing overlaps reading). A late row for it starts a new
+/// partition, as Druid's dynamic partitioning would.
+const IDLE_ROWS: u64 = 10_000;
+
+/// One time chunk's open partition (if any) and how many partitions it already finished.
 struct Chunk {
-    rows: ChunkRows,
+    rows: Option<ChunkRows>,
     written: u32,
+    /// The row count when it last received a row.
+    last_row: u64,
 }
 
 /// The rows of an open partition.
@@ -109,12 +149,15 @@ struct Batch<'t> {
     /// away (Druid rounds the intervals out to whole buckets).
     allowed_buckets: Option<Vec<i64>>,
     metadata: Value,
-    segments: Vec<BuiltSegment>,
+    jobs: Jobs,
+    /// Rows routed to a chunk so far, and the newest chunk seen.
+    routed: u64,
+    newest_bucket: Option<i64>,
     stats: RowStats,
 }
 
 impl<'t> Batch<'t> {
-    fn new(task: &'t IndexTask, work_dir: &'t Path, version: &'t str) -> Batch<'t> {
+    fn new(task: &'t IndexTask, work_dir: &'t Path, version: &'t str, jobs: Jobs) -> Batch<'t> {
         let schema = &task.spec.data_schema;
         let granularity = &schema.granularity_spec;
         let allowed_buckets = (!granularity.intervals.is_empty()).then(|| {
@@ -154,7 +197,9 @@ impl<'t> Batch<'t> {
             chunks: BTreeMap::new(),
             allowed_buckets,
             metadata,
-            segments: Vec::new(),
+            jobs,
+            routed: 0,
+            newest_bucket: None,
             stats: RowStats::default(),
         }
     }
@@ -203,20 +248,32 @@ impl<'t> Batch<'t> {
             Granularity::All => Interval::ETERNITY.start,
             query => query.bucket_start(time),
         };
+        if self.newest_bucket.is_none_or(|newest| bucket > newest) {
+            self.newest_bucket = Some(bucket);
+            self.finish_idle_chunks()?;
+        }
+        self.routed += 1;
         let (layout, metadata) = (&mut self.layout, &self.metadata);
         let chunk = self.chunks.entry(bucket).or_insert_with(|| Chunk {
-            rows: ChunkRows::new(layout, granularity.rollup, metadata),
+            rows: None,
             written: 0,
+            last_row: 0,
         });
-        let outcome = match &mut chunk.rows {
+        chunk.last_row = self.routed;
+        let rows = chunk
+            .rows
+            .get_or_insert_with(|| ChunkRows::new(layout, granularity.rollup, metadata));
+        let outcome = match rows {
             ChunkRows::Direct(builder) => layout.add_to_builder(builder, truncated, slots),
             ChunkRows::Indexed(store) => layout.add_to(store, truncated, slots),
         };
-        let full = (chunk.rows.len() >= task.spec.tuning_config.max_rows_per_segment).then(|| {
-            let fresh = ChunkRows::new(layout, granularity.rollup, metadata);
-            chunk.written += 1;
-            (std::mem::replace(&mut chunk.rows, fresh), chunk.written - 1)
-        });
+        let full = (rows.len() >= task.spec.tuning_config.max_rows_per_segment)
+            .then(|| chunk.rows.take())
+            .flatten()
+            .map(|rows| {
+                chunk.written += 1;
+                (rows, chunk.written - 1)
+            });
         match outcome {
             LineOutcome::Clean => self.stats.processed += 1,
             LineOutcome::WithErrors(messages) => {
@@ -224,6 +281,24 @@ impl<'t> Batch<'t> {
             }
         }
         if let Some((rows, partition)) = full {
+            self.write_segment(bucket, partition, rows)?;
+        }
+        Ok(())
+    }
+
+    /// Finishes the partitions of chunks idle for [`IDLE_ROWS`] rows.
+    fn finish_idle_chunks(&mut self) -> Result<()> {
+        let routed = self.routed;
+        let mut idle = Vec::new();
+        for (&bucket, chunk) in &mut self.chunks {
+            if routed - chunk.last_row >= IDLE_ROWS {
+                if let Some(rows) = chunk.rows.take() {
+                    chunk.written += 1;
+                    idle.push((bucket, chunk.written - 1, rows));
+                }
+            }
+        }
+        for (bucket, partition, rows) in idle {
             self.write_segment(bucket, partition, rows)?;
         }
         Ok(())
@@ -254,7 +329,7 @@ impl<'t> Batch<'t> {
         }
     }
 
-    /// Writes `rows` as partition `partition` of the chunk starting at `bucket`.
+    /// Hands `rows` to the writers as partition `partition` of the chunk starting at `bucket`.
     fn write_segment(&mut self, bucket: i64, partition: u32, rows: ChunkRows) -> Result<()> {
         let segment_granularity = self
             .task
@@ -272,57 +347,36 @@ impl<'t> Batch<'t> {
             version: self.version.to_string(),
             partition,
         };
-        let (builder, (dimensions, metrics)) = match rows {
-            ChunkRows::Direct(builder) => (builder, self.layout.column_names()),
-            ChunkRows::Indexed(store) => {
-                let (builder, dimensions, metrics) = store.build(self.metadata.clone());
-                (builder, (dimensions, metrics))
-            }
-        };
         let path = self.work_dir.join(format!("{id}.seg").replace('/', "_"));
-        let mut summary_opt = None;
-        henge_common::fsutil::write_atomic_with(&path, |file| {
-            let mut writer = BufWriter::new(file);
-            summary_opt = Some(builder.write(&mut writer)?);
-            writer.flush()
-        })
-        .map_err(|source| IngestError::io(&path, source))?;
-        let summary = summary_opt.expect("write_atomic_with runs the writer before returning Ok");
-        tracing::debug!(segment = %id, rows = summary.num_rows, bytes = summary.bytes, "wrote segment");
-        self.segments.push(BuiltSegment {
+        let columns = match &rows {
+            ChunkRows::Direct(_) => self.layout.column_names(),
+            ChunkRows::Indexed(_) => (Vec::new(), Vec::new()),
+        };
+        let job = Job {
             id,
-            shard_spec: ShardSpec::numbered(partition, 0),
             path,
-            summary,
-            dimensions,
-            metrics,
-        });
-        Ok(())
+            rows,
+            columns,
+            metadata: self.metadata.clone(),
+        };
+        // The writers stop only when this sender is gone; a send can fail only if they all
+        // panicked, which the scope then reports.
+        self.jobs.send(job).map_err(|_| {
+            IngestError::io(
+                self.work_dir,
+                std::io::Error::other("segment writers stopped"),
+            )
+        })
     }
 
-    /// Writes the open chunks and numbers every chunk's partitions.
-    fn finish(mut self) -> Result<BatchOutput> {
+    /// Finishes every open partition; returns the row counts.
+    fn finish(&mut self) -> Result<RowStats> {
         let chunks = std::mem::take(&mut self.chunks);
         for (bucket, chunk) in chunks {
-            if chunk.rows.len() > 0 {
-                self.write_segment(bucket, chunk.written, chunk.rows)?;
+            if let Some(rows) = chunk.rows.filter(|rows| rows.len() > 0) {
+                self.write_segment(bucket, chunk.written, rows)?;
             }
         }
-        self.segments
-            .sort_by_key(|segment| (segment.id.interval, segment.id.partition));
-        for index in 0..self.segments.len() {
-            let interval = self.segments[index].id.interval;
-            let partitions = self
-                .segments
-                .iter()
-                .filter(|segment| segment.id.interval == interval)
-                .count() as u32;
-            let segment = &mut self.segments[index];
-            segment.shard_spec = ShardSpec::numbered(segment.id.partition, partitions);
-        }
-        Ok(BatchOutput {
-            segments: self.segments,
-            report: self.stats,
-        })
+        Ok(std::mem::take(&mut self.stats))
     }
 }

@@ -19,6 +19,8 @@ pub(crate) struct StringAccumulator {
     arena: String,
     /// `value i = arena[ends[i - 1]..ends[i]]` (with `ends[-1] = 0`).
     ends: Vec<usize>,
+    /// The hash of each distinct value (growing the table never hashes a value again).
+    hashes: Vec<u64>,
     table: HashTable<u32>,
     hash_builder: DefaultHashBuilder,
     ids: Vec<u32>,
@@ -41,9 +43,27 @@ pub(crate) struct EncodedStrings {
 }
 
 fn slice<'a>(arena: &'a str, ends: &[usize], id: u32) -> &'a str {
+    &arena[range(ends, id)]
+}
+
+/// The bytes of value `id` (comparisons need no UTF-8 boundary checks).
+fn bytes<'a>(arena: &'a [u8], ends: &[usize], id: u32) -> &'a [u8] {
+    &arena[range(ends, id)]
+}
+
+fn range(ends: &[usize], id: u32) -> std::ops::Range<usize> {
     let id = id as usize;
     let start = if id == 0 { 0 } else { ends[id - 1] };
-    &arena[start..ends[id]]
+    start..ends[id]
+}
+
+/// The first 8 bytes of a value, big-endian, zero-padded: comparing these first orders most
+/// pairs without touching the arena.
+fn prefix(value: &[u8]) -> u64 {
+    let mut head = [0u8; 8];
+    let len = value.len().min(8);
+    head[..len].copy_from_slice(&value[..len]);
+    u64::from_be_bytes(head)
 }
 
 impl StringAccumulator {
@@ -106,11 +126,14 @@ impl StringAccumulator {
         let StringAccumulator {
             arena,
             ends,
+            hashes,
             table,
-            hash_builder,
             ..
         } = self;
-        if let Some(&id) = table.find(hash, |&id| slice(arena, ends, id) == value) {
+        let found = table.find(hash, |&id| {
+            hashes[id as usize] == hash && bytes(arena.as_bytes(), ends, id) == value.as_bytes()
+        });
+        if let Some(&id) = found {
             return id;
         }
         let id = ends.len() as u32;
@@ -120,9 +143,8 @@ impl StringAccumulator {
         );
         arena.push_str(value);
         ends.push(arena.len());
-        table.insert_unique(hash, id, |&id| {
-            hash_builder.hash_one(slice(arena, ends, id))
-        });
+        hashes.push(hash);
+        table.insert_unique(hash, id, |&id| hashes[id as usize]);
         id
     }
 
@@ -137,10 +159,16 @@ impl StringAccumulator {
             has_nulls,
             ..
         } = self;
-        let mut order: Vec<u32> = (0..ends.len() as u32).collect();
-        order.sort_unstable_by(|&left, &right| {
-            slice(&arena, &ends, left).cmp(slice(&arena, &ends, right))
+        let arena_bytes = arena.as_bytes();
+        let mut keyed: Vec<(u64, u32)> = (0..ends.len() as u32)
+            .map(|id| (prefix(bytes(arena_bytes, &ends, id)), id))
+            .collect();
+        keyed.sort_unstable_by(|&(left_prefix, left), &(right_prefix, right)| {
+            left_prefix
+                .cmp(&right_prefix)
+                .then_with(|| bytes(arena_bytes, &ends, left).cmp(bytes(arena_bytes, &ends, right)))
         });
+        let order: Vec<u32> = keyed.into_iter().map(|(_, id)| id).collect();
         let shift = u32::from(has_nulls);
         let mut final_id = vec![0u32; ends.len()];
         for (position, &insertion_id) in order.iter().enumerate() {
