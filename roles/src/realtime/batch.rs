@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use futures::{StreamExt, TryStreamExt};
 use henge_ingest::{IngestionState, RowStats};
 use henge_segment::time::format_timestamp;
 
@@ -11,6 +12,9 @@ use super::publish::{self, BuiltFile};
 use crate::context::NodeContext;
 use crate::overlord::now_ms;
 use crate::tasks::{self, RunnerState, TaskRecord, TaskState};
+
+/// Segment uploads to deep storage in flight at once.
+const PARALLEL_PUSHES: usize = 4;
 
 /// Runs a task to completion and stores its final record.
 pub async fn run(context: Arc<NodeContext>, mut record: TaskRecord) {
@@ -87,20 +91,30 @@ async fn execute(
                 .filter(|built| built.id.interval == interval)
                 .count() as u32
         };
-        let mut descriptors = Vec::with_capacity(output.segments.len());
-        for built in &output.segments {
-            let file = BuiltFile {
-                id: &built.id,
-                path: &built.path,
-                size: built.summary.bytes,
-                crc32: built.summary.crc32,
-                num_rows: built.summary.num_rows,
-                dimensions: &built.dimensions,
-                metrics: &built.metrics,
-                partitions: partitions_of(built.id.interval),
-            };
-            descriptors.push(publish::push(&context.deep, file).await?);
-        }
+        // Uploads overlap (each one mostly waits on the disk or the network), in order.
+        let pushes: Vec<_> = output
+            .segments
+            .iter()
+            .map(|built| {
+                publish::push(
+                    &context.deep,
+                    BuiltFile {
+                        id: &built.id,
+                        path: &built.path,
+                        size: built.summary.bytes,
+                        crc32: built.summary.crc32,
+                        num_rows: built.summary.num_rows,
+                        dimensions: &built.dimensions,
+                        metrics: &built.metrics,
+                        partitions: partitions_of(built.id.interval),
+                    },
+                )
+            })
+            .collect();
+        let descriptors: Vec<_> = futures::stream::iter(pushes)
+            .buffered(PARALLEL_PUSHES)
+            .try_collect()
+            .await?;
         publish::publish(context.store.as_ref(), &descriptors).await?;
         tracing::info!(task = %record.id, segments = descriptors.len(), "segments published");
         anyhow::Ok(())
