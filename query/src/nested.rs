@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 
 use henge_segment::time::parse_timestamp;
-use henge_segment::{ColumnSpec, ColumnType, Value as Cell};
+use henge_segment::{ColumnSpec, ColumnType, Segment, SegmentBuilder, Value as Cell};
 use serde_json::{Map, Value};
 
 use crate::error::QueryError;
@@ -31,7 +31,7 @@ pub fn run_over_result(outer: &Query, inner_result: &Value) -> Result<Value, Que
     };
     let rows = result_rows(inner, inner_result)?;
     check_rows(rows.len(), max_subquery_rows(outer))?;
-    let segment = table(inner, &rows, true).to_segment()?;
+    let segment = build_segment(inner, &rows)?;
     let segment_id = format!("{}_subquery", outer.datasource());
     let partial = run_on_segment(outer, &segment, &segment_id)?;
     finalize(outer, merge(outer, vec![partial])?)
@@ -214,9 +214,46 @@ fn inner_dimensions(inner: &Query) -> Vec<&str> {
     }
 }
 
-/// The inner result as a table: its columns ([`schema`]) and, with `with_time`, a LONG
-/// `__time` column holding each row's result timestamp (for a query data source, whose rows
-/// keep their times; a join's right side has no time column, as in Druid's row signatures).
+fn build_segment(inner: &Query, rows: &[ResultRow<'_>]) -> Result<Segment, QueryError> {
+    let columns = schema(inner, rows);
+    let mut ordered: Vec<&ResultRow<'_>> = rows.iter().collect();
+    // Segments are time-sorted; the sort is stable, so equal times keep the result order.
+    ordered.sort_by_key(|(time, _)| *time);
+    let mut builder = SegmentBuilder::new(columns.clone());
+    let mut cells = Vec::with_capacity(columns.len());
+    for (time, row) in ordered {
+        cells.clear();
+        cells.extend(
+            columns
+                .iter()
+                .map(|column| cell(column, row.get(&column.name))),
+        );
+        builder.push_row(*time, &cells);
+    }
+    let mut bytes = Vec::new();
+    builder
+        .write(&mut bytes)
+        .map_err(|error| QueryError::internal(format!("subquery segment: {error}")))?;
+    Segment::from_vec(bytes)
+        .map_err(|error| QueryError::internal(format!("subquery segment: {error}")))
+}
+
+/// One result value as a cell of `column`.
+fn cell(column: &ColumnSpec, value: Option<&Value>) -> Cell {
+    match value {
+        None | Some(Value::Null) => Cell::Null,
+        Some(Value::String(text)) => Cell::String(text.clone()),
+        Some(Value::Number(number)) => match number.as_i64() {
+            Some(long) if column.column_type == ColumnType::Long => Cell::Long(long),
+            _ => number.as_f64().map_or(Cell::Null, Cell::Double),
+        },
+        Some(other) => Cell::String(other.to_string()),
+    }
+}
+
+/// The inner result as a table of its columns ([`schema`]); with `with_time`, also a LONG
+/// `__time` column holding each row's time (a scan's rows carry theirs; other result rows
+/// have no time column in Druid's row signatures).
 fn table(inner: &Query, rows: &[ResultRow<'_>], with_time: bool) -> Table {
     let mut columns = schema(inner, rows);
     if with_time {
@@ -227,15 +264,9 @@ fn table(inner: &Query, rows: &[ResultRow<'_>], with_time: bool) -> Table {
         .map(|(time, row)| {
             columns
                 .iter()
-                .map(|column| match row.get(&column.name) {
-                    _ if with_time && column.name == TIME_COLUMN => Cell::Long(*time),
-                    None | Some(Value::Null) => Cell::Null,
-                    Some(Value::String(text)) => Cell::String(text.clone()),
-                    Some(Value::Number(number)) => match number.as_i64() {
-                        Some(long) if column.column_type == ColumnType::Long => Cell::Long(long),
-                        _ => number.as_f64().map_or(Cell::Null, Cell::Double),
-                    },
-                    Some(other) => Cell::String(other.to_string()),
+                .map(|column| match with_time && column.name == TIME_COLUMN {
+                    true => Cell::Long(*time),
+                    false => cell(column, row.get(&column.name)),
                 })
                 .collect()
         })
@@ -255,7 +286,6 @@ pub(crate) fn result_table(
 ) -> Result<Table, QueryError> {
     let rows = result_rows(inner, result)?;
     check_rows(rows.len(), max_rows)?;
-    // A scan's rows carry their `__time`; other result rows have no time column.
     let with_time = matches!(inner.kind, QueryKind::Scan(_));
     Ok(table(inner, &rows, with_time))
 }
