@@ -47,6 +47,8 @@ mod tests_functions;
 #[cfg(test)]
 mod tests_fuzz;
 #[cfg(test)]
+mod tests_join;
+#[cfg(test)]
 mod tests_lookup;
 #[cfg(test)]
 mod tests_memory;

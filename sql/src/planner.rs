@@ -6,6 +6,7 @@
 //! aggregating ones).
 
 mod grouped;
+mod join;
 mod source;
 mod union;
 
@@ -282,11 +283,12 @@ fn plan_select(env: &Env, query: &Query, select: &Select) -> Result<Planned, Sql
             .projection
             .iter()
             .any(|item| is_aggregate(&item.expr) || grouped::contains_aggregate(&item.expr));
-    let planned = if aggregating {
+    let mut planned = if aggregating {
         grouped::plan_grouped(scope, parts, group_by)?
     } else {
         plan_scan(scope, parts)?
     };
+    join::prune_right_scans(&mut planned.native);
     validate(&planned.native, &env.catalog.lookup_names())?;
     Ok(planned)
 }

@@ -243,7 +243,7 @@ fn unsupported_and_invalid_queries_are_errors() {
         "Received an unexpected token [SELEC] (line [1], column [1]), acceptable options: ["
     ));
     assert!(
-        error("SELECT a.page FROM wikipedia a JOIN wikipedia b ON a.page = b.page")
+        error("SELECT a.page FROM wikipedia a RIGHT JOIN wikipedia b ON a.page = b.page")
             .contains("not supported")
     );
     assert!(

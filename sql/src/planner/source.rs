@@ -137,10 +137,12 @@ pub(crate) fn resolve(env: &Env, select: &sqlparser::ast::Select) -> Result<Sour
             "a query without exactly one table in FROM",
         ));
     };
-    if !from.joins.is_empty() {
-        return Err(SqlError::unsupported("JOIN"));
+    let mut source = relation(env, &from.relation)?;
+    for (index, join) in from.joins.iter().enumerate() {
+        let right = relation(env, &join.relation)?;
+        source = super::join::join(env, source, join, right, index)?;
     }
-    relation(env, &from.relation)
+    Ok(source)
 }
 
 fn relation(env: &Env, factor: &TableFactor) -> Result<Source, SqlError> {
@@ -158,6 +160,10 @@ fn relation(env: &Env, factor: &TableFactor) -> Result<Source, SqlError> {
             index_directives,
             inheritance: None,
         } if with_hints.is_empty() && partitions.is_empty() && index_directives.is_empty() => {
+            if let Some(lookup) = lookup_name(name) {
+                let qualifier = alias_name(alias.as_ref(), lookup);
+                return super::join::lookup(env, lookup, qualifier);
+            }
             let table = table_name(name)?;
             let qualifier = alias_name(alias.as_ref(), &table);
             if let Some((cte, cte_env)) = env.cte(&table) {
@@ -193,6 +199,13 @@ fn relation(env: &Env, factor: &TableFactor) -> Result<Source, SqlError> {
             alias,
             sample: None,
         } => {
+            if let SetExpr::Values(values) = query.body.as_ref() {
+                if query.with.is_some() || query.order_by.is_some() || query.limit_clause.is_some()
+                {
+                    return Err(SqlError::unsupported("VALUES with WITH, ORDER BY or LIMIT"));
+                }
+                return super::join::values(env, values, alias.as_ref());
+            }
             let qualifier = alias_name(alias.as_ref(), "EXPR$0");
             subquery(env, query, qualifier, &alias_columns(alias.as_ref()))
         }
@@ -258,6 +271,18 @@ fn alias_columns(alias: Option<&TableAlias>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The lookup a `lookup.<name>` table names.
+fn lookup_name(name: &ObjectName) -> Option<&str> {
+    match name.0.as_slice() {
+        [ObjectNamePart::Identifier(schema), ObjectNamePart::Identifier(table)]
+            if schema.value == "lookup" =>
+        {
+            Some(table.value.as_str())
+        }
+        _ => None,
+    }
 }
 
 /// A table name (`t` or `druid.t`).

@@ -93,6 +93,11 @@ const COMPARISONS: &[&str] = &["=", "<>", "!=", "<", "<=", ">", ">="];
 const ARITHMETIC: &[&str] = &["+", "-", "*", "/", "%", "||"];
 const TOKENS: &[&str] = &[
     "SELECT",
+    "JOIN",
+    "LEFT",
+    "ON",
+    "VALUES",
+    "lookup.languages",
     "FROM",
     "wikipedia",
     "INFORMATION_SCHEMA.COLUMNS",
@@ -288,9 +293,10 @@ pub fn query() -> impl Strategy<Value = String> {
         prop::option::of(condition()),
         prop::option::of(prop::collection::vec(order_key(), 1..3)),
         (prop::option::of(0u64..20), prop::option::of(0u64..5)),
+        prop::option::of(join()),
     )
         .prop_map(
-            |((explain, distinct, items), filter, group, having, order, (limit, offset))| {
+            |((explain, distinct, items), filter, group, having, order, (limit, offset), join)| {
                 let mut sql = String::new();
                 if explain {
                     sql.push_str("EXPLAIN PLAN FOR ");
@@ -301,6 +307,9 @@ pub fn query() -> impl Strategy<Value = String> {
                 }
                 sql.push_str(&items.join(", "));
                 sql.push_str(" FROM wikipedia");
+                if let Some(join) = join {
+                    sql.push_str(&join);
+                }
                 if let Some(filter) = filter {
                     sql.push_str(&format!(" WHERE {filter}"));
                 }
@@ -322,6 +331,37 @@ pub fn query() -> impl Strategy<Value = String> {
                 sql
             },
         )
+}
+
+/// A JOIN clause: a grouped subquery, a lookup, VALUES or the table itself on the right,
+/// under an equality or a random condition, with kinds Henge refuses too.
+fn join() -> impl Strategy<Value = String> {
+    let right = pick(&[
+        "(SELECT page AS p, COUNT(*) AS c FROM wikipedia GROUP BY page) j",
+        "lookup.languages j",
+        "(VALUES ('#en', 1), ('#fr', NULL)) AS j(p, c)",
+        "wikipedia j",
+        "(VALUES (1)) j",
+    ]);
+    let kind = pick(&[
+        "JOIN",
+        "LEFT JOIN",
+        "INNER JOIN",
+        "RIGHT JOIN",
+        "FULL JOIN",
+        "CROSS JOIN",
+    ]);
+    let on = prop_oneof![
+        pick(&[
+            "page = j.p",
+            "j.p = channel",
+            "page = j.p AND added = j.c",
+            "page = j.k",
+            "j.page = page",
+        ]),
+        condition(),
+    ];
+    (kind, right, on).prop_map(|(kind, right, on)| format!(" {kind} {right} ON {on}"))
 }
 
 /// A run of random SQL tokens.
