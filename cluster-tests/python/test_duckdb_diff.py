@@ -222,15 +222,28 @@ QUERIES = [
      None),
     ("with_clause",
      "WITH big AS (SELECT * FROM wikipedia WHERE added > 1000) SELECT COUNT(*) FROM big", None),
+    # Joins: a grouped subquery, VALUES and the table itself on the right.
+    ("self_join",
+     "SELECT COUNT(*) FROM wikipedia a JOIN (SELECT DISTINCT channel FROM wikipedia WHERE added > 30000) b "
+     "ON a.channel = b.channel", None),
+    ("join_subquery_sum",
+     "SELECT w.channel, SUM(t.n) AS s FROM wikipedia w JOIN (SELECT page, COUNT(*) AS n FROM wikipedia "
+     "GROUP BY page) t ON w.page = t.page GROUP BY w.channel ORDER BY s DESC, w.channel LIMIT 5", None),
+    ("join_values_left",
+     "SELECT t.lang, COUNT(*) AS n, SUM(w.added) AS a FROM wikipedia w LEFT JOIN (VALUES ('#en.wikipedia', "
+     "'English'), ('#fr.wikipedia', 'French')) AS t(chan, lang) ON w.channel = t.chan GROUP BY t.lang ORDER BY 1",
+     "SELECT t.lang, COUNT(*) AS n, SUM(w.added) AS a FROM wikipedia w LEFT JOIN (VALUES ('#en.wikipedia', "
+     "'English'), ('#fr.wikipedia', 'French')) AS t(chan, lang) ON w.channel = t.chan GROUP BY t.lang "
+     "ORDER BY 1 NULLS FIRST"),
+    ("join_table_two_keys",
+     "SELECT COUNT(*) FROM wikipedia a JOIN wikipedia b ON a.page = b.page AND a.\"user\" = b.\"user\" "
+     "WHERE a.channel = '#fr.wikipedia'", None),
 ]
 
 # Queries Henge does not plan yet (Druid does): reported, not required.
 UNPLANNED = [
     ("scan_order_by_non_time",
      "SELECT page, added FROM wikipedia ORDER BY added DESC, page LIMIT 3", None),
-    ("self_join",
-     "SELECT COUNT(*) FROM wikipedia a JOIN (SELECT DISTINCT channel FROM wikipedia WHERE added > 30000) b "
-     "ON a.channel = b.channel", None),
 ]
 
 REL = 1e-9

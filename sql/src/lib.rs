@@ -15,13 +15,15 @@
 //! post-aggregators: sketches, EARLIEST/LATEST/ANY_VALUE, CASE to FILTER, exact
 //! COUNT(DISTINCT) as a nested groupBy), `planner` (the query shape: timeseries, topN,
 //! groupBy or scan; its `source` resolves FROM: tables, subqueries and WITH queries as `query`
-//! data sources; its `union` plans a top-level UNION ALL as one native query per branch) and
+//! data sources; its `join` plans JOIN, VALUES and `lookup.<name>` tables as `join`, `inline`
+//! and `lookup` data sources; its `union` plans a top-level UNION ALL as one native query per
+//! branch) and
 //! `rows` (native results to rows), `metadata` (SELECTs answered in memory:
 //! INFORMATION_SCHEMA from the catalog, with the `lookup` schema of registered lookups, the
 //! `sys` tables from rows the caller fetched ([`SystemTables`]), and SELECT without FROM, with
 //! aggregates, GROUP BY and HAVING) and `explain` (`EXPLAIN PLAN FOR`); [`prepare`] is the
 //! entry point for all of them. `tests`, `tests_functions`, `tests_aggregate` and
-//! `tests_lookup` check plans against hand-written native JSON, `tests_catalog` and
+//! `tests_lookup`, `tests_join` check plans against hand-written native JSON, `tests_catalog` and
 //! `tests_memory` the in-memory answers, `tests_fuzz` that no input panics.
 //!
 //! The crate is pure: no tokio, network or files.

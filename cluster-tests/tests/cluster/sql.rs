@@ -109,7 +109,7 @@ pub async fn formats_and_errors(broker: &DruidClient) {
             "Object 'nope' not found within 'sys' (line [1], column [19])",
         ),
         (
-            "SELECT a.page FROM wikipedia a JOIN wikipedia b ON a.page = b.page",
+            "SELECT a.page FROM wikipedia a RIGHT JOIN wikipedia b ON a.page = b.page",
             "Query could not be planned",
         ),
     ];
@@ -132,6 +132,18 @@ pub async fn formats_and_errors(broker: &DruidClient) {
         )
         .await;
     assert_eq!(status, 400, "{body}");
+    // A broadcast right side larger than maxSubqueryRows fails the query, never truncated.
+    let (status, _, body) = broker
+        .post_text(
+            PATH,
+            &json!({"query": "SELECT COUNT(*) FROM wikipedia a JOIN wikipedia b ON a.page = b.page",
+                    "context": {"maxSubqueryRows": 1000}}),
+        )
+        .await;
+    assert!(
+        body.contains("Subquery generated results beyond maximum[1000]"),
+        "{status}: {body}"
+    );
     explain(broker).await;
     // Cancelling a SQL query id that is not running: 404, as Druid.
     let (status, _) = broker.delete("/druid/v2/sql/no-such-sql-query").await;
