@@ -330,13 +330,13 @@ fn finalize_groups(
     if let Some(having) = &spec.having {
         rows.retain(|row| keep(having, spec, row));
     }
-    sort_group_rows(spec, &mut rows);
     let offset = usize::try_from(spec.limit_spec.offset).unwrap_or(usize::MAX);
     let limit = spec
         .limit_spec
         .limit
         .and_then(|limit| usize::try_from(limit).ok())
         .unwrap_or(usize::MAX);
+    sort_group_rows(spec, &mut rows, offset.saturating_add(limit));
     // Every event has the same keys (the row signature), so their Java order is computed once.
     let mut key_order: Option<Vec<usize>> = None;
     Value::Array(

@@ -266,10 +266,17 @@ pub(crate) struct FinalGroupRow {
 }
 
 /// Sorts rows by the limit spec's columns (stably, over the natural order), after the
-/// timestamp when the granularity is not `all`, as Druid's `DefaultLimitSpec` does.
-pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut [FinalGroupRow]) {
-    rows.sort_by(|left, right| compare_group_rows_natural(spec, &left.row, &right.row));
+/// timestamp when the granularity is not `all`, as Druid's `DefaultLimitSpec` does, and keeps
+/// the first `keep` (offset plus limit). When `keep` is far below the row count, the first
+/// `keep` rows are selected before only they are sorted; ties then fall back to the natural
+/// order and the position, which is exactly the order the stable sorts give.
+pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut Vec<FinalGroupRow>, keep: usize) {
+    let natural = |left: &FinalGroupRow, right: &FinalGroupRow| {
+        compare_group_rows_natural(spec, &left.row, &right.row)
+    };
+    rows.sort_by(natural);
     if spec.limit_spec.columns.is_empty() {
+        rows.truncate(keep);
         return;
     }
     let has_timestamp = spec.granularity != henge_segment::granularity::Granularity::All;
@@ -292,7 +299,7 @@ pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut [FinalGroupRow]) {
             (column, key)
         })
         .collect();
-    rows.sort_by(|left, right| {
+    let by_limit_spec = |left: &FinalGroupRow, right: &FinalGroupRow| {
         let time = if has_timestamp {
             left.row.timestamp.cmp(&right.row.timestamp)
         } else {
@@ -321,7 +328,25 @@ pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut [FinalGroupRow]) {
                 }
             })
         })
-    });
+    };
+    if keep.saturating_mul(4) >= rows.len() {
+        rows.sort_by(by_limit_spec);
+        rows.truncate(keep);
+        return;
+    }
+    // Positions after the natural sort make the order total, as the stable sort's is.
+    let mut ranked: Vec<(usize, FinalGroupRow)> =
+        std::mem::take(rows).into_iter().enumerate().collect();
+    let total = |left: &(usize, FinalGroupRow), right: &(usize, FinalGroupRow)| {
+        by_limit_spec(&left.1, &right.1).then(left.0.cmp(&right.0))
+    };
+    if keep == 0 {
+        return;
+    }
+    ranked.select_nth_unstable_by(keep - 1, total);
+    ranked.truncate(keep);
+    ranked.sort_unstable_by(total);
+    rows.extend(ranked.into_iter().map(|(_, row)| row));
 }
 
 /// Where an order-by column's value lives in a [`FinalGroupRow`].

@@ -220,3 +220,44 @@ fn subtotals_concatenate_one_grouping_per_spec() {
     .unwrap_err();
     assert_eq!(bad.status, 400);
 }
+
+/// A LIMIT far below the group count selects the first rows before sorting them; ties on the
+/// ordering column still fall back to the natural (dimension) order, as the full stable sort
+/// does. Twenty groups `g00`..`g19` hold `i % 3 + 1` rows each, so six groups tie at 3.
+#[test]
+fn a_small_limit_keeps_the_stable_order_of_ties() {
+    use henge_segment::{ColumnSpec, ColumnType, Value};
+
+    let mut rows = Vec::new();
+    for group in 0..20 {
+        for _ in 0..(group % 3 + 1) {
+            rows.push((0i64, vec![Value::from(format!("g{group:02}"))]));
+        }
+    }
+    let segment = crate::common::build(vec![ColumnSpec::dimension("g", ColumnType::String)], &rows);
+    let limited = |limit: u64, offset: u64| {
+        let response = crate::common::run_json(
+            json!({
+                "queryType": "groupBy", "dataSource": "t", "intervals": ["1970/1971"],
+                "granularity": "all", "dimensions": ["g"],
+                "aggregations": [{"type": "count", "name": "n"}],
+                "limitSpec": {"type": "default", "limit": limit, "offset": offset,
+                              "columns": [{"dimension": "n", "direction": "descending",
+                                           "dimensionOrder": "numeric"}]},
+            }),
+            &[("t_seg", &segment)],
+        );
+        response
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|row| row["event"]["g"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(limited(3, 0), ["g02", "g05", "g08"]);
+    assert_eq!(limited(3, 1), ["g05", "g08", "g11"]);
+    assert_eq!(
+        limited(8, 4),
+        ["g14", "g17", "g01", "g04", "g07", "g10", "g13", "g16"]
+    );
+}
