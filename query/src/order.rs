@@ -334,19 +334,26 @@ pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut Vec<FinalGroupRow>,
         rows.truncate(keep);
         return;
     }
-    // Positions after the natural sort make the order total, as the stable sort's is.
-    let mut ranked: Vec<(usize, FinalGroupRow)> =
-        std::mem::take(rows).into_iter().enumerate().collect();
-    let total = |left: &(usize, FinalGroupRow), right: &(usize, FinalGroupRow)| {
-        by_limit_spec(&left.1, &right.1).then(left.0.cmp(&right.0))
+    // Positions after the natural sort make the order total, as the stable sort's is. The
+    // selection moves indices, not rows.
+    let total = |left: &u32, right: &u32| {
+        by_limit_spec(&rows[*left as usize], &rows[*right as usize]).then(left.cmp(right))
     };
+    let mut order: Vec<u32> = (0..rows.len() as u32).collect();
     if keep == 0 {
+        rows.clear();
         return;
     }
-    ranked.select_nth_unstable_by(keep - 1, total);
-    ranked.truncate(keep);
-    ranked.sort_unstable_by(total);
-    rows.extend(ranked.into_iter().map(|(_, row)| row));
+    order.select_nth_unstable_by(keep - 1, total);
+    order.truncate(keep);
+    order.sort_unstable_by(total);
+    let mut slots: Vec<Option<FinalGroupRow>> =
+        std::mem::take(rows).into_iter().map(Some).collect();
+    rows.extend(
+        order
+            .iter()
+            .filter_map(|&index| slots[index as usize].take()),
+    );
 }
 
 /// Where an order-by column's value lives in a [`FinalGroupRow`].

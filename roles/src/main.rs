@@ -7,6 +7,12 @@ use henge_roles::config::{NodeConfig, NodeFlags};
 use henge_roles::node::{shutdown_signal, Node};
 use henge_roles::quickstart::{self, QuickstartOptions};
 
+/// mimalloc instead of the system allocator: queries and ingestion create and drop millions
+/// of small values (group keys, rows, strings), where glibc's malloc spends a quarter of a
+/// high-cardinality groupBy consolidating free chunks (see docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "henge", version, about = "Henge: a real-time OLAP store that speaks Apache Druid's APIs", long_about = None)]
 struct Cli {
