@@ -339,6 +339,8 @@ fn finalize_groups(
     sort_group_rows(spec, &mut rows, offset.saturating_add(limit));
     // Every event has the same keys (the row signature), so their Java order is computed once.
     let mut key_order: Option<Vec<usize>> = None;
+    // Rows come in time order, mostly sharing a bucket: each bucket's text is formatted once.
+    let mut stamp: Option<(i64, Value)> = None;
     Value::Array(
         rows.into_iter()
             .skip(offset)
@@ -361,9 +363,17 @@ fn finalize_groups(
                 );
                 let order = key_order
                     .get_or_insert_with(|| java_hash_order(event.keys().map(String::as_str)));
+                let timestamp = match &stamp {
+                    Some((time, text)) if *time == row.timestamp => text.clone(),
+                    _ => {
+                        let text = Value::String(spec.granularity.format_timestamp(row.timestamp));
+                        stamp = Some((row.timestamp, text.clone()));
+                        text
+                    }
+                };
                 json!({
                     "version": "v1",
-                    "timestamp": spec.granularity.format_timestamp(row.timestamp),
+                    "timestamp": timestamp,
                     "event": reorder(event, order),
                 })
             })

@@ -74,11 +74,19 @@ fn result_rows<'r>(inner: &Query, result: &'r Value) -> Result<Vec<ResultRow<'r>
         ))
     };
     let entries = result.as_array().ok_or_else(unexpected)?;
-    let stamp = |entry: &Value| {
-        entry
-            .get("timestamp")
-            .and_then(Value::as_str)
-            .and_then(parse_timestamp)
+    // Result rows mostly share their timestamp text: each distinct text is parsed once.
+    let parsed: std::cell::RefCell<Option<(&str, Option<i64>)>> = std::cell::RefCell::new(None);
+    let stamp = |entry: &'r Value| {
+        let text = entry.get("timestamp").and_then(Value::as_str)?;
+        let mut last = parsed.borrow_mut();
+        match *last {
+            Some((known, time)) if known == text => time,
+            _ => {
+                let time = parse_timestamp(text);
+                *last = Some((text, time));
+                time
+            }
+        }
     };
     let mut rows = Vec::new();
     for entry in entries {
