@@ -72,14 +72,18 @@ def free_port():
 
 
 class Henge:
-    def __init__(self, data_dir, allow_dir):
+    def __init__(self, data_dir, allow_dir, rows):
         self.port = free_port()
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log = open(data_dir / "henge.log", "wb")
         self.process = subprocess.Popen(
+            # Q9's inner groupBy holds one group per distinct user_id (up to the row count):
+            # the in-memory group limit (default 1 M) must allow it, as Druid's
+            # maxResults would have to.
             [HENGE, "quickstart", "--demo-rows", "0", "--http-port", str(self.port),
-             "--data-dir", data_dir, "--allow-dir", allow_dir],
+             "--data-dir", data_dir, "--allow-dir", allow_dir,
+             "--groupby-max-rows", str(max(1_000_000, rows))],
             stdout=self.log, stderr=subprocess.STDOUT)
         self.conn = None
         deadline = time.monotonic() + 60
@@ -206,7 +210,7 @@ def main():
         query["sql"] = (QUERIES / f"{query['id']}.sql").read_text()
 
     work = Path(tempfile.mkdtemp(prefix="henge-bench-"))
-    henge = Henge(work / "henge", data)
+    henge = Henge(work / "henge", data, args.rows)
     try:
         log("ingesting into Henge through the task API")
         task_s, queryable_s, ingest_cpu = ingest(henge, data, args.rows)
