@@ -19,7 +19,7 @@ use hashbrown::HashMap;
 use henge_segment::reader::Segment;
 use henge_segment::{ColumnRef, ColumnSpec, ColumnType, SegmentBuilder, Value as Cell};
 
-pub(crate) use self::table::Table;
+pub(crate) use self::table::{in_memory_segment, Table};
 use crate::columns::{Binding, Columns};
 use crate::error::QueryError;
 use crate::expr::{Eval, Expr};
@@ -286,12 +286,7 @@ fn join_one(
             )));
         }
     }
-    let mut bytes = Vec::new();
-    builder
-        .write(&mut bytes)
-        .map_err(|error| QueryError::internal(format!("joined segment: {error}")))?;
-    Segment::from_vec(bytes)
-        .map_err(|error| QueryError::internal(format!("joined segment: {error}")))
+    in_memory_segment(builder, "joined segment")
 }
 
 /// The left columns, then the right ones under the prefix; a name may not appear twice.

@@ -16,7 +16,7 @@ use henge_segment::{ColumnSpec, ColumnType, Segment, SegmentBuilder, Value as Ce
 use serde_json::{Map, Value};
 
 use crate::error::QueryError;
-use crate::join::Table;
+use crate::join::{in_memory_segment, Table};
 use crate::model::spec::{QueryKind, TIME_COLUMN};
 use crate::model::Query;
 use crate::{finalize, merge, run_on_segment};
@@ -238,12 +238,7 @@ fn build_segment(inner: &Query, rows: &[ResultRow<'_>]) -> Result<Segment, Query
         );
         builder.push_row(*time, &cells);
     }
-    let mut bytes = Vec::new();
-    builder
-        .write(&mut bytes)
-        .map_err(|error| QueryError::internal(format!("subquery segment: {error}")))?;
-    Segment::from_vec(bytes)
-        .map_err(|error| QueryError::internal(format!("subquery segment: {error}")))
+    in_memory_segment(builder, "subquery segment")
 }
 
 /// One result value as a cell of `column`.

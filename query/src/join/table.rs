@@ -148,13 +148,20 @@ impl Table {
             };
             builder.push_row_with(time, |index| row[kept[index]].as_value_ref());
         }
-        let mut bytes = Vec::new();
-        builder
-            .write(&mut bytes)
-            .map_err(|error| QueryError::internal(format!("in-memory segment: {error}")))?;
-        Segment::from_vec(bytes)
-            .map_err(|error| QueryError::internal(format!("in-memory segment: {error}")))
+        in_memory_segment(builder, "in-memory segment")
     }
+}
+
+/// The rows of `builder` as a segment held in memory; `what` names it in errors.
+pub(crate) fn in_memory_segment(
+    builder: SegmentBuilder,
+    what: &str,
+) -> Result<Segment, QueryError> {
+    let mut bytes = Vec::new();
+    builder
+        .write(&mut bytes)
+        .map_err(|error| QueryError::internal(format!("{what}: {error}")))?;
+    Segment::from_vec(bytes).map_err(|error| QueryError::internal(format!("{what}: {error}")))
 }
 
 /// A listed column type: STRING, LONG, FLOAT/DOUBLE, or none (typed from the values).
