@@ -312,6 +312,8 @@ impl Broker {
             query_json: query_json.to_string(),
             segment_ids: batch.segments.iter().map(|(id, _)| id.clone()).collect(),
             timeout_ms: remaining_ms,
+            // Nothing to cache: one merged result instead of one per segment.
+            merge: batch.segments.iter().all(|(_, cacheable)| !cacheable),
         };
         let response = match client.run_query(request).await {
             Ok(response) => response.into_inner(),

@@ -369,10 +369,38 @@ impl<'a> Accumulator<'a> {
         if self.reads_nothing() {
             return;
         }
-        match &mut self.state {
-            State::Count(counts) if self.filter.is_none() => {
+        match (&mut self.state, &self.input) {
+            (State::Count(counts), _) if self.filter.is_none() => {
                 for &slot in slots {
                     counts[slot as usize] += 1;
+                }
+            }
+            (
+                State::Long {
+                    op: NumericOp::Sum,
+                    values,
+                    seen,
+                },
+                Input::Longs(column, None),
+            ) if self.filter.is_none() => {
+                for (&row, &slot) in rows.iter().zip(slots) {
+                    let slot = slot as usize;
+                    values[slot] = values[slot].wrapping_add(column[row as usize]);
+                    seen[slot] = true;
+                }
+            }
+            (
+                State::Double {
+                    op: NumericOp::Sum,
+                    values,
+                    seen,
+                },
+                Input::Doubles(column, None),
+            ) if self.filter.is_none() => {
+                for (&row, &slot) in rows.iter().zip(slots) {
+                    let slot = slot as usize;
+                    values[slot] += column[row as usize];
+                    seen[slot] = true;
                 }
             }
             _ => {

@@ -174,7 +174,7 @@ fn finalize_timeseries(
     let grand_total = spec.grand_total.then(|| {
         let mut totals = vec![AggValue::Null; spec.aggregations.len()];
         for row in &rows {
-            combine_values(&spec.aggregations, &mut totals, &row.values);
+            combine_values(&spec.aggregations, &mut totals, row.values.clone());
         }
         let mut result = Map::new();
         metrics(

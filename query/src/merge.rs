@@ -2,6 +2,7 @@
 //! share. Merging is associative and the result does not depend on the order of the
 //! partials (up to floating-point rounding of double sums).
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use henge_segment::granularity::Granularity;
@@ -101,10 +102,10 @@ fn unwrap_all<T>(
 }
 
 /// Combines two value lists aggregator by aggregator.
-pub(crate) fn combine_values(specs: &[AggregatorSpec], into: &mut [AggValue], from: &[AggValue]) {
+pub(crate) fn combine_values(specs: &[AggregatorSpec], into: &mut [AggValue], from: Vec<AggValue>) {
     for ((slot, value), spec) in into.iter_mut().zip(from).zip(specs) {
         let current = std::mem::replace(slot, AggValue::Null);
-        *slot = current.combine(value.clone(), spec.kind);
+        *slot = current.combine(value, spec.kind);
     }
 }
 
@@ -121,7 +122,7 @@ pub(crate) fn merge_timeseries(
         match buckets.get_mut(&key) {
             Some(bucket) => {
                 bucket.timestamp = bucket.timestamp.min(row.timestamp);
-                combine_values(&spec.aggregations, &mut bucket.values, &row.values);
+                combine_values(&spec.aggregations, &mut bucket.values, row.values);
             }
             None => {
                 buckets.insert(key, row);
@@ -155,7 +156,7 @@ pub(crate) fn merge_topn(spec: &TopNSpec, parts: Vec<TopNPartial>) -> TopNPartia
         *timestamp = (*timestamp).min(bucket.timestamp);
         for entry in bucket.entries {
             match entries.get_mut(&entry.value) {
-                Some(values) => combine_values(&spec.aggregations, values, &entry.values),
+                Some(values) => combine_values(&spec.aggregations, values, entry.values),
                 None => {
                     entries.insert(entry.value, entry.values);
                 }
@@ -194,26 +195,87 @@ pub(crate) fn merge_group_by(
     parts: Vec<GroupByPartial>,
     max_rows: usize,
 ) -> Result<GroupByPartial, QueryError> {
-    // Sorting all rows by key (a stable sort, so equal keys keep the partials' order and
-    // combine in it) then folding neighbours: each partial is already sorted, which the sort
-    // exploits, and no key is cloned or looked up in a tree.
-    let mut rows: Vec<GroupRow> = parts.into_iter().flat_map(|part| part.rows).collect();
-    rows.sort_by(|left, right| (left.timestamp, &left.dims).cmp(&(right.timestamp, &right.dims)));
-    let mut merged: Vec<GroupRow> = Vec::new();
+    // Every partial in result order with each key once (the engine and this merge produce
+    // them so; anything else is sorted first), then merged pairwise, neighbours first, so
+    // keys shared by many partials combine early and k partials cost n log k comparisons.
+    let mut runs: Vec<Vec<GroupRow>> = parts
+        .into_iter()
+        .map(|part| part.rows)
+        .filter(|rows| !rows.is_empty())
+        .map(|rows| sorted_unique(specs, rows))
+        .collect();
+    while runs.len() > 1 {
+        let mut merged = Vec::with_capacity(runs.len().div_ceil(2));
+        let mut pairs = runs.into_iter();
+        while let Some(left) = pairs.next() {
+            merged.push(match pairs.next() {
+                Some(right) => merge_sorted(specs, left, right),
+                None => left,
+            });
+        }
+        runs = merged;
+    }
+    let rows = runs.pop().unwrap_or_default();
+    if rows.len() > max_rows {
+        return Err(too_many_groups(max_rows));
+    }
+    Ok(GroupByPartial { rows })
+}
+
+/// Where a group row sorts: time, then dimension values.
+fn group_key(row: &GroupRow) -> (i64, &[Option<String>]) {
+    (row.timestamp, &row.dims)
+}
+
+/// `rows` in result order with equal keys combined (in their order: a stable sort).
+fn sorted_unique(specs: &[AggregatorSpec], mut rows: Vec<GroupRow>) -> Vec<GroupRow> {
+    if rows
+        .windows(2)
+        .all(|pair| group_key(&pair[0]) < group_key(&pair[1]))
+    {
+        return rows;
+    }
+    rows.sort_by(|left, right| group_key(left).cmp(&group_key(right)));
+    let mut folded: Vec<GroupRow> = Vec::with_capacity(rows.len());
     for row in rows {
-        match merged.last_mut() {
-            Some(last) if last.timestamp == row.timestamp && last.dims == row.dims => {
-                combine_values(specs, &mut last.values, &row.values);
+        match folded.last_mut() {
+            Some(last) if group_key(last) == group_key(&row) => {
+                combine_values(specs, &mut last.values, row.values);
             }
-            _ => {
-                if merged.len() >= max_rows {
-                    return Err(too_many_groups(max_rows));
+            _ => folded.push(row),
+        }
+    }
+    folded
+}
+
+/// Two runs from [`sorted_unique`] as one; a key in both combines `left`'s values first.
+fn merge_sorted(
+    specs: &[AggregatorSpec],
+    left: Vec<GroupRow>,
+    right: Vec<GroupRow>,
+) -> Vec<GroupRow> {
+    let mut merged = Vec::with_capacity(left.len() + right.len());
+    let mut left = left.into_iter().peekable();
+    let mut right = right.into_iter().peekable();
+    loop {
+        let order = match (left.peek(), right.peek()) {
+            (Some(first), Some(second)) => group_key(first).cmp(&group_key(second)),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => break,
+        };
+        match order {
+            Ordering::Less => merged.extend(left.next()),
+            Ordering::Greater => merged.extend(right.next()),
+            Ordering::Equal => {
+                if let (Some(mut row), Some(other)) = (left.next(), right.next()) {
+                    combine_values(specs, &mut row.values, other.values);
+                    merged.push(row);
                 }
-                merged.push(row);
             }
         }
     }
-    Ok(GroupByPartial { rows: merged })
+    merged
 }
 
 /// Unordered scans: batches by segment id, cut to `offset + limit` rows. Time-ordered scans:

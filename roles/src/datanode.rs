@@ -170,7 +170,7 @@ impl DataNodeService {
         identifier: String,
         served: Served,
         stop: Stop,
-    ) -> Result<SegmentResult, QueryError> {
+    ) -> Result<(String, PartialResult), QueryError> {
         // The broker validated `priority`; a bad one from elsewhere runs at the default.
         let priority = query.context_int("priority").ok().flatten().unwrap_or(0);
         let _permit = self.cpu.acquire(priority).await;
@@ -192,18 +192,55 @@ impl DataNodeService {
                 "java.lang.RuntimeException",
             )
         })??;
-        let (segment_id, partial) = partial;
-        let partial_json = serde_json::to_vec(&partial).map_err(|err| {
+        Ok(partial)
+    }
+}
+
+/// A partial result as it crosses the wire.
+fn encode(segment_id: String, partial: &PartialResult) -> Result<SegmentResult, QueryError> {
+    let partial_json = serde_json::to_vec(partial).map_err(|err| {
+        QueryError::unknown(
+            format!("failed to encode partial result: {err}"),
+            "java.lang.RuntimeException",
+        )
+    })?;
+    Ok(SegmentResult {
+        segment_id,
+        partial_json,
+    })
+}
+
+/// Every segment's partial result encoded on its own (in parallel), or (`merge`) all of
+/// them merged into one; off the async runtime.
+async fn encode_results(
+    query: Arc<Query>,
+    partials: Vec<(String, PartialResult)>,
+    merge: bool,
+) -> Result<Vec<SegmentResult>, QueryError> {
+    let blocking = |work: Box<dyn FnOnce() -> Result<Vec<SegmentResult>, QueryError> + Send>| async {
+        tokio::task::spawn_blocking(work).await.map_err(|err| {
             QueryError::unknown(
-                format!("failed to encode partial result: {err}"),
+                format!("encoding partial results failed: {err}"),
                 "java.lang.RuntimeException",
             )
-        })?;
-        Ok(SegmentResult {
-            segment_id,
-            partial_json,
-        })
+        })?
+    };
+    if !merge {
+        let encoded = partials.into_iter().map(|(segment_id, partial)| {
+            blocking(Box::new(move || Ok(vec![encode(segment_id, &partial)?])))
+        });
+        let encoded = futures::future::try_join_all(encoded).await?;
+        return Ok(encoded.into_iter().flatten().collect());
     }
+    if partials.is_empty() {
+        return Ok(Vec::new());
+    }
+    blocking(Box::new(move || {
+        let partials = partials.into_iter().map(|(_, partial)| partial).collect();
+        let merged = henge_query::merge(&query, partials)?;
+        Ok(vec![encode(String::new(), &merged)?])
+    }))
+    .await
 }
 
 /// Runs a query on every part of one served segment and merges the parts, polling `stop`
@@ -215,11 +252,14 @@ fn run_parts(
     stop: &Stop,
 ) -> Result<PartialResult, QueryError> {
     let interrupted = || stop.should_stop();
-    let partials = parts
+    let mut partials = parts
         .iter()
         .map(|part| henge_query::run_on_segment_until(query, part, identifier, &interrupted))
         .collect::<Result<Vec<_>, _>>()?;
-    henge_query::merge(query, partials)
+    match partials.len() {
+        1 => Ok(partials.remove(0)),
+        _ => henge_query::merge(query, partials),
+    }
 }
 
 #[tonic::async_trait]
@@ -260,6 +300,10 @@ impl DataNode for DataNodeService {
             Some(deadline) => tokio::time::timeout_at(deadline.into(), all)
                 .await
                 .unwrap_or_else(|_| Err(stop.error(query.id()))),
+        };
+        let results = match results {
+            Ok(partials) => encode_results(Arc::clone(&query), partials, request.merge).await,
+            Err(error) => Err(error),
         };
         let results = match results {
             Ok(results) => results,

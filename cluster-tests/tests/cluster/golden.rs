@@ -34,16 +34,49 @@ pub async fn run(broker: &DruidClient, topology: Topology) {
         "no golden cases in {}",
         cases_dir().display()
     );
+    // On the cluster every case runs twice: as written (the broker caches per segment, so
+    // data nodes answer per segment), and with the cache off (data nodes merge their
+    // segments' results before answering).
+    let variants: &[bool] = match topology {
+        Topology::Quickstart => &[false],
+        Topology::Cluster => &[false, true],
+    };
+    let cases: Vec<(bool, _)> = cases
+        .into_iter()
+        .flat_map(|case| {
+            variants
+                .iter()
+                .map(move |&uncached| (uncached, case.clone()))
+        })
+        .collect();
     let (mut passed, mut known, mut rewritten) = (0, 0, 0);
     let mut failures = Vec::new();
-    for mut case in cases {
-        let name = case.name();
+    for (uncached, mut case) in cases {
+        let mut name = case.name();
         let dataset = case.dataset().to_string();
         assert!(
             matches!(dataset.as_str(), "wikipedia" | "henge-demo" | "henge-tags"),
             "{name}: unknown dataset {dataset:?}"
         );
-        let (status, mut actual) = broker.post("/druid/v2", case.query()).await;
+        let mut query = case.query().clone();
+        if uncached {
+            // Cases about malformed queries or contexts run once.
+            let Some(fields) = query.as_object_mut() else {
+                continue;
+            };
+            let context = match fields.get("context") {
+                None => serde_json::Map::new(),
+                Some(Value::Object(context)) => context.clone(),
+                Some(_) => continue,
+            };
+            let mut uncached_context = json!({"useCache": false, "populateCache": false});
+            if let Some(merged) = uncached_context.as_object_mut() {
+                merged.extend(context);
+            }
+            fields.insert("context".into(), uncached_context);
+            name.push_str(" (cache off)");
+        }
+        let (status, mut actual) = broker.post("/druid/v2", &query).await;
         normalize_segment_ids(&mut actual, &dataset);
         if complete && !case.is_independent() && status == 200 {
             if first_difference(case.expected(), &actual).is_some() {

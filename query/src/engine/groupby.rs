@@ -1,7 +1,9 @@
 //! GroupBy on one segment: rows are grouped by the output ids of their dimension values
 //! (`dimension`: dictionary ids, or dense ids of numeric values, mapped through the spec's
-//! transforms), packed into one integer key (`u64`, else `u128`, else a boxed id list) in a
-//! hashbrown map from key to a dense slot; aggregators accumulate per slot. Strings are only
+//! transforms), packed into one integer key. A key of at most [`DENSE_BITS`] bits indexes a
+//! dense array of slots directly (low-cardinality grouping hashes nothing); wider keys go
+//! through a hashbrown map from key (`u64`, else `u128`, else a boxed id list) to a dense
+//! slot. Aggregators accumulate per slot. Strings are only
 //! materialized once per group, when a time bucket is flushed. Granularity `all` stamps every
 //! row with the first interval's start, as Druid's `GroupByQuery.getUniversalTimestamp` does.
 //!
@@ -22,12 +24,21 @@ use super::{SegmentView, BATCH_ROWS};
 use crate::aggregate::{slot_values, Accumulator};
 use crate::error::QueryError;
 use crate::merge::{merge_group_by, too_many_groups};
+use crate::model::dimension::OutputType;
 use crate::model::spec::GroupBySpec;
 use crate::model::Query;
 use crate::partial::{GroupByPartial, GroupRow};
 
+/// Widest packed key that indexes a dense slot array (64 Ki entries, 256 KiB).
+const DENSE_BITS: u32 = 16;
+
+/// No group has this packed key yet (in a dense slot array).
+const NO_SLOT: u32 = u32::MAX;
+
 /// Group key -> slot, specialised by how many bits the packed ids need.
 enum KeyMap {
+    /// Slot of each packed key, [`NO_SLOT`] where none; and how many slots are taken.
+    Dense(Vec<u32>, usize),
     Narrow(HashMap<u64, u32>),
     Wide(HashMap<u128, u32>),
     Ids(HashMap<Box<[u32]>, u32>),
@@ -36,7 +47,8 @@ enum KeyMap {
 impl KeyMap {
     fn for_bits(bits: u32) -> KeyMap {
         match bits {
-            0..=64 => KeyMap::Narrow(HashMap::new()),
+            bits if bits <= DENSE_BITS => KeyMap::Dense(vec![NO_SLOT; 1 << bits], 0),
+            ..=64 => KeyMap::Narrow(HashMap::new()),
             65..=128 => KeyMap::Wide(HashMap::new()),
             _ => KeyMap::Ids(HashMap::new()),
         }
@@ -44,14 +56,58 @@ impl KeyMap {
 
     fn len(&self) -> usize {
         match self {
+            KeyMap::Dense(_, len) => *len,
             KeyMap::Narrow(map) => map.len(),
             KeyMap::Wide(map) => map.len(),
             KeyMap::Ids(map) => map.len(),
         }
     }
 
-    fn clear(&mut self) {
+    /// Appends every slot to `order`, in the order of the groups' id lists (first
+    /// dimension first); `group_ids` holds their ids (`shifts.len()` per group).
+    fn slots_in_key_order(&self, group_ids: &[u32], shifts: &[u32], order: &mut Vec<u32>) {
+        let width = shifts.len();
         match self {
+            KeyMap::Dense(table, _) => {
+                order.extend(table.iter().copied().filter(|&slot| slot != NO_SLOT));
+            }
+            KeyMap::Narrow(_) | KeyMap::Wide(_) => {
+                let mut keyed: Vec<(u128, u32)> = group_ids
+                    .chunks_exact(width)
+                    .zip(0u32..)
+                    .map(|(ids, slot)| {
+                        let key = ids
+                            .iter()
+                            .zip(shifts)
+                            .fold(0u128, |key, (&id, &shift)| key | u128::from(id) << shift);
+                        (key, slot)
+                    })
+                    .collect();
+                keyed.sort_unstable();
+                order.extend(keyed.into_iter().map(|(_, slot)| slot));
+            }
+            KeyMap::Ids(map) => {
+                let start = order.len();
+                order.extend(0..map.len() as u32);
+                let ids_of = |slot: u32| &group_ids[slot as usize * width..][..width];
+                order[start..].sort_unstable_by(|&left, &right| ids_of(left).cmp(ids_of(right)));
+            }
+        }
+    }
+
+    /// Forgets every group; `group_ids` holds their ids (`shifts.len()` per group).
+    fn clear(&mut self, group_ids: &[u32], shifts: &[u32]) {
+        match self {
+            KeyMap::Dense(table, len) => {
+                if shifts.is_empty() {
+                    table.fill(NO_SLOT);
+                }
+                // Only the taken entries: a fine granularity flushes often.
+                for ids in group_ids.chunks_exact(shifts.len().max(1)) {
+                    table[pack(ids.iter().copied(), shifts)] = NO_SLOT;
+                }
+                *len = 0;
+            }
             KeyMap::Narrow(map) => map.clear(),
             KeyMap::Wide(map) => map.clear(),
             KeyMap::Ids(map) => map.clear(),
@@ -68,6 +124,17 @@ impl KeyMap {
         group_ids: &mut Vec<u32>,
     ) {
         match self {
+            KeyMap::Dense(table, len) => {
+                for (i, slot) in slots.iter_mut().enumerate() {
+                    let entry = &mut table[pack(dim_ids.iter().map(|ids| ids[i]), shifts)];
+                    if *entry == NO_SLOT {
+                        *entry = *len as u32;
+                        *len += 1;
+                        group_ids.extend(dim_ids.iter().map(|ids| ids[i]));
+                    }
+                    *slot = *entry;
+                }
+            }
             KeyMap::Narrow(map) => assign_packed(map, dim_ids, slots, group_ids, |i| {
                 dim_ids.iter().zip(shifts).fold(0u64, |key, (ids, &shift)| {
                     key | (u64::from(ids[i]) << shift)
@@ -118,6 +185,12 @@ fn assign_packed<K: Hash + Eq>(
     }
 }
 
+/// The dense-table index of a group's ids.
+fn pack(ids: impl Iterator<Item = u32>, shifts: &[u32]) -> usize {
+    ids.zip(shifts)
+        .fold(0, |key, (id, &shift)| key | (id as usize) << shift)
+}
+
 /// Bits needed for ids below `cardinality`.
 fn bits_for(cardinality: usize) -> u32 {
     match cardinality {
@@ -136,10 +209,11 @@ pub(crate) fn run(
         .iter()
         .map(|dimension| DimensionReader::new(dimension, view))
         .collect();
-    let mut shifts = Vec::with_capacity(dimensions.len());
+    // The first dimension in the highest bits: packed keys sort as the id lists do.
+    let mut shifts = vec![0u32; dimensions.len()];
     let mut total_bits = 0u32;
-    for dimension in &dimensions {
-        shifts.push(total_bits);
+    for (dimension, shift) in dimensions.iter().zip(shifts.iter_mut()).rev() {
+        *shift = total_bits;
         total_bits += bits_for(dimension.cardinality());
     }
     let mut grouper = Grouper {
@@ -154,6 +228,12 @@ pub(crate) fn run(
         exploded: Exploded::default(),
         max_rows: query.max_group_rows(),
         over_limit: false,
+        // String outputs: output id order is the order of the rendered values.
+        sorted: spec
+            .dimensions
+            .iter()
+            .all(|dimension| dimension.output_type == OutputType::String),
+        order: Vec::new(),
     };
     if spec.granularity == Granularity::All {
         for piece in &view.pieces {
@@ -174,8 +254,11 @@ pub(crate) fn run(
             }
         }
     }
-    if grouper.over_limit {
+    if grouper.over_limit || grouper.rows.len() > grouper.max_rows {
         return Err(too_many_groups(grouper.max_rows));
+    }
+    if grouper.sorted {
+        return Ok(GroupByPartial { rows: grouper.rows });
     }
     // Sorts the rows and combines groups that several intervals share.
     merge_group_by(
@@ -221,6 +304,11 @@ struct Grouper<'d, 'a> {
     /// Most rows (flushed plus current groups) this segment may hold.
     max_rows: usize,
     over_limit: bool,
+    /// Whether `rows` are still in result order (time, then dimension values) with no key
+    /// twice: output ids sort as their values do, and every flush came later than the last.
+    sorted: bool,
+    /// Scratch: the slots of a flush in key order.
+    order: Vec<u32>,
 }
 
 /// Scratch space for exploding rows of multi-value dimensions.
@@ -319,7 +407,27 @@ impl Grouper<'_, '_> {
 
     fn flush(&mut self, timestamp: i64) {
         let width = self.dimensions.len();
-        for slot in 0..self.keys.len() {
+        let groups = self.keys.len();
+        if groups == 0 {
+            return;
+        }
+        if self
+            .rows
+            .last()
+            .is_some_and(|last| last.timestamp >= timestamp)
+        {
+            self.sorted = false;
+        }
+        self.order.clear();
+        if self.sorted {
+            // Ordering ids here spares sorting rendered values when partials merge.
+            self.keys
+                .slots_in_key_order(&self.group_ids, &self.shifts, &mut self.order);
+        } else {
+            self.order.extend(0..groups as u32);
+        }
+        for &slot in &self.order {
+            let slot = slot as usize;
             let ids = &self.group_ids[slot * width..(slot + 1) * width];
             self.rows.push(GroupRow {
                 timestamp,
@@ -332,7 +440,7 @@ impl Grouper<'_, '_> {
                 values: slot_values(&self.accumulators, slot),
             });
         }
-        self.keys.clear();
+        self.keys.clear(&self.group_ids, &self.shifts);
         self.group_ids.clear();
         self.accumulators.iter_mut().for_each(|acc| acc.reset(0));
     }

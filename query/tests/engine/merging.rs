@@ -40,6 +40,12 @@ fn requests() -> Vec<serde_json::Value> {
         json!({"queryType": "groupBy", "dataSource": "wiki", "intervals": interval,
                "granularity": "hour", "dimensions": ["channel", "user"],
                "aggregations": aggregations}),
+        // A numeric output type: ids do not sort as the rendered values, so rows are sorted.
+        json!({"queryType": "groupBy", "dataSource": "wiki", "intervals": interval,
+               "granularity": "all", "dimensions": [
+                   {"type": "default", "dimension": "added", "outputName": "a",
+                    "outputType": "LONG"}, "channel"],
+               "aggregations": aggregations}),
         json!({"queryType": "scan", "dataSource": "wiki", "intervals": interval, "limit": 4}),
         json!({"queryType": "scan", "dataSource": "wiki", "intervals": interval, "limit": 4,
                "order": "descending"}),
