@@ -138,7 +138,9 @@ impl Broker {
                     )
                 })?;
             }
-            let partials = self.gather(&query, deadline, &options, running).await?;
+            let partials = self
+                .gather_in_order(&query, deadline, &options, running)
+                .await?;
             if partials.is_empty() {
                 return Ok(henge_query::empty_result(&query));
             }
@@ -173,12 +175,78 @@ impl Broker {
         outcome
     }
 
+    /// Gathers the partials of every segment of `query`, except for scans in `__time` order
+    /// with a limit: their segments are visited in that order, in waves of 1, 2, 4, …
+    /// intervals, until `offset + limit` rows are held and no unvisited segment can hold an
+    /// earlier row (later, descending). A `LIMIT 100` scan then reads one day, not a month.
+    async fn gather_in_order(
+        &self,
+        query: &Query,
+        deadline: Option<Instant>,
+        options: &QueryOptions,
+        running: &RunningQuery,
+    ) -> Result<Vec<PartialResult>, QueryError> {
+        let Some((descending, budget)) = query.time_ordered_row_budget() else {
+            return self.gather(query, deadline, options, running, None).await;
+        };
+        let entries = self.view.entries();
+        let selected = timeline::select(&entries, query.datasource(), query.intervals());
+        let mut intervals: BTreeMap<(i64, i64), Vec<String>> = BTreeMap::new();
+        for entry in selected {
+            let interval = entry.segment.interval;
+            intervals
+                .entry((interval.start, interval.end))
+                .or_default()
+                .push(entry.segment.identifier);
+        }
+        let mut intervals: Vec<((i64, i64), Vec<String>)> = intervals.into_iter().collect();
+        if descending {
+            intervals.sort_by_key(|&((start, end), _)| {
+                (std::cmp::Reverse(end), std::cmp::Reverse(start))
+            });
+        }
+        let mut partials = Vec::new();
+        let (mut rows, mut wave) = (0usize, 1usize);
+        // Every row read so far is before `bound` (after it, descending).
+        let mut bound: Option<i64> = None;
+        let mut pending = intervals.into_iter().peekable();
+        while let Some(&((start, end), _)) = pending.peek() {
+            let covered = bound.is_some_and(|bound| match descending {
+                false => start >= bound,
+                true => end <= bound,
+            });
+            if rows >= budget && covered {
+                break;
+            }
+            let mut segments = Vec::new();
+            for ((start, end), identifiers) in pending.by_ref().take(wave) {
+                segments.extend(identifiers);
+                bound = Some(match (descending, bound) {
+                    (false, None) => end,
+                    (false, Some(bound)) => bound.max(end),
+                    (true, None) => start,
+                    (true, Some(bound)) => bound.min(start),
+                });
+            }
+            let mut found = self
+                .gather(query, deadline, options, running, Some(segments))
+                .await?;
+            rows += found.iter().map(PartialResult::scan_rows).sum::<usize>();
+            partials.append(&mut found);
+            wave *= 2;
+        }
+        Ok(partials)
+    }
+
+    /// Gathers the partials of `query` on every segment it selects (only those named in
+    /// `wanted`, when given).
     async fn gather(
         &self,
         query: &Query,
         deadline: Option<Instant>,
         options: &QueryOptions,
         running: &RunningQuery,
+        wanted: Option<Vec<String>>,
     ) -> Result<Vec<PartialResult>, QueryError> {
         // A joined segment's result depends on the right side too: never cached.
         let use_cache = options.use_cache && !query.has_joins();
@@ -187,7 +255,7 @@ impl Broker {
         let query_json = query.to_json().to_string();
 
         let mut partials = Vec::new();
-        let mut pending: Option<Vec<String>> = None;
+        let mut pending = wanted;
         let mut excluded: HashSet<(String, String)> = HashSet::new();
         for _attempt in 0..MAX_ATTEMPTS {
             let changes = self.view.subscribe();

@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 
 use self::json::{type_id, Fields};
 use self::source::{parse_source, Base};
-use self::spec::QueryKind;
+use self::spec::{QueryKind, ScanOrder};
 use self::virtual_column::{aggregator_columns, parse_virtual_columns, VirtualColumn};
 use crate::error::QueryError;
 use crate::join::{JoinClause, Right, Table};
@@ -293,6 +293,21 @@ impl Query {
     /// A string context value (Druid's `QueryContexts.getAsString` rules).
     pub fn context_string(&self, key: &str) -> Result<Option<&str>, QueryError> {
         context::string(&self.context, key)
+    }
+
+    /// For a scan in `__time` order with a limit: whether it descends, and `offset + limit`.
+    /// Such a scan's answer only needs the segments nearest its start end, up to that many
+    /// rows.
+    pub fn time_ordered_row_budget(&self) -> Option<(bool, usize)> {
+        let QueryKind::Scan(spec) = &self.kind else {
+            return None;
+        };
+        let budget = usize::try_from(spec.row_budget()?).ok()?;
+        match spec.order {
+            ScanOrder::Ascending => Some((false, budget)),
+            ScanOrder::Descending => Some((true, budget)),
+            ScanOrder::None => None,
+        }
     }
 
     /// The most group rows a groupBy may hold, per segment and per merge: the server's

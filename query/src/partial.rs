@@ -20,6 +20,14 @@ pub enum PartialResult {
 }
 
 impl PartialResult {
+    /// How many rows a scan partial holds (0 for other query types).
+    pub fn scan_rows(&self) -> usize {
+        match self {
+            PartialResult::Scan(scan) => scan.batches.iter().map(|batch| batch.rows.len()).sum(),
+            _ => 0,
+        }
+    }
+
     pub(crate) fn type_name(&self) -> &'static str {
         match self {
             PartialResult::Timeseries(_) => "timeseries",
