@@ -10,7 +10,7 @@
 //! deadline computed on arrival whose remainder travels to every data node, cancellation by
 //! query id, and on either, a `CancelQuery` to the data nodes the query reached.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,7 @@ use henge_proto::QueryRequest;
 use henge_query::{PartialResult, Query, QueryError};
 use serde_json::Value;
 
+use crate::blocking::off_runtime;
 use crate::cache::ResultCache;
 use crate::lifecycle::{self, QueryOptions, RunningQueries, RunningQuery, DEFAULT_TIMEOUT_MS};
 use crate::timeline::{self, TimelineEntry};
@@ -115,28 +116,15 @@ impl Broker {
             };
             if query.is_local() {
                 let owned = query.clone();
-                return tokio::task::spawn_blocking(move || henge_query::run_local(&owned))
-                    .await
-                    .map_err(|err| {
-                        QueryError::unknown(
-                            format!("query failed: {err}"),
-                            "java.lang.RuntimeException",
-                        )
-                    })?;
+                return off_runtime("query", move || henge_query::run_local(&owned)).await;
             }
             if let Some(inner) = query.inner_query() {
                 let inner_result = Box::pin(self.run(inner)).await?;
                 let owned = query.clone();
-                return tokio::task::spawn_blocking(move || {
+                return off_runtime("subquery", move || {
                     henge_query::run_over_result(&owned, &inner_result)
                 })
-                .await
-                .map_err(|err| {
-                    QueryError::unknown(
-                        format!("subquery failed: {err}"),
-                        "java.lang.RuntimeException",
-                    )
-                })?;
+                .await;
             }
             let partials = self
                 .gather_in_order(&query, deadline, &options, running)
@@ -147,14 +135,11 @@ impl Broker {
             // Merging many rows takes a while: off the runtime, so the deadline and a
             // cancellation still answer the client on time.
             let owned = query.clone();
-            tokio::task::spawn_blocking(move || {
+            off_runtime("merge", move || {
                 let merged = henge_query::merge(&owned, partials)?;
                 henge_query::finalize(&owned, merged)
             })
             .await
-            .map_err(|err| {
-                QueryError::unknown(format!("merge failed: {err}"), "java.lang.RuntimeException")
-            })?
         };
         let expiry = async {
             match deadline {
@@ -218,7 +203,7 @@ impl Broker {
             if rows >= budget && covered {
                 break;
             }
-            let mut segments = Vec::new();
+            let mut segments = HashSet::new();
             for ((start, end), identifiers) in pending.by_ref().take(wave) {
                 segments.extend(identifiers);
                 bound = Some(match (descending, bound) {
@@ -246,7 +231,7 @@ impl Broker {
         deadline: Option<Instant>,
         options: &QueryOptions,
         running: &RunningQuery,
-        wanted: Option<Vec<String>>,
+        wanted: Option<HashSet<String>>,
     ) -> Result<Vec<PartialResult>, QueryError> {
         // A joined segment's result depends on the right side too: never cached.
         let use_cache = options.use_cache && !query.has_joins();
@@ -324,14 +309,20 @@ impl Broker {
                 missing = missing.len(),
                 "segments moved during query, retrying"
             );
-            pending = Some(missing);
+            pending = Some(missing.into_iter().collect());
             let mut changes = changes;
             let _ = tokio::time::timeout(VIEW_CHANGE_WAIT, changes.changed()).await;
         }
         Err(QueryError::unknown(
             format!(
                 "segments not served by any node: {}",
-                pending.unwrap_or_default().join(", ")
+                pending
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             "org.apache.druid.query.QueryInterruptedException",
         ))

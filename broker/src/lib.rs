@@ -9,11 +9,13 @@
 //! - [`executor::Broker`]: scatter/gather of per-segment queries to data nodes, the
 //!   per-segment result cache (historical segments only), merge and finalization through
 //!   `henge-query`, the same merge code the data nodes use.
+//! - [`blocking`]: long query work off the async runtime.
 //! - [`lifecycle`]: query ids, the context values the broker acts on (timeout, priority,
 //!   cache flags), and the registry of running queries that cancellation uses.
 //!
 //! Does not own: query semantics (henge-query), membership (the roles feed node lists in).
 
+pub mod blocking;
 pub mod cache;
 pub mod executor;
 pub mod lifecycle;

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use henge_broker::blocking::off_runtime;
 use henge_proto::{
     CancelRequest, CancelResponse, DataNode, InventoryRequest, InventoryResponse, QueryRequest,
     QueryResponse, SegmentResult, ServedSegment,
@@ -177,7 +178,7 @@ impl DataNodeService {
         if stop.should_stop() {
             return Err(stop.error(query.id()));
         }
-        let partial = tokio::task::spawn_blocking(move || {
+        off_runtime("segment scan", move || {
             run_parts(&query, &identifier, &served.parts, &stop)
                 .map_err(|error| match stop.should_stop() {
                     true => stop.error(query.id()),
@@ -186,13 +187,6 @@ impl DataNodeService {
                 .map(|partial| (identifier, partial))
         })
         .await
-        .map_err(|err| {
-            QueryError::unknown(
-                format!("segment scan failed: {err}"),
-                "java.lang.RuntimeException",
-            )
-        })??;
-        Ok(partial)
     }
 }
 
@@ -217,29 +211,24 @@ async fn encode_results(
     partials: Vec<(String, PartialResult)>,
     merge: bool,
 ) -> Result<Vec<SegmentResult>, QueryError> {
-    let blocking = |work: Box<dyn FnOnce() -> Result<Vec<SegmentResult>, QueryError> + Send>| async {
-        tokio::task::spawn_blocking(work).await.map_err(|err| {
-            QueryError::unknown(
-                format!("encoding partial results failed: {err}"),
-                "java.lang.RuntimeException",
-            )
-        })?
-    };
     if !merge {
         let encoded = partials.into_iter().map(|(segment_id, partial)| {
-            blocking(Box::new(move || Ok(vec![encode(segment_id, &partial)?])))
+            off_runtime("encoding partial results", move || {
+                encode(segment_id, &partial)
+            })
         });
-        let encoded = futures::future::try_join_all(encoded).await?;
-        return Ok(encoded.into_iter().flatten().collect());
+        return futures::future::try_join_all(encoded).await;
     }
     if partials.is_empty() {
         return Ok(Vec::new());
     }
-    blocking(Box::new(move || {
+    off_runtime("merging partial results", move || {
         let partials = partials.into_iter().map(|(_, partial)| partial).collect();
-        let merged = henge_query::merge(&query, partials)?;
-        Ok(vec![encode(String::new(), &merged)?])
-    }))
+        Ok(vec![encode(
+            String::new(),
+            &henge_query::merge(&query, partials)?,
+        )?])
+    })
     .await
 }
 

@@ -69,11 +69,11 @@ pub async fn run(broker: &DruidClient, topology: Topology) {
                 Some(Value::Object(context)) => context.clone(),
                 Some(_) => continue,
             };
-            let mut uncached_context = json!({"useCache": false, "populateCache": false});
-            if let Some(merged) = uncached_context.as_object_mut() {
-                merged.extend(context);
-            }
-            fields.insert("context".into(), uncached_context);
+            let mut uncached_context = serde_json::Map::new();
+            uncached_context.insert("useCache".into(), false.into());
+            uncached_context.insert("populateCache".into(), false.into());
+            uncached_context.extend(context);
+            fields.insert("context".into(), uncached_context.into());
             name.push_str(" (cache off)");
         }
         let (status, mut actual) = broker.post("/druid/v2", &query).await;

@@ -15,6 +15,7 @@
 //! the scan stops adding rows and the query fails with `Resource limit exceeded`.
 
 use std::hash::Hash;
+use std::ops::{BitOr, Shl};
 
 use hashbrown::HashMap;
 use henge_segment::granularity::Granularity;
@@ -75,13 +76,7 @@ impl KeyMap {
                 let mut keyed: Vec<(u128, u32)> = group_ids
                     .chunks_exact(width)
                     .zip(0u32..)
-                    .map(|(ids, slot)| {
-                        let key = ids
-                            .iter()
-                            .zip(shifts)
-                            .fold(0u128, |key, (&id, &shift)| key | u128::from(id) << shift);
-                        (key, slot)
-                    })
+                    .map(|(ids, slot)| (pack(ids.iter().copied(), shifts), slot))
                     .collect();
                 keyed.sort_unstable();
                 order.extend(keyed.into_iter().map(|(_, slot)| slot));
@@ -101,10 +96,11 @@ impl KeyMap {
             KeyMap::Dense(table, len) => {
                 if shifts.is_empty() {
                     table.fill(NO_SLOT);
-                }
-                // Only the taken entries: a fine granularity flushes often.
-                for ids in group_ids.chunks_exact(shifts.len().max(1)) {
-                    table[pack(ids.iter().copied(), shifts)] = NO_SLOT;
+                } else {
+                    // Only the taken entries: a fine granularity flushes often.
+                    for ids in group_ids.chunks_exact(shifts.len()) {
+                        table[dense_index(ids.iter().copied(), shifts)] = NO_SLOT;
+                    }
                 }
                 *len = 0;
             }
@@ -126,7 +122,7 @@ impl KeyMap {
         match self {
             KeyMap::Dense(table, len) => {
                 for (i, slot) in slots.iter_mut().enumerate() {
-                    let entry = &mut table[pack(dim_ids.iter().map(|ids| ids[i]), shifts)];
+                    let entry = &mut table[dense_index(dim_ids.iter().map(|ids| ids[i]), shifts)];
                     if *entry == NO_SLOT {
                         *entry = *len as u32;
                         *len += 1;
@@ -136,17 +132,10 @@ impl KeyMap {
                 }
             }
             KeyMap::Narrow(map) => assign_packed(map, dim_ids, slots, group_ids, |i| {
-                dim_ids.iter().zip(shifts).fold(0u64, |key, (ids, &shift)| {
-                    key | (u64::from(ids[i]) << shift)
-                })
+                pack(dim_ids.iter().map(|ids| ids[i]), shifts)
             }),
             KeyMap::Wide(map) => assign_packed(map, dim_ids, slots, group_ids, |i| {
-                dim_ids
-                    .iter()
-                    .zip(shifts)
-                    .fold(0u128, |key, (ids, &shift)| {
-                        key | (u128::from(ids[i]) << shift)
-                    })
+                pack(dim_ids.iter().map(|ids| ids[i]), shifts)
             }),
             KeyMap::Ids(map) => {
                 let mut key = vec![0u32; dim_ids.len()];
@@ -185,10 +174,18 @@ fn assign_packed<K: Hash + Eq>(
     }
 }
 
-/// The dense-table index of a group's ids.
-fn pack(ids: impl Iterator<Item = u32>, shifts: &[u32]) -> usize {
+/// A group's ids packed into one integer, each shifted by its dimension's shift.
+fn pack<K>(ids: impl Iterator<Item = u32>, shifts: &[u32]) -> K
+where
+    K: From<u32> + Shl<u32, Output = K> + BitOr<Output = K>,
+{
     ids.zip(shifts)
-        .fold(0, |key, (id, &shift)| key | (id as usize) << shift)
+        .fold(K::from(0), |key, (id, &shift)| key | K::from(id) << shift)
+}
+
+/// The dense-table index of a group's ids (at most [`DENSE_BITS`] bits).
+fn dense_index(ids: impl Iterator<Item = u32>, shifts: &[u32]) -> usize {
+    pack::<u32>(ids, shifts) as usize
 }
 
 /// Bits needed for ids below `cardinality`.
