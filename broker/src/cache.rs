@@ -2,7 +2,7 @@
 //!
 //! Key: segment identifier (which embeds datasource, interval, version and partition) plus
 //! the query's cache key (the canonical query JSON without its context). Value: the
-//! segment's partial result as JSON bytes. Only historical (immutable) segments are cached;
+//! segment's partial result in its wire form (`PartialResult::to_wire`). Only historical (immutable) segments are cached;
 //! realtime results never are. Bounded by total bytes (moka weigher).
 
 use std::sync::Arc;
@@ -36,9 +36,9 @@ impl ResultCache {
         self.entries.get(key).await
     }
 
-    pub async fn put(&self, key: String, partial_json: Vec<u8>) {
-        if partial_json.len() <= MAX_ENTRY_BYTES {
-            self.entries.insert(key, Arc::new(partial_json)).await;
+    pub async fn put(&self, key: String, partial: Vec<u8>) {
+        if partial.len() <= MAX_ENTRY_BYTES {
+            self.entries.insert(key, Arc::new(partial)).await;
         }
     }
 

@@ -94,6 +94,16 @@ impl Broker {
     /// over a query data source runs its inner query first (recursively), then itself over
     /// that result on this broker.
     pub async fn run(&self, query: &Query) -> Result<Value, QueryError> {
+        match self.answer(query, false).await? {
+            Answer::Response(response) => Ok(response),
+            // Not asked for; finished the usual way all the same.
+            Answer::Merged(partial) => henge_query::finalize(query, partial),
+        }
+    }
+
+    /// Runs `query` as [`Broker::run`] does; with `merged`, a groupBy that reads a table answers
+    /// with its merged partial instead (an outer query reads that without JSON in between).
+    async fn answer(&self, query: &Query, merged: bool) -> Result<Answer, QueryError> {
         let query = lifecycle::with_query_id(query.clone());
         let options = QueryOptions::of(&query, self.default_timeout_ms)?;
         let id = query.id().unwrap_or_default().to_owned();
@@ -116,28 +126,40 @@ impl Broker {
             };
             if query.is_local() {
                 let owned = query.clone();
-                return off_runtime("query", move || henge_query::run_local(&owned)).await;
+                return off_runtime("query", move || henge_query::run_local(&owned))
+                    .await
+                    .map(Answer::Response);
             }
             if let Some(inner) = query.inner_query() {
-                let inner_result = Box::pin(self.run(inner)).await?;
+                let inner_answer = Box::pin(self.answer(inner, true)).await?;
                 let owned = query.clone();
-                return off_runtime("subquery", move || {
-                    henge_query::run_over_result(&owned, &inner_result)
+                return off_runtime("subquery", move || match inner_answer {
+                    Answer::Response(result) => henge_query::run_over_result(&owned, &result),
+                    Answer::Merged(partial) => henge_query::run_over_partial(&owned, partial),
                 })
-                .await;
+                .await
+                .map(Answer::Response);
             }
             let partials = self
                 .gather_in_order(&query, deadline, &options, running)
                 .await?;
-            if partials.is_empty() {
-                return Ok(henge_query::empty_result(&query));
+            let hand_off = merged && query.query_type() == "groupBy";
+            if partials.is_empty() && !hand_off {
+                return Ok(Answer::Response(henge_query::empty_result(&query)));
             }
             // Merging many rows takes a while: off the runtime, so the deadline and a
             // cancellation still answer the client on time.
             let owned = query.clone();
             off_runtime("merge", move || {
-                let merged = henge_query::merge(&owned, partials)?;
-                henge_query::finalize(&owned, merged)
+                // Finishing normalises a lone partial (order, limits) by itself.
+                let merged = match <[PartialResult; 1]>::try_from(partials) {
+                    Ok([lone]) => lone,
+                    Err(partials) => henge_query::merge(&owned, partials)?,
+                };
+                match hand_off {
+                    true => Ok(Answer::Merged(merged)),
+                    false => henge_query::finalize(&owned, merged).map(Answer::Response),
+                }
             })
             .await
         };
@@ -391,18 +413,24 @@ impl Broker {
                 .segments
                 .iter()
                 .any(|(id, cacheable)| *cacheable && id == &result.segment_id);
-            partials.push(decode_partial(&result.partial_json)?);
+            partials.push(decode_partial(&result.partial)?);
             if cacheable {
                 let key = ResultCache::key(&result.segment_id, cache_key);
-                self.cache.put(key, result.partial_json).await;
+                self.cache.put(key, result.partial).await;
             }
         }
         Ok((partials, response.missing_segments))
     }
 }
 
+/// What running a query gives: Druid's response, or the merged partial of an inner groupBy.
+enum Answer {
+    Response(Value),
+    Merged(PartialResult),
+}
+
 fn decode_partial(bytes: &[u8]) -> Result<PartialResult, QueryError> {
-    serde_json::from_slice(bytes).map_err(|err| {
+    PartialResult::from_wire(bytes).map_err(|err| {
         QueryError::unknown(
             format!("bad partial result from data node: {err}"),
             "java.lang.IllegalStateException",

@@ -60,7 +60,8 @@ fn ingest(spec: &Value, work: &Path) -> Vec<Segment> {
         .collect()
 }
 
-/// Runs a query on every segment, ships the partials through JSON, merges and finalizes.
+/// Runs a query on every segment, ships the partials through their wire form, merges and
+/// finalizes.
 fn query(json: Value, segments: &[Segment]) -> Value {
     let query = parse_query(json.to_string().as_bytes(), &Limits::default()).unwrap();
     let partials = segments
@@ -68,8 +69,7 @@ fn query(json: Value, segments: &[Segment]) -> Value {
         .enumerate()
         .map(|(index, segment)| {
             let partial = run_on_segment(&query, segment, &format!("seg{index}")).unwrap();
-            serde_json::from_str::<PartialResult>(&serde_json::to_string(&partial).unwrap())
-                .unwrap()
+            PartialResult::from_wire(&partial.to_wire().unwrap()).unwrap()
         })
         .collect();
     finalize(&query, merge(&query, partials).unwrap()).unwrap()

@@ -2,8 +2,9 @@
 //!
 //! Owns the `DataNode` service (per-segment queries and segment inventory long-polls) that
 //! brokers use to reach historicals and realtime nodes. The wire format is protobuf; query
-//! partial results and segment descriptors travel as JSON bytes inside it so that the pure
-//! query and segment crates stay free of protobuf types.
+//! partial results (`PartialResult::to_wire`: binary for groupBy, JSON otherwise) and segment
+//! descriptors (JSON) travel as bytes inside it, so that the pure query and segment crates
+//! stay free of protobuf types.
 
 #[allow(clippy::all, unused_qualifications)]
 mod generated {

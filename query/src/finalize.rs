@@ -21,26 +21,28 @@
 //! Java floats) and followed by the post-aggregators, which are computed over the intermediate
 //! values as Druid's toolchests do.
 
+mod groups;
+
 use henge_segment::granularity::Granularity;
 use henge_segment::time::format_timestamp;
 use serde_json::{json, Map, Value};
 
+pub(crate) use self::groups::ResultTable;
+use self::groups::{finalize_group_by, group_table};
 use crate::error::QueryError;
-use crate::having::keep;
-use crate::java_hash::{in_java_hash_order, java_hash_order, reorder};
-use crate::merge::{combine_values, merge, merge_group_by};
+use crate::java_hash::in_java_hash_order;
+use crate::merge::{combine_values, merge};
 use crate::model::aggregator::AggregatorSpec;
 use crate::model::post_aggregator::PostAggSpec;
 use crate::model::spec::{
-    Bound, GroupBySpec, QueryKind, ResultFormat, ScanOrder, ScanSpec, TimeBoundarySpec,
-    TimeseriesSpec, TopNSpec,
+    Bound, QueryKind, ResultFormat, ScanOrder, ScanSpec, TimeBoundarySpec, TimeseriesSpec, TopNSpec,
 };
 use crate::model::Query;
-use crate::order::{rank_topn, sort_group_rows, FinalGroupRow};
+use crate::order::rank_topn;
 use crate::output::output_json;
 use crate::partial::{
-    GroupByPartial, GroupRow, PartialResult, ScanPartial, SegmentMetadataPartial,
-    TimeBoundaryPartial, TimeseriesPartial, TimeseriesRow, TopNPartial,
+    PartialResult, ScanPartial, SegmentMetadataPartial, TimeBoundaryPartial, TimeseriesPartial,
+    TimeseriesRow, TopNPartial,
 };
 use crate::postagg::{compute_all, post_json};
 use crate::value::AggValue;
@@ -50,10 +52,7 @@ pub fn finalize(query: &Query, merged: PartialResult) -> Result<Value, QueryErro
     // Merging a single partial normalises it (ordering, limits), so unmerged input works too.
     let merged = merge(query, vec![merged])?;
     let finalizing = wants_finalized(query);
-    let first_start = query
-        .intervals()
-        .first()
-        .map_or(0, |interval| interval.start);
+    let first_start = first_start(query);
     Ok(match (&query.kind, merged) {
         (QueryKind::Timeseries(spec), PartialResult::Timeseries(part)) => {
             finalize_timeseries(spec, part, first_start, finalizing)
@@ -87,6 +86,35 @@ pub fn finalize(query: &Query, merged: PartialResult) -> Result<Value, QueryErro
             )))
         }
     })
+}
+
+/// The finished rows of a groupBy's merged partial as a table: what [`finalize`] prints as
+/// events, for a query data source to read without printing them.
+pub(crate) fn finished_table(
+    query: &Query,
+    merged: PartialResult,
+) -> Result<ResultTable, QueryError> {
+    match (&query.kind, merge(query, vec![merged])?) {
+        (QueryKind::GroupBy(spec), PartialResult::GroupBy(part)) => Ok(group_table(
+            spec,
+            part,
+            first_start(query),
+            wants_finalized(query),
+        )),
+        (_, other) => Err(QueryError::internal(format!(
+            "cannot finish a {} partial result of a {} query as a table",
+            other.type_name(),
+            query.query_type()
+        ))),
+    }
+}
+
+/// The start of the query's first interval (the time of rows over no data).
+fn first_start(query: &Query) -> i64 {
+    query
+        .intervals()
+        .first()
+        .map_or(0, |interval| interval.start)
 }
 
 /// What Druid answers when no segment holds data for the query: `[]`, except the rows a
@@ -128,20 +156,36 @@ fn write_metrics(
     finalizing: bool,
     into: &mut Map<String, Value>,
 ) {
+    let names = specs
+        .iter()
+        .map(|spec| &spec.name)
+        .chain(posts.iter().map(|post| &post.name));
+    let mut metrics = Vec::with_capacity(specs.len() + posts.len());
+    metric_values(specs, posts, values, computed, finalizing, &mut metrics);
+    into.extend(names.cloned().zip(metrics));
+}
+
+/// The finalized aggregator values, then the post-aggregator values, as the response prints
+/// them.
+fn metric_values(
+    specs: &[AggregatorSpec],
+    posts: &[PostAggSpec],
+    values: &[AggValue],
+    computed: &[AggValue],
+    finalizing: bool,
+    into: &mut Vec<Value>,
+) {
     for (spec, value) in specs.iter().zip(values) {
-        let json = match value {
+        into.push(match value {
             AggValue::Sketch(_) if !finalizing => value.to_json(),
             // Unfinalized first/last values are Druid's `SerializablePair`s.
             AggValue::Timed(time, inner) if !finalizing => {
                 json!({"lhs": time, "rhs": inner.finalized().to_json_as(spec.kind)})
             }
             _ => value.finalized_for(spec.kind).to_json_as(spec.kind),
-        };
-        into.insert(spec.name.clone(), json);
+        });
     }
-    for (post, value) in posts.iter().zip(computed) {
-        into.insert(post.name.clone(), post_json(value));
-    }
+    into.extend(computed.iter().take(posts.len()).map(post_json));
 }
 
 fn empty_values(specs: &[AggregatorSpec]) -> Vec<AggValue> {
@@ -230,152 +274,6 @@ fn finalize_topn(spec: &TopNSpec, part: TopNPartial, finalizing: bool) -> Value 
                     })
                     .collect();
                 json!({"timestamp": spec.granularity.format_timestamp(bucket.timestamp), "result": entries})
-            })
-            .collect(),
-    )
-}
-
-fn finalize_group_by(
-    spec: &GroupBySpec,
-    part: GroupByPartial,
-    first_start: i64,
-    finalizing: bool,
-) -> Value {
-    match &spec.subtotals {
-        Some(subtotals) => Value::Array(
-            subtotals
-                .iter()
-                .flat_map(|included| finalize_subtotal(spec, &part, included, finalizing))
-                .collect(),
-        ),
-        None => finalize_groups(spec, part, first_start, finalizing),
-    }
-}
-
-/// One `subtotalsSpec` entry: the merged groups regrouped by the included dimensions (the
-/// others become null), then finished like a groupBy of its own whose limitSpec keeps only
-/// the columns it still has, as Druid's `GroupingEngine.processSubtotalsSpec` does. The
-/// result sets are concatenated in `subtotalsSpec` order.
-fn finalize_subtotal(
-    spec: &GroupBySpec,
-    part: &GroupByPartial,
-    included: &[usize],
-    finalizing: bool,
-) -> Vec<Value> {
-    let regrouped = GroupByPartial {
-        rows: part
-            .rows
-            .iter()
-            .map(|row| GroupRow {
-                timestamp: row.timestamp,
-                dims: (0..row.dims.len())
-                    .map(|index| {
-                        included
-                            .contains(&index)
-                            .then(|| row.dims[index].clone())
-                            .flatten()
-                    })
-                    .collect(),
-                values: row.values.clone(),
-            })
-            .collect(),
-    };
-    // Regrouping never holds more rows than the merged input, so no row limit applies.
-    let Ok(merged) = merge_group_by(&spec.aggregations, vec![regrouped], usize::MAX) else {
-        return Vec::new();
-    };
-    let excluded: Vec<&str> = spec
-        .dimensions
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| !included.contains(index))
-        .map(|(_, dimension)| dimension.output_name.as_str())
-        .collect();
-    let mut subtotal_spec = spec.clone();
-    subtotal_spec.subtotals = None;
-    subtotal_spec
-        .limit_spec
-        .columns
-        .retain(|column| !excluded.contains(&column.column.as_str()));
-    match finalize_groups(&subtotal_spec, merged, 0, finalizing) {
-        Value::Array(rows) => rows,
-        _ => Vec::new(),
-    }
-}
-
-fn finalize_groups(
-    spec: &GroupBySpec,
-    part: GroupByPartial,
-    first_start: i64,
-    finalizing: bool,
-) -> Value {
-    let mut rows = part.rows;
-    let wants_summary_row = spec.dimensions.is_empty()
-        && spec.granularity == Granularity::All
-        && spec.limit_spec.offset == 0;
-    if rows.is_empty() && wants_summary_row {
-        rows.push(GroupRow {
-            timestamp: first_start,
-            dims: Vec::new(),
-            values: empty_values(&spec.aggregations),
-        });
-    }
-    let mut rows: Vec<FinalGroupRow> = rows
-        .into_iter()
-        .map(|row| FinalGroupRow {
-            posts: compute_all(&spec.post_aggregations, &spec.aggregations, &row.values),
-            row,
-        })
-        .collect();
-    if let Some(having) = &spec.having {
-        rows.retain(|row| keep(having, spec, row));
-    }
-    let offset = usize::try_from(spec.limit_spec.offset).unwrap_or(usize::MAX);
-    let limit = spec
-        .limit_spec
-        .limit
-        .and_then(|limit| usize::try_from(limit).ok())
-        .unwrap_or(usize::MAX);
-    sort_group_rows(spec, &mut rows, offset.saturating_add(limit));
-    // Every event has the same keys (the row signature), so their Java order is computed once.
-    let mut key_order: Option<Vec<usize>> = None;
-    // Rows come in time order, mostly sharing a bucket: each bucket's text is formatted once.
-    let mut stamp: Option<(i64, Value)> = None;
-    Value::Array(
-        rows.into_iter()
-            .skip(offset)
-            .take(limit)
-            .map(|FinalGroupRow { row, posts }| {
-                let mut event = Map::new();
-                for (dimension, value) in spec.dimensions.iter().zip(row.dims) {
-                    event.insert(
-                        dimension.output_name.clone(),
-                        output_json(dimension.output_type, value),
-                    );
-                }
-                write_metrics(
-                    &spec.aggregations,
-                    &spec.post_aggregations,
-                    &row.values,
-                    &posts,
-                    finalizing,
-                    &mut event,
-                );
-                let order = key_order
-                    .get_or_insert_with(|| java_hash_order(event.keys().map(String::as_str)));
-                let timestamp = match &stamp {
-                    Some((time, text)) if *time == row.timestamp => text.clone(),
-                    _ => {
-                        let text = Value::String(spec.granularity.format_timestamp(row.timestamp));
-                        stamp = Some((row.timestamp, text.clone()));
-                        text
-                    }
-                };
-                json!({
-                    "version": "v1",
-                    "timestamp": timestamp,
-                    "event": reorder(event, order),
-                })
             })
             .collect(),
     )

@@ -61,7 +61,7 @@ pub use finalize::{empty_result, finalize};
 pub use lookup::{parse_lookup_factory, LookupMap, Lookups};
 pub use merge::merge;
 pub use model::Query;
-pub use nested::{run_local, run_over_result, DEFAULT_MAX_SUBQUERY_ROWS};
+pub use nested::{run_local, run_over_partial, run_over_result, DEFAULT_MAX_SUBQUERY_ROWS};
 pub use parse::{parse_query, Limits, DEFAULT_MAX_GROUP_ROWS};
 pub use partial::{
     ColumnAnalysis, GroupByPartial, GroupRow, PartialResult, ScanBatch, ScanPartial, ScanRow,

@@ -129,6 +129,22 @@ impl Query {
             Some(other) => return Err(json::mismatch("java.util.Map", other)),
         };
         let max_group_rows = context::group_rows_limit(&context, limits.max_group_rows)?;
+        let mut inner = inner;
+        let mut joins = joins;
+        for subquery in inner
+            .iter_mut()
+            .map(Box::as_mut)
+            .chain(
+                joins
+                    .iter_mut()
+                    .filter_map(|clause| match &mut clause.right {
+                        Right::Query(query) => Some(query.as_mut()),
+                        Right::Table(_) => None,
+                    }),
+            )
+        {
+            subquery.inherit_context(&context);
+        }
         // Druid's timeBoundary, dataSourceMetadata and segmentMetadata have no virtual
         // columns; like Jackson, they ignore the field.
         let mut virtual_columns = match query_type {
@@ -171,6 +187,43 @@ impl Query {
             kind,
             virtual_columns,
         })
+    }
+
+    /// Gives this subquery (and its own subqueries) the execution keys of `outer`'s context
+    /// that its own context lacks ([`context::INHERITED`]), in the JSON forwarded to data
+    /// nodes too. Druid does this for a groupBy's inner groupBy only; here `useCache: false`
+    /// on any outer query reaches every query it runs.
+    fn inherit_context(&mut self, outer: &Map<String, Value>) {
+        let inherited: Vec<(&String, &Value)> = outer
+            .iter()
+            .filter(|(key, _)| context::INHERITED.contains(&key.as_str()))
+            .filter(|(key, _)| !self.context.contains_key(key.as_str()))
+            .collect();
+        if inherited.is_empty() {
+            return;
+        }
+        for (key, value) in inherited {
+            self.context.insert(key.clone(), value.clone());
+        }
+        if let Value::Object(raw) = &mut self.raw {
+            raw.insert("context".to_owned(), Value::Object(self.context.clone()));
+        }
+        let context = self.context.clone();
+        for subquery in
+            self.inner
+                .iter_mut()
+                .map(Box::as_mut)
+                .chain(
+                    self.joins
+                        .iter_mut()
+                        .filter_map(|clause| match &mut clause.right {
+                            Right::Query(query) => Some(query.as_mut()),
+                            Right::Table(_) => None,
+                        }),
+                )
+        {
+            subquery.inherit_context(&context);
+        }
     }
 
     /// The table this query reads (through its inner queries, for a query data source).

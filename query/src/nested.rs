@@ -12,13 +12,15 @@
 use std::borrow::Cow;
 
 use henge_segment::time::parse_timestamp;
-use henge_segment::{ColumnSpec, ColumnType, Segment, SegmentBuilder, Value as Cell};
+use henge_segment::{ColumnSpec, ColumnType, Segment, SegmentBuilder, Value as Cell, ValueRef};
 use serde_json::{Map, Value};
 
 use crate::error::QueryError;
+use crate::finalize::{finished_table, ResultTable};
 use crate::join::{in_memory_segment, Table};
 use crate::model::spec::{QueryKind, TIME_COLUMN};
 use crate::model::Query;
+use crate::partial::PartialResult;
 use crate::{finalize, merge, run_on_segment};
 
 /// Druid's default `maxSubqueryRows`: inner results larger than this fail the query.
@@ -26,12 +28,36 @@ pub const DEFAULT_MAX_SUBQUERY_ROWS: usize = 100_000;
 
 /// Runs `outer` over `inner_result`, the finalized response of `outer.inner_query()`.
 pub fn run_over_result(outer: &Query, inner_result: &Value) -> Result<Value, QueryError> {
-    let Some(inner) = outer.inner_query() else {
-        return Err(QueryError::internal("the query has no inner query"));
-    };
+    let inner = inner_of(outer)?;
     let rows = result_rows(inner, inner_result)?;
     check_rows(rows.len(), max_subquery_rows(outer))?;
-    let segment = build_segment(inner, &rows)?;
+    run_over_table(outer, inner, positional(rows))
+}
+
+/// Runs `outer` over `inner_merged`, the merged (not yet finalized) partial result of
+/// `outer.inner_query()`, a groupBy: its finished rows reach the outer query as a table,
+/// without being printed as JSON events and read back. The answer is the same as
+/// [`run_over_result`]'s over the finalized response.
+pub fn run_over_partial(outer: &Query, inner_merged: PartialResult) -> Result<Value, QueryError> {
+    let inner = inner_of(outer)?;
+    let table = finished_table(inner, inner_merged)?;
+    check_rows(table.rows.len(), max_subquery_rows(outer))?;
+    run_over_table(outer, inner, table)
+}
+
+fn inner_of(outer: &Query) -> Result<&Query, QueryError> {
+    outer
+        .inner_query()
+        .ok_or_else(|| QueryError::internal("the query has no inner query"))
+}
+
+fn run_over_table(outer: &Query, inner: &Query, table: ResultTable) -> Result<Value, QueryError> {
+    let mentioned = mentioned_strings(outer);
+    let read = |name: &str| match &mentioned {
+        Some(mentioned) => mentioned.iter().any(|text| text.contains(name)),
+        None => true,
+    };
+    let segment = build_segment(inner, table, read)?;
     let segment_id = format!("{}_subquery", outer.datasource());
     let partial = run_on_segment(outer, &segment, &segment_id)?;
     finalize(outer, merge(outer, vec![partial])?)
@@ -149,30 +175,43 @@ fn result_rows<'r>(inner: &Query, result: &'r Value) -> Result<Vec<ResultRow<'r>
     Ok(rows)
 }
 
-/// Column names in first-seen order (for a groupBy, in its row signature's order: dimensions,
-/// aggregators, post-aggregators, since its events print in Java `HashMap` order), each typed
-/// from its non-null values.
-fn schema(inner: &Query, rows: &[ResultRow<'_>]) -> Vec<ColumnSpec> {
-    let mut columns: Vec<(String, Option<ColumnType>)> = Vec::new();
-    for (_, row) in rows {
-        for (name, value) in row.iter() {
-            if name == TIME_COLUMN {
-                continue;
+/// Map-shaped result rows as a table: columns in first-seen order (`__time` left out), a
+/// null where a row lacks one.
+fn positional(rows: Vec<ResultRow<'_>>) -> ResultTable {
+    let mut names: Vec<String> = Vec::new();
+    for (_, row) in &rows {
+        for name in row.keys() {
+            if name != TIME_COLUMN && !names.contains(name) {
+                names.push(name.clone());
             }
-            let seen = match columns.iter().position(|(known, _)| known == name) {
-                Some(at) => at,
-                None => {
-                    columns.push((name.clone(), None));
-                    columns.len() - 1
-                }
-            };
+        }
+    }
+    let rows = rows
+        .into_iter()
+        .map(|(time, row)| {
+            let values = names
+                .iter()
+                .map(|name| row.get(name).cloned().unwrap_or(Value::Null))
+                .collect();
+            (time, values)
+        })
+        .collect();
+    ResultTable { names, rows }
+}
+
+/// The table's columns (for a groupBy in its row signature's order: dimensions, aggregators,
+/// post-aggregators, since its events print in Java `HashMap` order), each typed from its
+/// non-null values, with the index of its values in the table's rows.
+fn schema(inner: &Query, table: &ResultTable) -> Vec<(ColumnSpec, usize)> {
+    let mut types: Vec<Option<ColumnType>> = vec![None; table.names.len()];
+    for (_, values) in &table.rows {
+        for (slot, value) in types.iter_mut().zip(values) {
             let observed = match value {
                 Value::Null => continue,
                 Value::Number(number) if number.is_i64() => ColumnType::Long,
                 Value::Number(_) => ColumnType::Double,
                 _ => ColumnType::String,
             };
-            let slot = &mut columns[seen].1;
             *slot = Some(match (*slot, observed) {
                 (None, observed) => observed,
                 (Some(ColumnType::String), _) | (_, ColumnType::String) => ColumnType::String,
@@ -181,6 +220,7 @@ fn schema(inner: &Query, rows: &[ResultRow<'_>]) -> Vec<ColumnSpec> {
             });
         }
     }
+    let mut order: Vec<usize> = (0..table.names.len()).collect();
     if let QueryKind::GroupBy(spec) = &inner.kind {
         let signature: Vec<&str> = spec
             .dimensions
@@ -189,23 +229,25 @@ fn schema(inner: &Query, rows: &[ResultRow<'_>]) -> Vec<ColumnSpec> {
             .chain(spec.aggregations.iter().map(|agg| agg.name.as_str()))
             .chain(spec.post_aggregations.iter().map(|post| post.name.as_str()))
             .collect();
-        columns.sort_by_key(|(name, _)| {
+        order.sort_by_key(|&index| {
             signature
                 .iter()
-                .position(|known| known == name)
+                .position(|known| *known == table.names[index])
                 .unwrap_or(signature.len())
         });
     }
     let dimensions = inner_dimensions(inner);
-    columns
+    order
         .into_iter()
-        .map(|(name, column_type)| {
-            let column_type = column_type.unwrap_or(ColumnType::String);
-            if column_type == ColumnType::String || dimensions.contains(&name.as_str()) {
+        .map(|index| {
+            let name = table.names[index].clone();
+            let column_type = types[index].unwrap_or(ColumnType::String);
+            let spec = if column_type == ColumnType::String || dimensions.contains(&name.as_str()) {
                 ColumnSpec::dimension(name, column_type)
             } else {
                 ColumnSpec::metric(name, column_type)
-            }
+            };
+            (spec, index)
         })
         .collect()
 }
@@ -222,60 +264,128 @@ fn inner_dimensions(inner: &Query) -> Vec<&str> {
     }
 }
 
-fn build_segment(inner: &Query, rows: &[ResultRow<'_>]) -> Result<Segment, QueryError> {
-    let columns = schema(inner, rows);
-    let mut ordered: Vec<&ResultRow<'_>> = rows.iter().collect();
-    // Segments are time-sorted; the sort is stable, so equal times keep the result order.
-    ordered.sort_by_key(|(time, _)| *time);
-    let mut builder = SegmentBuilder::new(columns.clone());
-    let mut cells = Vec::with_capacity(columns.len());
-    for (time, row) in ordered {
-        cells.clear();
-        cells.extend(
-            columns
-                .iter()
-                .map(|column| cell(column, row.get(&column.name))),
-        );
-        builder.push_row(*time, &cells);
+/// Every string in `outer`'s JSON outside its data source, keys included; `None` when the
+/// outer query reads every column (a scan without `columns`, a search without
+/// `searchDimensions`, segmentMetadata). An inner column whose name is in none of these
+/// strings, not even inside an expression, cannot be read by the outer query.
+fn mentioned_strings(outer: &Query) -> Option<Vec<String>> {
+    let Value::Object(mut raw) = outer.to_json() else {
+        return None;
+    };
+    raw.remove("dataSource");
+    let lists_none = |key: &str| {
+        raw.get(key)
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+    };
+    let reads_all = match &outer.kind {
+        QueryKind::Scan(_) => lists_none("columns"),
+        QueryKind::Search(_) => lists_none("searchDimensions"),
+        QueryKind::SegmentMetadata(_) => true,
+        _ => false,
+    };
+    if reads_all {
+        return None;
+    }
+    fn collect(value: &Value, into: &mut Vec<String>) {
+        match value {
+            Value::String(text) => into.push(text.clone()),
+            Value::Array(values) => values.iter().for_each(|value| collect(value, into)),
+            Value::Object(fields) => {
+                for (key, value) in fields {
+                    into.push(key.clone());
+                    collect(value, into);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut strings = Vec::new();
+    collect(&Value::Object(raw), &mut strings);
+    Some(strings)
+}
+
+/// The table as an in-memory segment of the columns `read` keeps (the builder sorts its rows
+/// by time; equal times keep the result order).
+fn build_segment(
+    inner: &Query,
+    mut table: ResultTable,
+    read: impl Fn(&str) -> bool,
+) -> Result<Segment, QueryError> {
+    let mut columns = schema(inner, &table);
+    columns.retain(|(spec, _)| read(&spec.name));
+    // Booleans, arrays and objects are strings holding their JSON text.
+    for (_, values) in &mut table.rows {
+        for value in values.iter_mut() {
+            if matches!(value, Value::Bool(_) | Value::Array(_) | Value::Object(_)) {
+                *value = Value::String(value.to_string());
+            }
+        }
+    }
+    let mut builder = SegmentBuilder::new(columns.iter().map(|(spec, _)| spec.clone()).collect());
+    builder.reserve(table.rows.len());
+    for (time, values) in &table.rows {
+        builder.push_row_with(*time, |column| {
+            let (spec, index) = &columns[column];
+            cell_ref(spec, &values[*index])
+        });
     }
     in_memory_segment(builder, "subquery segment")
 }
 
-/// One result value as a cell of `column`.
-fn cell(column: &ColumnSpec, value: Option<&Value>) -> Cell {
+/// One scalar result value as a cell of `column` (see [`cell`]).
+fn cell_ref<'v>(column: &ColumnSpec, value: &'v Value) -> ValueRef<'v> {
     match value {
-        None | Some(Value::Null) => Cell::Null,
-        Some(Value::String(text)) => Cell::String(text.clone()),
-        Some(Value::Number(number)) => match number.as_i64() {
+        Value::String(text) => ValueRef::Str(text),
+        Value::Number(number) => match number.as_i64() {
+            Some(long) if column.column_type == ColumnType::Long => ValueRef::Long(long),
+            _ => number.as_f64().map_or(ValueRef::Null, ValueRef::Double),
+        },
+        _ => ValueRef::Null,
+    }
+}
+
+/// One result value as a cell of `column`.
+fn cell(column: &ColumnSpec, value: &Value) -> Cell {
+    match value {
+        Value::Null => Cell::Null,
+        Value::String(text) => Cell::String(text.clone()),
+        Value::Number(number) => match number.as_i64() {
             Some(long) if column.column_type == ColumnType::Long => Cell::Long(long),
             _ => number.as_f64().map_or(Cell::Null, Cell::Double),
         },
-        Some(other) => Cell::String(other.to_string()),
+        other => Cell::String(other.to_string()),
     }
 }
 
 /// The inner result as a table of its columns ([`schema`]); with `with_time`, also a LONG
 /// `__time` column holding each row's time (a scan's rows carry theirs; other result rows
 /// have no time column in Druid's row signatures).
-fn table(inner: &Query, rows: &[ResultRow<'_>], with_time: bool) -> Table {
-    let mut columns = schema(inner, rows);
+fn table(inner: &Query, rows: Vec<ResultRow<'_>>, with_time: bool) -> Table {
+    let table = positional(rows);
+    let mut columns = schema(inner, &table);
     if with_time {
-        columns.push(ColumnSpec::dimension(TIME_COLUMN, ColumnType::Long));
+        // No value index: the row's own time.
+        columns.push((
+            ColumnSpec::dimension(TIME_COLUMN, ColumnType::Long),
+            usize::MAX,
+        ));
     }
-    let cells = rows
+    let cells = table
+        .rows
         .iter()
-        .map(|(time, row)| {
+        .map(|(time, values)| {
             columns
                 .iter()
-                .map(|column| match with_time && column.name == TIME_COLUMN {
-                    true => Cell::Long(*time),
-                    false => cell(column, row.get(&column.name)),
+                .map(|(spec, index)| match values.get(*index) {
+                    Some(value) => cell(spec, value),
+                    None => Cell::Long(*time),
                 })
                 .collect()
         })
         .collect();
     Table {
-        columns,
+        columns: columns.into_iter().map(|(spec, _)| spec).collect(),
         rows: cells,
     }
 }
@@ -290,7 +400,7 @@ pub(crate) fn result_table(
     let rows = result_rows(inner, result)?;
     check_rows(rows.len(), max_rows)?;
     let with_time = matches!(inner.kind, QueryKind::Scan(_));
-    Ok(table(inner, &rows, with_time))
+    Ok(table(inner, rows, with_time))
 }
 
 fn check_rows(rows: usize, max_rows: usize) -> Result<(), QueryError> {

@@ -1,6 +1,9 @@
 //! [`PartialResult`]: what running a query on one segment (or merging such results)
-//! produces, before Druid's response shape is applied. Partials travel between nodes as JSON,
-//! so every type here round-trips through serde_json exactly.
+//! produces, before Druid's response shape is applied. Partials travel between nodes in the
+//! form [`wire`] gives them (binary for groupBy, serde_json text otherwise), so every type
+//! here round-trips through serde_json exactly.
+
+mod wire;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -192,7 +192,7 @@ impl DataNodeService {
 
 /// A partial result as it crosses the wire.
 fn encode(segment_id: String, partial: &PartialResult) -> Result<SegmentResult, QueryError> {
-    let partial_json = serde_json::to_vec(partial).map_err(|err| {
+    let partial = partial.to_wire().map_err(|err| {
         QueryError::unknown(
             format!("failed to encode partial result: {err}"),
             "java.lang.RuntimeException",
@@ -200,7 +200,7 @@ fn encode(segment_id: String, partial: &PartialResult) -> Result<SegmentResult, 
     })?;
     Ok(SegmentResult {
         segment_id,
-        partial_json,
+        partial,
     })
 }
 

@@ -38,10 +38,18 @@ enum Source<'a> {
     Missing,
 }
 
+/// The rendered value of each output id.
+enum Outputs<'a> {
+    Rendered(Vec<Option<String>>),
+    /// A string column read unchanged over a sorted dictionary: output ids are its
+    /// dictionary ids and values its dictionary's, so nothing is rendered up front.
+    Dictionary(StringColumn<'a>),
+}
+
 /// One grouping dimension bound to a segment.
 pub(crate) struct DimensionReader<'a> {
     source: Source<'a>,
-    outputs: Vec<Option<String>>,
+    outputs: Outputs<'a>,
     /// The output id of a row without values (multi-value columns).
     empty: u32,
 }
@@ -69,8 +77,19 @@ impl<'a> DimensionReader<'a> {
                     .collect();
                 DimensionReader {
                     source: Source::MultiStrings(column, kept),
-                    outputs,
+                    outputs: Outputs::Rendered(outputs),
                     empty: remap[raw.len() - 1],
+                }
+            }
+            Some(ColumnRef::String(column))
+                if spec.transforms.is_empty()
+                    && spec.output_type == OutputType::String
+                    && sorted_dictionary(&column) =>
+            {
+                DimensionReader {
+                    source: Source::Strings(column, None),
+                    outputs: Outputs::Dictionary(column),
+                    empty: 0,
                 }
             }
             Some(ColumnRef::String(column)) => {
@@ -82,7 +101,7 @@ impl<'a> DimensionReader<'a> {
                     && remap.iter().enumerate().all(|(at, &id)| at == id as usize);
                 DimensionReader {
                     source: Source::Strings(column, (!identity).then_some(remap)),
-                    outputs,
+                    outputs: Outputs::Rendered(outputs),
                     empty: 0,
                 }
             }
@@ -111,7 +130,7 @@ impl<'a> DimensionReader<'a> {
                 let (_, outputs) = assign_outputs(spec, &[RawValue::Null]);
                 DimensionReader {
                     source: Source::Missing,
-                    outputs,
+                    outputs: Outputs::Rendered(outputs),
                     empty: 0,
                 }
             }
@@ -120,12 +139,18 @@ impl<'a> DimensionReader<'a> {
 
     /// How many output ids there are.
     pub(crate) fn cardinality(&self) -> usize {
-        self.outputs.len()
+        match &self.outputs {
+            Outputs::Rendered(outputs) => outputs.len(),
+            Outputs::Dictionary(column) => column.cardinality(),
+        }
     }
 
     /// The rendered value of an output id.
     pub(crate) fn value(&self, id: u32) -> Option<String> {
-        self.outputs[id as usize].clone()
+        match &self.outputs {
+            Outputs::Rendered(outputs) => outputs[id as usize].clone(),
+            Outputs::Dictionary(column) => column.value(id).map(str::to_owned),
+        }
     }
 
     /// Whether rows hold lists of output ids ([`Self::row_outputs`]) rather than one.
@@ -196,6 +221,20 @@ impl<'a> DimensionReader<'a> {
     }
 }
 
+/// Whether the column's dictionary is in output order (null first, then strictly increasing
+/// strings), as segments write it: then its ids are output ids as they are.
+fn sorted_dictionary(column: &StringColumn<'_>) -> bool {
+    let mut values = (0..column.cardinality() as u32).map(|id| column.value(id));
+    let Some(mut previous) = values.next() else {
+        return true;
+    };
+    values.all(|value| {
+        let ascending = value.is_some() && previous < value;
+        previous = value;
+        ascending
+    })
+}
+
 /// Gives each distinct value of the selected rows an id (`value_of` returns its raw bits and
 /// value, `None` for null), then maps those ids to output ids.
 fn numeric<'a>(
@@ -223,7 +262,7 @@ fn numeric<'a>(
     }
     DimensionReader {
         source: Source::Rows(row_ids),
-        outputs,
+        outputs: Outputs::Rendered(outputs),
         empty: 0,
     }
 }

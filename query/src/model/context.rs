@@ -11,6 +11,18 @@ use crate::error::QueryError;
 /// groupBy may hold; a query can lower the server's limit, never raise it.
 pub(crate) const BUFFER_GROUPER_MAX_SIZE: &str = "bufferGrouperMaxSize";
 
+/// The context keys a subquery takes from its outer query when it lacks them: how the
+/// query runs (caching, priority, timeout, lane, the subquery row limit), never what it
+/// answers.
+pub(crate) const INHERITED: &[&str] = &[
+    "useCache",
+    "populateCache",
+    "priority",
+    "timeout",
+    "lane",
+    "maxSubqueryRows",
+];
+
 /// The Java class Jackson would bind `value` to (named in Druid's bad-type messages).
 fn java_class(value: &Value) -> &'static str {
     match value {

@@ -134,15 +134,22 @@ pub fn query(json: serde_json::Value) -> Query {
     parse_query(json.to_string().as_bytes(), &Limits::default()).expect("valid query")
 }
 
-/// Runs a query on each segment, ships every partial through JSON, merges and finalizes.
+/// Runs a query on each segment, ships every partial through its wire form, merges and
+/// finalizes.
 pub fn run_json(json: serde_json::Value, segments: &[(&str, &Segment)]) -> serde_json::Value {
     let query = query(json);
     let partials = segments
         .iter()
         .map(|(id, segment)| {
             let partial = run_on_segment(&query, segment, id).expect("run");
-            let wire = serde_json::to_string(&partial).expect("serialize partial");
-            let back: PartialResult = serde_json::from_str(&wire).expect("deserialize partial");
+            let wire = partial.to_wire().expect("serialize partial");
+            let back = PartialResult::from_wire(&wire).expect("deserialize partial");
+            assert_eq!(
+                back, partial,
+                "partial result must round-trip through the wire"
+            );
+            let json = serde_json::to_string(&partial).expect("serialize partial as JSON");
+            let back: PartialResult = serde_json::from_str(&json).expect("deserialize JSON");
             assert_eq!(back, partial, "partial result must round-trip through JSON");
             back
         })

@@ -1,5 +1,5 @@
 //! End-to-end tests of the query engine on small segments built with `SegmentBuilder`:
-//! parse, run on each segment, ship partials as JSON, merge, finalize.
+//! parse, run on each segment, ship partials in their wire form, merge, finalize.
 
 mod aggregators;
 mod common;

@@ -1,6 +1,6 @@
 //! Query data sources: an outer query over the finalized result of an inner one.
 
-use henge_query::run_over_result;
+use henge_query::{merge, run_on_segment, run_over_partial, run_over_result};
 use serde_json::{json, Value};
 
 use crate::common::{query, run_json, wiki};
@@ -17,12 +17,23 @@ fn inner_group_by() -> Value {
     })
 }
 
-/// Runs the inner query on the wiki fixture, then the outer one over its result.
+/// Runs the inner query on the wiki fixture, then the outer one over its result; for an
+/// inner groupBy, also over its merged partial (the broker's path), which must answer the same.
 fn run_nested(outer: Value) -> Value {
     let outer = query(outer);
     let inner = outer.inner_query().expect("a query data source");
     let inner_result = run_json(inner.to_json(), &[("wiki_seg", &wiki())]);
-    run_over_result(&outer, &inner_result).expect("outer query")
+    let response = run_over_result(&outer, &inner_result).expect("outer query");
+    if inner.query_type() == "groupBy" {
+        let partial = run_on_segment(inner, &wiki(), "wiki_seg").expect("inner query");
+        let merged = merge(inner, vec![partial]).expect("merge");
+        let handed_off = run_over_partial(&outer, merged).expect("outer query over the partial");
+        assert_eq!(
+            handed_off, response,
+            "the partial hand-off answers differently"
+        );
+    }
+    response
 }
 
 #[test]
@@ -126,4 +137,92 @@ fn nested_twice_and_the_subquery_row_limit() {
     limited = query(json!({"queryType": "timeseries", "dataSource": "wiki",
                            "intervals": ["2015-09-12/2015-09-13"], "granularity": "all"}));
     assert!(run_over_result(&limited, &inner_result).is_err());
+}
+
+#[test]
+fn subqueries_take_the_outer_execution_context_keys_they_lack() {
+    let mut inner = inner_group_by();
+    inner["context"] = json!({"priority": 5});
+    let outer = query(json!({
+        "queryType": "timeseries",
+        "dataSource": {"type": "query", "query": inner},
+        "intervals": ["2015-09-12/2015-09-13"],
+        "granularity": "all",
+        "aggregations": [{"type": "count", "name": "groups"}],
+        "context": {"useCache": false, "priority": 1, "grandTotal": true},
+    }));
+    let inner = outer.inner_query().expect("a query data source");
+    // Forwarded to data nodes as well: the JSON carries the same context.
+    for context in [
+        inner.context().clone(),
+        inner.to_json()["context"]
+            .clone()
+            .as_object()
+            .unwrap()
+            .clone(),
+    ] {
+        assert_eq!(context.get("useCache"), Some(&json!(false)));
+        // The inner query's own value wins; result-shaping keys stay with the outer query.
+        assert_eq!(context.get("priority"), Some(&json!(5)));
+        assert_eq!(context.get("grandTotal"), None);
+    }
+}
+
+#[test]
+fn outer_queries_over_finished_inner_groups_see_having_limits_posts_and_subtotals() {
+    let inner = json!({
+        "queryType": "groupBy",
+        "dataSource": "wiki",
+        "intervals": ["2015-09-12/2015-09-13"],
+        "granularity": "hour",
+        "dimensions": ["channel", {"type": "default", "dimension": "added",
+                                   "outputName": "addedKey", "outputType": "LONG"}],
+        "aggregations": [{"type": "count", "name": "rows"},
+                         {"type": "doubleSum", "name": "delta", "fieldName": "delta"},
+                         {"type": "HLLSketchBuild", "name": "users", "fieldName": "user"}],
+        "postAggregations": [{"type": "arithmetic", "name": "twice", "fn": "*",
+                              "fields": [{"type": "fieldAccess", "fieldName": "rows"},
+                                         {"type": "constant", "value": 2}]}],
+        "having": {"type": "greaterThan", "aggregation": "rows", "value": 0},
+        "limitSpec": {"type": "default", "limit": 5,
+                      "columns": [{"dimension": "delta", "direction": "descending",
+                                   "dimensionOrder": "numeric"}]},
+    });
+    let response = run_nested(json!({
+        "queryType": "groupBy",
+        "dataSource": {"type": "query", "query": inner},
+        "intervals": ["2015-09-12/2015-09-13"],
+        "granularity": "all",
+        "dimensions": ["channel"],
+        "aggregations": [{"type": "count", "name": "groups"},
+                         {"type": "longSum", "name": "twice", "fieldName": "twice"},
+                         {"type": "longSum", "name": "added", "fieldName": "addedKey"},
+                         {"type": "doubleSum", "name": "users", "fieldName": "users"}],
+    }));
+    assert!(!response.as_array().expect("rows").is_empty());
+    let mut with_subtotals = inner_group_by();
+    with_subtotals["subtotalsSpec"] = json!([["channel"], []]);
+    let response = run_nested(json!({
+        "queryType": "scan",
+        "dataSource": {"type": "query", "query": with_subtotals},
+        "intervals": ["2015-09-12/2015-09-13"],
+        "columns": ["channel", "user", "rows", "delta"],
+    }));
+    assert!(!response.as_array().expect("batches").is_empty());
+}
+
+#[test]
+fn an_outer_query_reading_no_inner_column_counts_rows() {
+    // Neither query names an inner column: the subquery segment holds times only.
+    let response = run_nested(json!({
+        "queryType": "timeseries",
+        "dataSource": {"type": "query", "query": inner_group_by()},
+        "intervals": ["2015-09-12/2015-09-13"],
+        "granularity": "all",
+        "aggregations": [{"type": "count", "name": "groups"}],
+    }));
+    assert_eq!(
+        response,
+        json!([{"timestamp": "2015-09-12T00:00:00.000Z", "result": {"groups": 6}}])
+    );
 }

@@ -199,9 +199,10 @@ fn exercise(body: &[u8], segments: &[Segment; 2]) {
         let mut partials = Vec::new();
         for (index, segment) in segments.iter().enumerate() {
             if let Ok(partial) = run_on_segment(&query, segment, &format!("seg_{index}")) {
-                // Partials travel between nodes as JSON; the round trip must not panic either.
-                if let Ok(wire) = serde_json::to_string(&partial) {
-                    let _ = serde_json::from_str::<henge_query::PartialResult>(&wire);
+                // Partials travel between nodes in their wire form; the round trip must not
+                // panic either.
+                if let Ok(wire) = partial.to_wire() {
+                    let _ = henge_query::PartialResult::from_wire(&wire);
                 }
                 partials.push(partial);
             }
