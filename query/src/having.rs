@@ -35,7 +35,9 @@ fn cell(spec: &GroupBySpec, row: &FinalGroupRow, column: &str) -> Cell {
         .iter()
         .position(|dimension| dimension.output_name == column)
     {
-        return row.row.dims[at].clone().map_or(Cell::Null, Cell::Str);
+        return row.row.dims[at]
+            .as_deref()
+            .map_or(Cell::Null, |text| Cell::Str(text.to_owned()));
     }
     if let Some(at) = spec.aggregations.iter().position(|agg| agg.name == column) {
         return value_cell(&row.row.values[at]);

@@ -13,8 +13,8 @@ use crate::model::spec::{QueryKind, ScanOrder, ScanSpec, TimeseriesSpec, TopNSpe
 use crate::model::Query;
 use crate::order::rank_topn;
 use crate::partial::{
-    GroupByPartial, GroupRow, PartialResult, ScanBatch, ScanPartial, ScanRow, TimeBoundaryPartial,
-    TimeseriesPartial, TimeseriesRow, TopNBucket, TopNEntry, TopNPartial,
+    DimValue, DimValues, GroupByPartial, GroupRow, PartialResult, ScanBatch, ScanPartial, ScanRow,
+    TimeBoundaryPartial, TimeseriesPartial, TimeseriesRow, TopNBucket, TopNEntry, TopNPartial,
 };
 use crate::value::AggValue;
 
@@ -196,14 +196,52 @@ pub(crate) fn merge_group_by(
     max_rows: usize,
 ) -> Result<GroupByPartial, QueryError> {
     // Every partial in result order with each key once (the engine and this merge produce
-    // them so; anything else is sorted first), then merged pairwise, neighbours first, so
-    // keys shared by many partials combine early and k partials cost n log k comparisons.
-    let mut runs: Vec<Vec<GroupRow>> = parts
+    // them so; anything else is sorted first).
+    let runs: Vec<Vec<GroupRow>> = parts
         .into_iter()
         .map(|part| part.rows)
         .filter(|rows| !rows.is_empty())
         .map(|rows| sorted_unique(specs, rows))
         .collect();
+    let total: usize = runs.iter().map(Vec::len).sum();
+    let threads = match runs.len() > 1 && total >= PARALLEL_MERGE_ROWS {
+        true => std::thread::available_parallelism().map_or(1, usize::from),
+        false => 1,
+    };
+    let rows = match threads {
+        1 => merge_runs(specs, runs),
+        _ => {
+            // Each thread merges the runs' rows of one key range; the ranges follow each
+            // other, so their results concatenate in order.
+            let merged: Vec<Vec<GroupRow>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = split_by_key(runs, threads)
+                    .into_iter()
+                    .map(|runs| scope.spawn(move || merge_runs(specs, runs)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|handle| {
+                        handle
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
+            });
+            merged.concat()
+        }
+    };
+    if rows.len() > max_rows {
+        return Err(too_many_groups(max_rows));
+    }
+    Ok(GroupByPartial { rows })
+}
+
+/// Merges at least this many group rows on every core.
+const PARALLEL_MERGE_ROWS: usize = 1 << 16;
+
+/// Runs from [`sorted_unique`] merged pairwise, neighbours first, so keys shared by many
+/// runs combine early and k runs cost n log k comparisons; equal keys combine in run order.
+fn merge_runs(specs: &[AggregatorSpec], mut runs: Vec<Vec<GroupRow>>) -> Vec<GroupRow> {
     while runs.len() > 1 {
         let mut merged = Vec::with_capacity(runs.len().div_ceil(2));
         let mut pairs = runs.into_iter();
@@ -215,15 +253,38 @@ pub(crate) fn merge_group_by(
         }
         runs = merged;
     }
-    let rows = runs.pop().unwrap_or_default();
-    if rows.len() > max_rows {
-        return Err(too_many_groups(max_rows));
+    runs.pop().unwrap_or_default()
+}
+
+/// The runs cut into `pieces` consecutive key ranges (bounded by evenly spaced keys of the
+/// longest run): per range, each run's rows in it, runs in their order.
+fn split_by_key(runs: Vec<Vec<GroupRow>>, pieces: usize) -> Vec<Vec<Vec<GroupRow>>> {
+    let longest = runs
+        .iter()
+        .max_by_key(|run| run.len())
+        .map_or(&[][..], Vec::as_slice);
+    let bounds: Vec<(i64, DimValues)> = (1..pieces)
+        .filter_map(|piece| longest.get(piece * longest.len() / pieces))
+        .map(|row| (row.timestamp, row.dims.clone()))
+        .collect();
+    let mut ranges: Vec<Vec<Vec<GroupRow>>> = (0..=bounds.len()).map(|_| Vec::new()).collect();
+    for mut run in runs {
+        for (index, (time, dims)) in bounds.iter().enumerate().rev() {
+            let at = run.partition_point(|row| group_key(row) < (*time, dims.as_slice()));
+            let tail = run.split_off(at);
+            if !tail.is_empty() {
+                ranges[index + 1].push(tail);
+            }
+        }
+        if !run.is_empty() {
+            ranges[0].push(run);
+        }
     }
-    Ok(GroupByPartial { rows })
+    ranges
 }
 
 /// Where a group row sorts: time, then dimension values.
-fn group_key(row: &GroupRow) -> (i64, &[Option<String>]) {
+fn group_key(row: &GroupRow) -> (i64, &[DimValue]) {
     (row.timestamp, &row.dims)
 }
 
@@ -368,4 +429,54 @@ fn union_columns(batches: &[ScanBatch]) -> Option<(Vec<String>, Vec<Option<Strin
         }
     }
     Some((columns, types))
+}
+
+#[cfg(test)]
+mod tests {
+    use compact_str::CompactString;
+    use serde_json::json;
+
+    use super::*;
+
+    /// Keys `user-{i}` for `i` from `start` to `end` stepping by `step`, each counted once.
+    fn run(start: usize, end: usize, step: usize) -> GroupByPartial {
+        let mut rows: Vec<GroupRow> = (start..end)
+            .step_by(step)
+            .map(|i| GroupRow {
+                timestamp: 0,
+                dims: [Some(CompactString::from(format!("user-{i:07}")))]
+                    .into_iter()
+                    .collect(),
+                values: vec![AggValue::Long(1)],
+            })
+            .collect();
+        rows.sort_by(|left, right| group_key(left).cmp(&group_key(right)));
+        GroupByPartial { rows }
+    }
+
+    #[test]
+    fn large_merges_split_by_key_range_and_agree_with_one_thread() {
+        let count = json!({"type": "count", "name": "rows"});
+        let specs = [AggregatorSpec::parse(&count, &crate::Limits::default()).unwrap()];
+        let parts = vec![
+            run(0, 300_000, 1),
+            run(0, 300_000, 3),
+            run(150_000, 400_000, 2),
+        ];
+        assert!(parts.iter().map(|part| part.rows.len()).sum::<usize>() >= PARALLEL_MERGE_ROWS);
+        let runs: Vec<Vec<GroupRow>> = parts.iter().map(|part| part.rows.clone()).collect();
+        let expected = merge_runs(&specs, runs);
+        let merged = merge_group_by(&specs, parts, usize::MAX).unwrap();
+        assert_eq!(merged.rows, expected);
+        assert_eq!(merged.rows.len(), 350_000);
+        // Key 0 is in the first two runs; key 150,000 in all three.
+        assert_eq!(merged.rows[0].values, vec![AggValue::Long(2)]);
+        assert_eq!(merged.rows[150_000].values, vec![AggValue::Long(3)]);
+        for pieces in 1..5 {
+            let runs: Vec<Vec<GroupRow>> = vec![run(0, 10, 1).rows, run(5, 20, 1).rows];
+            let ranges = split_by_key(runs, pieces);
+            let rows: usize = ranges.iter().flatten().map(Vec::len).sum();
+            assert_eq!(rows, 25);
+        }
+    }
 }

@@ -5,8 +5,10 @@
 
 mod wire;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use smallvec::SmallVec;
 
 use crate::value::AggValue;
 
@@ -83,11 +85,19 @@ pub struct GroupByPartial {
     pub(crate) rows: Vec<GroupRow>,
 }
 
+/// One dimension value of a group (null included); values of up to 24 bytes are held
+/// inline, so most groups allocate nothing for their keys and compare without a pointer
+/// chase.
+pub(crate) type DimValue = Option<CompactString>;
+
+/// The dimension values of a group row; up to two are held in the row itself.
+pub(crate) type DimValues = SmallVec<[DimValue; 2]>;
+
 /// One group: bucket timestamp, one value per dimension, one value per aggregator.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct GroupRow {
     pub(crate) timestamp: i64,
-    pub(crate) dims: Vec<Option<String>>,
+    pub(crate) dims: DimValues,
     pub(crate) values: Vec<AggValue>,
 }
 

@@ -16,6 +16,7 @@
 //! and by value for numeric ones), and values that render alike share one id, so id order
 //! is the tie-break order of topN and groupBy.
 
+use compact_str::CompactString;
 use hashbrown::HashMap;
 use henge_segment::{ColumnRef, StringColumn};
 
@@ -24,6 +25,7 @@ use crate::extract::apply_kept;
 use crate::model::dimension::{DimensionSpec, OutputType};
 use crate::model::spec::TIME_COLUMN;
 use crate::output::{compare_outputs, render_for, RawValue};
+use crate::partial::DimValue;
 
 /// Where the per-row output ids come from.
 enum Source<'a> {
@@ -147,9 +149,18 @@ impl<'a> DimensionReader<'a> {
 
     /// The rendered value of an output id.
     pub(crate) fn value(&self, id: u32) -> Option<String> {
+        self.text(id).map(str::to_owned)
+    }
+
+    /// The rendered value of an output id as a group key.
+    pub(crate) fn key(&self, id: u32) -> DimValue {
+        self.text(id).map(CompactString::from)
+    }
+
+    fn text(&self, id: u32) -> Option<&str> {
         match &self.outputs {
-            Outputs::Rendered(outputs) => outputs[id as usize].clone(),
-            Outputs::Dictionary(column) => column.value(id).map(str::to_owned),
+            Outputs::Rendered(outputs) => outputs[id as usize].as_deref(),
+            Outputs::Dictionary(column) => column.value(id),
         }
     }
 

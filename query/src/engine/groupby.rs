@@ -432,7 +432,7 @@ impl Grouper<'_, '_> {
                     .dimensions
                     .iter()
                     .zip(ids)
-                    .map(|(dimension, &id)| dimension.value(id))
+                    .map(|(dimension, &id)| dimension.key(id))
                     .collect(),
                 values: slot_values(&self.accumulators, slot),
             });

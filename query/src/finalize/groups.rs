@@ -12,7 +12,7 @@ use crate::merge::merge_group_by;
 use crate::model::spec::GroupBySpec;
 use crate::order::{sort_group_rows, FinalGroupRow};
 use crate::output::output_json;
-use crate::partial::{GroupByPartial, GroupRow};
+use crate::partial::{DimValues, GroupByPartial, GroupRow};
 
 /// Finished result rows as a table: column names (for a groupBy its row signature:
 /// dimensions, aggregators, post-aggregators) and, per row, its time and one value per name
@@ -144,7 +144,7 @@ fn finished_rows(
     if rows.is_empty() && wants_summary_row {
         rows.push(GroupRow {
             timestamp: first_start,
-            dims: Vec::new(),
+            dims: DimValues::new(),
             values: empty_values(&spec.aggregations),
         });
     }
@@ -177,7 +177,9 @@ fn finished_rows(
                 .dimensions
                 .iter()
                 .zip(row.dims)
-                .map(|(dimension, value)| output_json(dimension.output_type, value))
+                .map(|(dimension, value)| {
+                    output_json(dimension.output_type, value.map(String::from))
+                })
                 .collect();
             metric_values(
                 &spec.aggregations,

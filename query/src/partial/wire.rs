@@ -12,7 +12,9 @@
 //! Decoding checks every length, tag and string, so a truncated or corrupt message is an
 //! error, never a panic.
 
-use super::{GroupByPartial, GroupRow, PartialResult};
+use compact_str::CompactString;
+
+use super::{DimValues, GroupByPartial, GroupRow, PartialResult};
 use crate::value::AggValue;
 
 const GROUP_BY_MAGIC: &[u8; 4] = b"HGB\x01";
@@ -112,11 +114,11 @@ fn decode_group_by(body: &[u8]) -> Result<GroupByPartial, String> {
     let mut time = 0i64;
     for _ in 0..rows {
         time = time.wrapping_add(unzigzag(reader.varint()?));
-        let mut row_dims = Vec::with_capacity(dims);
+        let mut row_dims = DimValues::with_capacity(dims);
         for _ in 0..dims {
             row_dims.push(match reader.varint()? {
                 0 => None,
-                length => Some(reader.text(length - 1)?),
+                length => Some(CompactString::from(reader.text(length - 1)?)),
             });
         }
         let mut row_values = Vec::with_capacity(values);
@@ -202,11 +204,9 @@ impl<'b> Reader<'b> {
         Ok(taken)
     }
 
-    fn text(&mut self, length: u64) -> Result<String, String> {
+    fn text(&mut self, length: u64) -> Result<&'b str, String> {
         let bytes = self.take(length)?;
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|error| error.to_string())
+        std::str::from_utf8(bytes).map_err(|error| error.to_string())
     }
 }
 
@@ -218,7 +218,10 @@ mod tests {
     fn sample() -> PartialResult {
         let row = |timestamp: i64, dims: Vec<Option<&str>>, values: Vec<AggValue>| GroupRow {
             timestamp,
-            dims: dims.into_iter().map(|dim| dim.map(str::to_owned)).collect(),
+            dims: dims
+                .into_iter()
+                .map(|dim| dim.map(CompactString::from))
+                .collect(),
             values,
         };
         PartialResult::GroupBy(GroupByPartial {
