@@ -28,7 +28,7 @@ use henge_segment::time::format_timestamp;
 use serde_json::{json, Map, Value};
 
 pub(crate) use self::groups::ResultTable;
-use self::groups::{finalize_group_by, group_table};
+use self::groups::{finalize_group_by, group_table, Finish};
 use crate::error::QueryError;
 use crate::java_hash::in_java_hash_order;
 use crate::merge::{combine_values, merge};
@@ -89,18 +89,22 @@ pub fn finalize(query: &Query, merged: PartialResult) -> Result<Value, QueryErro
 }
 
 /// The finished rows of a groupBy's merged partial as a table: what [`finalize`] prints as
-/// events, for a query data source to read without printing them.
+/// events, for a query data source to read without printing them; dimensions that `prints`
+/// refuses are null.
 pub(crate) fn finished_table(
     query: &Query,
     merged: PartialResult,
+    prints: &dyn Fn(&str) -> bool,
 ) -> Result<ResultTable, QueryError> {
     match (&query.kind, merge(query, vec![merged])?) {
-        (QueryKind::GroupBy(spec), PartialResult::GroupBy(part)) => Ok(group_table(
-            spec,
-            part,
-            first_start(query),
-            wants_finalized(query),
-        )),
+        (QueryKind::GroupBy(spec), PartialResult::GroupBy(part)) => {
+            let finish = Finish {
+                first_start: first_start(query),
+                finalizing: wants_finalized(query),
+                prints,
+            };
+            Ok(group_table(spec, part, &finish))
+        }
         (_, other) => Err(QueryError::internal(format!(
             "cannot finish a {} partial result of a {} query as a table",
             other.type_name(),

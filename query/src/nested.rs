@@ -31,7 +31,7 @@ pub fn run_over_result(outer: &Query, inner_result: &Value) -> Result<Value, Que
     let inner = inner_of(outer)?;
     let rows = result_rows(inner, inner_result)?;
     check_rows(rows.len(), max_subquery_rows(outer))?;
-    run_over_table(outer, inner, positional(rows))
+    run_over_table(outer, inner, positional(rows), &OuterReads::of(outer))
 }
 
 /// Runs `outer` over `inner_merged`, the merged (not yet finalized) partial result of
@@ -40,9 +40,10 @@ pub fn run_over_result(outer: &Query, inner_result: &Value) -> Result<Value, Que
 /// [`run_over_result`]'s over the finalized response.
 pub fn run_over_partial(outer: &Query, inner_merged: PartialResult) -> Result<Value, QueryError> {
     let inner = inner_of(outer)?;
-    let table = finished_table(inner, inner_merged)?;
+    let reads = OuterReads::of(outer);
+    let table = finished_table(inner, inner_merged, &|name| reads.column(name))?;
     check_rows(table.rows.len(), max_subquery_rows(outer))?;
-    run_over_table(outer, inner, table)
+    run_over_table(outer, inner, table, &reads)
 }
 
 fn inner_of(outer: &Query) -> Result<&Query, QueryError> {
@@ -51,13 +52,13 @@ fn inner_of(outer: &Query) -> Result<&Query, QueryError> {
         .ok_or_else(|| QueryError::internal("the query has no inner query"))
 }
 
-fn run_over_table(outer: &Query, inner: &Query, table: ResultTable) -> Result<Value, QueryError> {
-    let mentioned = mentioned_strings(outer);
-    let read = |name: &str| match &mentioned {
-        Some(mentioned) => mentioned.iter().any(|text| text.contains(name)),
-        None => true,
-    };
-    let segment = build_segment(inner, table, read)?;
+fn run_over_table(
+    outer: &Query,
+    inner: &Query,
+    table: ResultTable,
+    reads: &OuterReads,
+) -> Result<Value, QueryError> {
+    let segment = build_segment(inner, table, |name| reads.column(name))?;
     let segment_id = format!("{}_subquery", outer.datasource());
     let partial = run_on_segment(outer, &segment, &segment_id)?;
     finalize(outer, merge(outer, vec![partial])?)
@@ -264,45 +265,60 @@ fn inner_dimensions(inner: &Query) -> Vec<&str> {
     }
 }
 
-/// Every string in `outer`'s JSON outside its data source, keys included; `None` when the
-/// outer query reads every column (a scan without `columns`, a search without
-/// `searchDimensions`, segmentMetadata). An inner column whose name is in none of these
-/// strings, not even inside an expression, cannot be read by the outer query.
-fn mentioned_strings(outer: &Query) -> Option<Vec<String>> {
-    let Value::Object(mut raw) = outer.to_json() else {
-        return None;
-    };
-    raw.remove("dataSource");
-    let lists_none = |key: &str| {
-        raw.get(key)
-            .and_then(Value::as_array)
-            .is_none_or(Vec::is_empty)
-    };
-    let reads_all = match &outer.kind {
-        QueryKind::Scan(_) => lists_none("columns"),
-        QueryKind::Search(_) => lists_none("searchDimensions"),
-        QueryKind::SegmentMetadata(_) => true,
-        _ => false,
-    };
-    if reads_all {
-        return None;
-    }
-    fn collect(value: &Value, into: &mut Vec<String>) {
-        match value {
-            Value::String(text) => into.push(text.clone()),
-            Value::Array(values) => values.iter().for_each(|value| collect(value, into)),
-            Value::Object(fields) => {
-                for (key, value) in fields {
-                    into.push(key.clone());
-                    collect(value, into);
+/// Which inner columns an outer query may read: those named somewhere in its JSON outside
+/// its data source (keys included, inside expressions too), or every column for a scan
+/// without `columns`, a search without `searchDimensions` and segmentMetadata. The test is
+/// textual, so it may keep a column the outer query does not read, never drop one it does.
+struct OuterReads {
+    /// `None`: every column.
+    mentioned: Option<Vec<String>>,
+}
+
+impl OuterReads {
+    fn of(outer: &Query) -> OuterReads {
+        let Value::Object(mut raw) = outer.to_json() else {
+            return OuterReads { mentioned: None };
+        };
+        raw.remove("dataSource");
+        let lists_none = |key: &str| {
+            raw.get(key)
+                .and_then(Value::as_array)
+                .is_none_or(Vec::is_empty)
+        };
+        let reads_all = match &outer.kind {
+            QueryKind::Scan(_) => lists_none("columns"),
+            QueryKind::Search(_) => lists_none("searchDimensions"),
+            QueryKind::SegmentMetadata(_) => true,
+            _ => false,
+        };
+        if reads_all {
+            return OuterReads { mentioned: None };
+        }
+        fn collect(value: &Value, into: &mut Vec<String>) {
+            match value {
+                Value::String(text) => into.push(text.clone()),
+                Value::Array(values) => values.iter().for_each(|value| collect(value, into)),
+                Value::Object(fields) => {
+                    for (key, value) in fields {
+                        into.push(key.clone());
+                        collect(value, into);
+                    }
                 }
+                _ => {}
             }
-            _ => {}
+        }
+        let mut mentioned = Vec::new();
+        collect(&Value::Object(raw), &mut mentioned);
+        OuterReads {
+            mentioned: Some(mentioned),
         }
     }
-    let mut strings = Vec::new();
-    collect(&Value::Object(raw), &mut strings);
-    Some(strings)
+
+    fn column(&self, name: &str) -> bool {
+        self.mentioned
+            .as_ref()
+            .is_none_or(|mentioned| mentioned.iter().any(|text| text.contains(name)))
+    }
 }
 
 /// The table as an in-memory segment of the columns `read` keeps (the builder sorts its rows

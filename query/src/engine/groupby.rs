@@ -1,7 +1,8 @@
 //! GroupBy on one segment: rows are grouped by the output ids of their dimension values
 //! (`dimension`: dictionary ids, or dense ids of numeric values, mapped through the spec's
-//! transforms), packed into one integer key. A key of at most [`DENSE_BITS`] bits indexes a
-//! dense array of slots directly (low-cardinality grouping hashes nothing); wider keys go
+//! transforms), packed into one integer key. A key of at most [`DENSE_BITS`] bits (or of at
+//! most [`DENSE_BITS_FOR_MANY_ROWS`] over a segment with rows enough to fill half the array)
+//! indexes a dense array of slots directly (such grouping hashes nothing); wider keys go
 //! through a hashbrown map from key (`u64`, else `u128`, else a boxed id list) to a dense
 //! slot. Aggregators accumulate per slot. Strings are only
 //! materialized once per group, when a time bucket is flushed. Granularity `all` stamps every
@@ -30,8 +31,13 @@ use crate::model::spec::GroupBySpec;
 use crate::model::Query;
 use crate::partial::{GroupByPartial, GroupRow};
 
-/// Widest packed key that indexes a dense slot array (64 Ki entries, 256 KiB).
+/// Widest packed key that always indexes a dense slot array (64 Ki entries, 256 KiB).
 const DENSE_BITS: u32 = 16;
+
+/// Widest packed key that indexes a dense slot array when the segment has at least half as
+/// many rows as the array has entries (4 Mi entries, 16 MiB): a high-cardinality key such
+/// as a user id then costs an array lookup per row instead of a hash probe, and no sort.
+const DENSE_BITS_FOR_MANY_ROWS: u32 = 22;
 
 /// No group has this packed key yet (in a dense slot array).
 const NO_SLOT: u32 = u32::MAX;
@@ -46,9 +52,12 @@ enum KeyMap {
 }
 
 impl KeyMap {
-    fn for_bits(bits: u32) -> KeyMap {
+    /// The map for packed keys of `bits` bits over a segment of `rows` rows.
+    fn for_bits(bits: u32, rows: usize) -> KeyMap {
+        let dense = bits <= DENSE_BITS
+            || (bits <= DENSE_BITS_FOR_MANY_ROWS && (1usize << bits) <= rows.saturating_mul(2));
         match bits {
-            bits if bits <= DENSE_BITS => KeyMap::Dense(vec![NO_SLOT; 1 << bits], 0),
+            bits if dense => KeyMap::Dense(vec![NO_SLOT; 1 << bits], 0),
             ..=64 => KeyMap::Narrow(HashMap::new()),
             65..=128 => KeyMap::Wide(HashMap::new()),
             _ => KeyMap::Ids(HashMap::new()),
@@ -216,7 +225,7 @@ pub(crate) fn run(
     let mut grouper = Grouper {
         dimensions: &dimensions,
         shifts,
-        keys: KeyMap::for_bits(total_bits),
+        keys: KeyMap::for_bits(total_bits, view.segment.num_rows()),
         group_ids: Vec::new(),
         accumulators: Accumulator::for_all(&spec.aggregations, view),
         dim_ids: vec![vec![0u32; BATCH_ROWS]; dimensions.len()],

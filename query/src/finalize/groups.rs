@@ -22,13 +22,21 @@ pub(crate) struct ResultTable {
     pub(crate) rows: Vec<(i64, Vec<Value>)>,
 }
 
+/// How groups are finished: the time of a summary row, whether aggregators are finalized,
+/// and which dimensions are printed (the others are null: a subquery's segment leaves out
+/// what its outer query does not read).
+pub(crate) struct Finish<'p> {
+    pub(crate) first_start: i64,
+    pub(crate) finalizing: bool,
+    pub(crate) prints: &'p dyn Fn(&str) -> bool,
+}
+
 /// The finished rows of a merged groupBy partial; with `subtotalsSpec`, each subtotal's rows
 /// in its order.
 pub(crate) fn group_table(
     spec: &GroupBySpec,
     part: GroupByPartial,
-    first_start: i64,
-    finalizing: bool,
+    finish: &Finish<'_>,
 ) -> ResultTable {
     let names = spec
         .dimensions
@@ -40,9 +48,9 @@ pub(crate) fn group_table(
     let rows = match &spec.subtotals {
         Some(subtotals) => subtotals
             .iter()
-            .flat_map(|included| subtotal_rows(spec, &part, included, finalizing))
+            .flat_map(|included| subtotal_rows(spec, &part, included, finish))
             .collect(),
-        None => finished_rows(spec, part, first_start, finalizing),
+        None => finished_rows(spec, part, finish),
     };
     ResultTable { names, rows }
 }
@@ -55,7 +63,12 @@ pub(super) fn finalize_group_by(
     first_start: i64,
     finalizing: bool,
 ) -> Value {
-    let ResultTable { names, rows } = group_table(spec, part, first_start, finalizing);
+    let finish = Finish {
+        first_start,
+        finalizing,
+        prints: &|_| true,
+    };
+    let ResultTable { names, rows } = group_table(spec, part, &finish);
     // Every event has the same keys (the row signature), so their Java order is computed once.
     let order = java_hash_order(names.iter().map(String::as_str));
     // Rows come in time order, mostly sharing a bucket: each bucket's text is formatted once.
@@ -89,7 +102,7 @@ fn subtotal_rows(
     spec: &GroupBySpec,
     part: &GroupByPartial,
     included: &[usize],
-    finalizing: bool,
+    finish: &Finish<'_>,
 ) -> Vec<(i64, Vec<Value>)> {
     let regrouped = GroupByPartial {
         rows: part
@@ -126,7 +139,11 @@ fn subtotal_rows(
         .limit_spec
         .columns
         .retain(|column| !excluded.contains(&column.column.as_str()));
-    finished_rows(&subtotal_spec, merged, 0, finalizing)
+    let finish = Finish {
+        first_start: 0,
+        ..*finish
+    };
+    finished_rows(&subtotal_spec, merged, &finish)
 }
 
 /// The summary row (a dimensionless `all` query over no data), post-aggregators, `having`,
@@ -134,8 +151,7 @@ fn subtotal_rows(
 fn finished_rows(
     spec: &GroupBySpec,
     part: GroupByPartial,
-    first_start: i64,
-    finalizing: bool,
+    finish: &Finish<'_>,
 ) -> Vec<(i64, Vec<Value>)> {
     let mut rows = part.rows;
     let wants_summary_row = spec.dimensions.is_empty()
@@ -143,7 +159,7 @@ fn finished_rows(
         && spec.limit_spec.offset == 0;
     if rows.is_empty() && wants_summary_row {
         rows.push(GroupRow {
-            timestamp: first_start,
+            timestamp: finish.first_start,
             dims: DimValues::new(),
             values: empty_values(&spec.aggregations),
         });
@@ -169,6 +185,11 @@ fn finished_rows(
         .and_then(|limit| usize::try_from(limit).ok())
         .unwrap_or(usize::MAX);
     sort_group_rows(spec, &mut rows, offset.saturating_add(limit));
+    let printed: Vec<bool> = spec
+        .dimensions
+        .iter()
+        .map(|dimension| (finish.prints)(&dimension.output_name))
+        .collect();
     rows.into_iter()
         .skip(offset)
         .take(limit)
@@ -177,8 +198,10 @@ fn finished_rows(
                 .dimensions
                 .iter()
                 .zip(row.dims)
-                .map(|(dimension, value)| {
-                    output_json(dimension.output_type, value.map(String::from))
+                .zip(&printed)
+                .map(|((dimension, value), printed)| match printed {
+                    true => output_json(dimension.output_type, value.map(String::from)),
+                    false => Value::Null,
                 })
                 .collect();
             metric_values(
@@ -186,7 +209,7 @@ fn finished_rows(
                 &spec.post_aggregations,
                 &row.values,
                 &posts,
-                finalizing,
+                finish.finalizing,
                 &mut values,
             );
             (row.timestamp, values)
