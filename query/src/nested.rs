@@ -223,13 +223,7 @@ fn schema(inner: &Query, table: &ResultTable) -> Vec<(ColumnSpec, usize)> {
     }
     let mut order: Vec<usize> = (0..table.names.len()).collect();
     if let QueryKind::GroupBy(spec) = &inner.kind {
-        let signature: Vec<&str> = spec
-            .dimensions
-            .iter()
-            .map(|dimension| dimension.output_name.as_str())
-            .chain(spec.aggregations.iter().map(|agg| agg.name.as_str()))
-            .chain(spec.post_aggregations.iter().map(|post| post.name.as_str()))
-            .collect();
+        let signature: Vec<&str> = spec.output_names().collect();
         order.sort_by_key(|&index| {
             signature
                 .iter()

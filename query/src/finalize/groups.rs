@@ -38,13 +38,7 @@ pub(crate) fn group_table(
     part: GroupByPartial,
     finish: &Finish<'_>,
 ) -> ResultTable {
-    let names = spec
-        .dimensions
-        .iter()
-        .map(|dimension| dimension.output_name.clone())
-        .chain(spec.aggregations.iter().map(|agg| agg.name.clone()))
-        .chain(spec.post_aggregations.iter().map(|post| post.name.clone()))
-        .collect();
+    let names = spec.output_names().map(str::to_owned).collect();
     let rows = match &spec.subtotals {
         Some(subtotals) => subtotals
             .iter()

@@ -81,6 +81,17 @@ pub(crate) struct GroupBySpec {
     pub(crate) subtotals: Option<Vec<Vec<usize>>>,
 }
 
+impl GroupBySpec {
+    /// The row signature's names: dimensions' output names, aggregators, post-aggregators.
+    pub(crate) fn output_names(&self) -> impl Iterator<Item = &str> {
+        self.dimensions
+            .iter()
+            .map(|dimension| dimension.output_name.as_str())
+            .chain(self.aggregations.iter().map(|agg| agg.name.as_str()))
+            .chain(self.post_aggregations.iter().map(|post| post.name.as_str()))
+    }
+}
+
 /// Scan `resultFormat`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ResultFormat {
