@@ -129,22 +129,6 @@ impl Query {
             Some(other) => return Err(json::mismatch("java.util.Map", other)),
         };
         let max_group_rows = context::group_rows_limit(&context, limits.max_group_rows)?;
-        let mut inner = inner;
-        let mut joins = joins;
-        for subquery in inner
-            .iter_mut()
-            .map(Box::as_mut)
-            .chain(
-                joins
-                    .iter_mut()
-                    .filter_map(|clause| match &mut clause.right {
-                        Right::Query(query) => Some(query.as_mut()),
-                        Right::Table(_) => None,
-                    }),
-            )
-        {
-            subquery.inherit_context(&context);
-        }
         // Druid's timeBoundary, dataSourceMetadata and segmentMetadata have no virtual
         // columns; like Jackson, they ignore the field.
         let mut virtual_columns = match query_type {
@@ -174,7 +158,7 @@ impl Query {
             _ => &[],
         };
         virtual_columns.extend(aggregator_columns(aggregations));
-        Ok(Query {
+        let mut query = Query {
             raw,
             query_type,
             data_source,
@@ -186,11 +170,33 @@ impl Query {
             max_group_rows,
             kind,
             virtual_columns,
-        })
+        };
+        query.pass_context_down();
+        Ok(query)
     }
 
-    /// Gives this subquery (and its own subqueries) the execution keys of `outer`'s context
-    /// that its own context lacks ([`context::INHERITED`]), in the JSON forwarded to data
+    /// Gives every subquery (a query data source's inner query, a join's `query` right side)
+    /// the execution keys of this query's context that its own context lacks.
+    fn pass_context_down(&mut self) {
+        let subqueries =
+            self.inner
+                .iter_mut()
+                .map(Box::as_mut)
+                .chain(
+                    self.joins
+                        .iter_mut()
+                        .filter_map(|clause| match &mut clause.right {
+                            Right::Query(query) => Some(query.as_mut()),
+                            Right::Table(_) => None,
+                        }),
+                );
+        for subquery in subqueries {
+            subquery.inherit_context(&self.context);
+        }
+    }
+
+    /// Gives this subquery (and, through it, its own subqueries) the execution keys of
+    /// `outer`'s context that its own context lacks ([`context::INHERITED`]), in the JSON forwarded to data
     /// nodes too. Druid does this for a groupBy's inner groupBy only; here `useCache: false`
     /// on any outer query reaches every query it runs.
     fn inherit_context(&mut self, outer: &Map<String, Value>) {
@@ -208,22 +214,7 @@ impl Query {
         if let Value::Object(raw) = &mut self.raw {
             raw.insert("context".to_owned(), Value::Object(self.context.clone()));
         }
-        let context = self.context.clone();
-        for subquery in
-            self.inner
-                .iter_mut()
-                .map(Box::as_mut)
-                .chain(
-                    self.joins
-                        .iter_mut()
-                        .filter_map(|clause| match &mut clause.right {
-                            Right::Query(query) => Some(query.as_mut()),
-                            Right::Table(_) => None,
-                        }),
-                )
-        {
-            subquery.inherit_context(&context);
-        }
+        self.pass_context_down();
     }
 
     /// The table this query reads (through its inner queries, for a query data source).

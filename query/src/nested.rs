@@ -324,14 +324,7 @@ fn build_segment(
 ) -> Result<Segment, QueryError> {
     let mut columns = schema(inner, &table);
     columns.retain(|(spec, _)| read(&spec.name));
-    // Booleans, arrays and objects are strings holding their JSON text.
-    for (_, values) in &mut table.rows {
-        for value in values.iter_mut() {
-            if matches!(value, Value::Bool(_) | Value::Array(_) | Value::Object(_)) {
-                *value = Value::String(value.to_string());
-            }
-        }
-    }
+    stringify_non_scalars(&mut table, &columns);
     let mut builder = SegmentBuilder::new(columns.iter().map(|(spec, _)| spec.clone()).collect());
     builder.reserve(table.rows.len());
     for (time, values) in &table.rows {
@@ -343,7 +336,21 @@ fn build_segment(
     in_memory_segment(builder, "subquery segment")
 }
 
-/// One scalar result value as a cell of `column` (see [`cell`]).
+/// Booleans, arrays and objects in `columns` become strings holding their JSON text, so
+/// every cell is a scalar.
+fn stringify_non_scalars(table: &mut ResultTable, columns: &[(ColumnSpec, usize)]) {
+    for (_, values) in &mut table.rows {
+        for (_, index) in columns {
+            if let Some(value) = values.get_mut(*index) {
+                if matches!(value, Value::Bool(_) | Value::Array(_) | Value::Object(_)) {
+                    *value = Value::String(value.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// One scalar result value (see [`stringify_non_scalars`]) as a cell of `column`.
 fn cell_ref<'v>(column: &ColumnSpec, value: &'v Value) -> ValueRef<'v> {
     match value {
         Value::String(text) => ValueRef::Str(text),
@@ -355,16 +362,13 @@ fn cell_ref<'v>(column: &ColumnSpec, value: &'v Value) -> ValueRef<'v> {
     }
 }
 
-/// One result value as a cell of `column`.
+/// One scalar result value as an owned cell of `column`.
 fn cell(column: &ColumnSpec, value: &Value) -> Cell {
-    match value {
-        Value::Null => Cell::Null,
-        Value::String(text) => Cell::String(text.clone()),
-        Value::Number(number) => match number.as_i64() {
-            Some(long) if column.column_type == ColumnType::Long => Cell::Long(long),
-            _ => number.as_f64().map_or(Cell::Null, Cell::Double),
-        },
-        other => Cell::String(other.to_string()),
+    match cell_ref(column, value) {
+        ValueRef::Str(text) => Cell::String(text.to_owned()),
+        ValueRef::Long(long) => Cell::Long(long),
+        ValueRef::Double(double) => Cell::Double(double),
+        _ => Cell::Null,
     }
 }
 
@@ -372,8 +376,9 @@ fn cell(column: &ColumnSpec, value: &Value) -> Cell {
 /// `__time` column holding each row's time (a scan's rows carry theirs; other result rows
 /// have no time column in Druid's row signatures).
 fn table(inner: &Query, rows: Vec<ResultRow<'_>>, with_time: bool) -> Table {
-    let table = positional(rows);
+    let mut table = positional(rows);
     let mut columns = schema(inner, &table);
+    stringify_non_scalars(&mut table, &columns);
     if with_time {
         // No value index: the row's own time.
         columns.push((

@@ -228,3 +228,30 @@ fn open_reports_what_is_wrong() {
     assert!(error.to_string().starts_with("segment checksum mismatch"));
     assert_eq!(&bytes[..4], MAGIC);
 }
+
+#[test]
+fn an_unsorted_string_dictionary_fails_open() {
+    let mut builder = SegmentBuilder::new(vec![ColumnSpec::dimension("s", ColumnType::String)]);
+    builder.push_row(1, &[Value::String("ax".into())]);
+    builder.push_row(2, &[Value::String("bx".into())]);
+    let mut bytes = write(builder);
+    // The dictionary holds "ax" then "bx" back to back; swapping the first letters keeps
+    // every offset valid but puts "bx" before "ax". The checksum is recomputed to match.
+    let at = bytes
+        .windows(4)
+        .position(|window| window == b"axbx")
+        .expect("the dictionary bytes");
+    bytes[at..at + 4].copy_from_slice(b"bxax");
+    let len = bytes.len();
+    // The tail: [meta len][crc32][version][magic]; the crc covers everything before it.
+    let checked = len - 12;
+    let crc = crc32fast::hash(&bytes[..checked]);
+    bytes[checked..checked + 4].copy_from_slice(&crc.to_le_bytes());
+    let error = Segment::from_vec(bytes)
+        .err()
+        .expect("an unsorted dictionary is corrupt");
+    assert!(
+        error.to_string().contains("string dictionary not sorted"),
+        "{error}"
+    );
+}

@@ -83,10 +83,9 @@ impl<'a> DimensionReader<'a> {
                     empty: remap[raw.len() - 1],
                 }
             }
+            // Segments keep their dictionaries sorted (checked when one is opened).
             Some(ColumnRef::String(column))
-                if spec.transforms.is_empty()
-                    && spec.output_type == OutputType::String
-                    && sorted_dictionary(&column) =>
+                if spec.transforms.is_empty() && spec.output_type == OutputType::String =>
             {
                 DimensionReader {
                     source: Source::Strings(column, None),
@@ -230,20 +229,6 @@ impl<'a> DimensionReader<'a> {
             Source::Missing => ids.fill(0),
         }
     }
-}
-
-/// Whether the column's dictionary is in output order (null first, then strictly increasing
-/// strings), as segments write it: then its ids are output ids as they are.
-fn sorted_dictionary(column: &StringColumn<'_>) -> bool {
-    let mut values = (0..column.cardinality() as u32).map(|id| column.value(id));
-    let Some(mut previous) = values.next() else {
-        return true;
-    };
-    values.all(|value| {
-        let ascending = value.is_some() && previous < value;
-        previous = value;
-        ascending
-    })
 }
 
 /// Gives each distinct value of the selected rows an id (`value_of` returns its raw bits and

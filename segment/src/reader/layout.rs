@@ -341,11 +341,22 @@ fn parse_string(
     }
     let dictionary = std::str::from_utf8(&bytes[dict_bytes.clone()])
         .map_err(|_| corrupt("string dictionary is not utf-8"))?;
+    // Ids follow the dictionary's order (lookups search it, engines read ids as that order):
+    // values must be strictly increasing.
+    let (mut start, mut previous_value) = (0, None);
     for index in 0..=num_values {
         let end = read_u32(bytes, dict_offsets.start + 4 * index) as usize;
         if !dictionary.is_char_boundary(end) {
             return Err(corrupt("string dictionary offset splits a character"));
         }
+        if index > 0 {
+            let value = &dictionary[start..end];
+            if previous_value.is_some_and(|previous| previous >= value) {
+                return Err(corrupt("string dictionary not sorted"));
+            }
+            previous_value = Some(value);
+        }
+        start = end;
     }
 
     let (row_ends, packed_start, num_ids) = if multi_value {
