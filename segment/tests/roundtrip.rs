@@ -247,9 +247,9 @@ fn an_unsorted_string_dictionary_fails_open() {
     let checked = len - 12;
     let crc = crc32fast::hash(&bytes[..checked]);
     bytes[checked..checked + 4].copy_from_slice(&crc.to_le_bytes());
-    let error = Segment::from_vec(bytes)
-        .err()
-        .expect("an unsorted dictionary is corrupt");
+    let Err(error) = Segment::from_vec(bytes) else {
+        panic!("an unsorted dictionary must fail to open");
+    };
     assert!(
         error.to_string().contains("string dictionary not sorted"),
         "{error}"
