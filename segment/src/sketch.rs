@@ -173,8 +173,8 @@ pub struct HllCoupon(Coupon);
 
 impl HllCoupon {
     /// The coupon of a string's UTF-8 bytes; `None` for the empty string, which HLL skips.
-    pub fn of_str(text: &str) -> Option<HllCoupon> {
-        (!text.is_empty()).then(|| HllCoupon(Coupon::from_value(raw_bytes::from_str(text))))
+    pub fn of_utf8(bytes: &[u8]) -> Option<HllCoupon> {
+        (!bytes.is_empty()).then(|| HllCoupon(Coupon::from_value(raw_bytes::from_slice(bytes))))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Where an aggregator reads its values: a column of one segment, read in place, with null
 //! rows (and filtered-aggregator rows) as dense bit sets for cheap per-row tests.
 
+use std::cell::OnceCell;
 use std::ops::Range;
 
 use henge_segment::{ColumnRef, ComplexColumn, StringColumn};
@@ -16,8 +17,9 @@ pub(super) enum Input<'a> {
     /// A long column (or `__time`) and its null rows as a dense bit set.
     Longs(&'a [i64], Option<Vec<u64>>),
     Doubles(&'a [f64], Option<Vec<u64>>),
-    /// A string column: each dictionary value parsed as a number once (`None`: not a number).
-    Strings(StringColumn<'a>, Vec<Option<f64>>),
+    /// A string column, and its dictionary values as numbers for the aggregators that read
+    /// numbers.
+    Strings(StringColumn<'a>, Numbers),
     /// A column of sketches (read only by sketch aggregators; null to every other one).
     Complex(ComplexColumn<'a>),
     /// A column the segment does not have: every row is null.
@@ -57,12 +59,7 @@ impl<'a> Input<'a> {
                 column.values(),
                 dense_bits(column.null_bitmap_ref(), segment.num_rows()),
             ),
-            Some(ColumnRef::String(column)) => {
-                let parsed = (0..column.cardinality() as u32)
-                    .map(|id| column.value(id).and_then(|text| parse_decimal(text.trim())))
-                    .collect();
-                Input::Strings(column, parsed)
-            }
+            Some(ColumnRef::String(column)) => Input::Strings(column, Numbers::default()),
             Some(ColumnRef::Complex(column)) => Input::Complex(column),
         }
     }
@@ -72,8 +69,8 @@ impl<'a> Input<'a> {
             Input::Longs(values, nulls) => (!is_set(nulls, row)).then(|| values[row]),
             // Java's (long) cast: truncation, saturating, NaN to 0.
             Input::Doubles(values, nulls) => (!is_set(nulls, row)).then(|| values[row] as i64),
-            Input::Strings(column, parsed) => {
-                single_id(column, row).and_then(|id| parsed[id as usize].map(|v| v as i64))
+            Input::Strings(column, numbers) => {
+                single_id(column, row).and_then(|id| numbers.get(column, id).map(|v| v as i64))
             }
             Input::Complex(_) | Input::Missing => None,
         }
@@ -83,8 +80,8 @@ impl<'a> Input<'a> {
         match self {
             Input::Longs(values, nulls) => (!is_set(nulls, row)).then(|| values[row] as f64),
             Input::Doubles(values, nulls) => (!is_set(nulls, row)).then(|| values[row]),
-            Input::Strings(column, parsed) => {
-                single_id(column, row).and_then(|id| parsed[id as usize])
+            Input::Strings(column, numbers) => {
+                single_id(column, row).and_then(|id| numbers.get(column, id))
             }
             Input::Complex(_) | Input::Missing => None,
         }
@@ -94,9 +91,11 @@ impl<'a> Input<'a> {
     /// count as 0 (`Numbers.tryParseDouble(value, 0)`).
     pub(super) fn mean_input_at(&self, row: usize) -> Option<f64> {
         match self {
-            Input::Strings(column, parsed) => {
+            Input::Strings(column, numbers) => {
                 let id = single_id(column, row)?;
-                column.value(id).map(|_| parsed[id as usize].unwrap_or(0.0))
+                column
+                    .value(id)
+                    .map(|_| numbers.get(column, id).unwrap_or(0.0))
             }
             other => other.double_at(row),
         }
@@ -135,6 +134,22 @@ impl<'a> Input<'a> {
             }
             _ => rows.len(),
         }
+    }
+}
+
+/// A string column's dictionary values parsed as numbers (`None`: not a number), on the first
+/// read: only aggregators that read numbers pay for the pass over the dictionary.
+#[derive(Default)]
+pub(super) struct Numbers(OnceCell<Vec<Option<f64>>>);
+
+impl Numbers {
+    pub(super) fn get(&self, column: &StringColumn<'_>, id: u32) -> Option<f64> {
+        let parsed = self.0.get_or_init(|| {
+            (0..column.cardinality() as u32)
+                .map(|id| column.value(id).and_then(|text| parse_decimal(text.trim())))
+                .collect()
+        });
+        parsed[id as usize]
     }
 }
 

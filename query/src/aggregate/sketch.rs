@@ -4,7 +4,7 @@
 //! the row's tuple of values).
 //!
 //! Strings are handled by dictionary id: HLL aggregators hash each dictionary value once per
-//! segment ([`Coupons`]) and add the cached hash for every row; theta aggregators collect the
+//! segment ([`Coupons`]) and add the hash for every row; theta aggregators collect the
 //! ids a slot saw and hash each distinct value once, when the slot's value is read.
 
 use henge_segment::sketch::{HllCoupon, SketchAccumulator, SketchFamily};
@@ -18,7 +18,7 @@ use crate::value::AggValue;
 pub(super) struct SketchSlots {
     agg: SketchAgg,
     slots: Vec<Option<SketchAccumulator>>,
-    /// HLL hashes of string inputs by dictionary id, computed on first use.
+    /// HLL hashes of string inputs by dictionary id.
     coupons: Coupons,
     /// Theta over a string column: the dictionary ids each slot saw (`None` otherwise).
     ids: Option<Vec<RoaringBitmap>>,
@@ -92,7 +92,7 @@ impl SketchSlots {
         add(
             &self.agg,
             &mut self.slots[slot],
-            &mut self.coupons,
+            &self.coupons,
             input,
             inputs,
             row,
@@ -100,20 +100,14 @@ impl SketchSlots {
     }
 }
 
-/// A dictionary id's cached HLL hash.
-#[derive(Clone, Copy)]
-enum Coupon {
-    Unknown,
-    /// The null or empty value: nothing to add.
-    Nothing,
-    Known(HllCoupon),
-}
-
-/// Per input (`input`, then the `cardinality` fields), the cached hash of each dictionary id;
-/// empty for inputs that are not strings or aggregators that are not HLL.
+/// Per input (`input`, then the `cardinality` fields), the HLL hash of each dictionary id
+/// (`None`: the null or empty value, nothing to add); empty for inputs that are not strings or
+/// aggregators that are not HLL. Computed for the whole dictionary when bound: one pass in
+/// dictionary order costs less than a cache miss per id in row order, and a dictionary has
+/// no more values than its segment has rows.
 #[derive(Default)]
 struct Coupons {
-    by_input: Vec<Vec<Coupon>>,
+    by_input: Vec<Vec<Option<HllCoupon>>>,
 }
 
 impl Coupons {
@@ -121,9 +115,9 @@ impl Coupons {
         let hashes_strings = agg.spec.family() == SketchFamily::Hll
             && !matches!(agg.op, SketchOp::Cardinality { by_row: true });
         let table = |input: &Input<'_>| match input {
-            Input::Strings(column, _) if hashes_strings => {
-                vec![Coupon::Unknown; column.cardinality()]
-            }
+            Input::Strings(column, _) if hashes_strings => (0..column.cardinality() as u32)
+                .map(|id| column.value_bytes(id).and_then(HllCoupon::of_utf8))
+                .collect(),
             _ => Vec::new(),
         };
         Coupons {
@@ -131,30 +125,22 @@ impl Coupons {
         }
     }
 
-    /// Adds the string of `row` in `input` (number `index`) through the cache, if it has one;
+    /// Adds the string of `row` in `input` (number `index`) through the table, if it has one;
     /// false when the caller must add the value itself.
     fn add(
-        &mut self,
+        &self,
         index: usize,
         input: &Input<'_>,
         sketch: &mut SketchAccumulator,
         row: usize,
     ) -> bool {
-        let (Input::Strings(column, _), Some(table)) = (input, self.by_input.get_mut(index)) else {
+        let (Input::Strings(column, _), Some(table)) = (input, self.by_input.get(index)) else {
             return false;
         };
         if table.is_empty() {
             return false;
         }
-        let id = column.row_id(row);
-        let coupon = &mut table[id as usize];
-        if let Coupon::Unknown = coupon {
-            *coupon = column
-                .value(id)
-                .and_then(HllCoupon::of_str)
-                .map_or(Coupon::Nothing, Coupon::Known);
-        }
-        if let Coupon::Known(coupon) = *coupon {
+        if let Some(coupon) = table[column.row_id(row) as usize] {
             sketch.update_coupon(coupon);
         }
         true
@@ -165,7 +151,7 @@ impl Coupons {
 fn add(
     agg: &SketchAgg,
     slot: &mut Option<SketchAccumulator>,
-    coupons: &mut Coupons,
+    coupons: &Coupons,
     input: &Input<'_>,
     inputs: &[Input<'_>],
     row: usize,
@@ -197,10 +183,10 @@ fn add(
 
 fn add_value(agg: &SketchAgg, sketch: &mut SketchAccumulator, input: &Input<'_>, row: usize) {
     match input {
-        Input::Strings(column, parsed) => {
+        Input::Strings(column, numbers) => {
             let id = column.row_id(row);
             if agg.op == SketchOp::Quantiles {
-                if let Some(number) = parsed[id as usize] {
+                if let Some(number) = numbers.get(column, id) {
                     sketch.update_double(number);
                 }
             } else if let Some(text) = column.value(id) {

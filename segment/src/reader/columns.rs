@@ -88,11 +88,17 @@ impl<'a> StringColumn<'a> {
 
     /// The value of a dictionary id; `None` for the null id (and for ids out of range).
     pub fn value(&self, id: u32) -> Option<&'a str> {
+        // Validated as UTF-8 on character boundaries when the segment was opened.
+        std::str::from_utf8(self.value_bytes(id)?).ok()
+    }
+
+    /// The UTF-8 bytes of a dictionary id's value, without checking them again (for hashing,
+    /// where the text is not needed); `None` as for [`Self::value`].
+    pub fn value_bytes(&self, id: u32) -> Option<&'a [u8]> {
         let index = id.checked_sub(u32::from(self.has_nulls))? as usize;
         let end = *self.dict_offsets.get(index + 1)? as usize;
         let start = self.dict_offsets[index] as usize;
-        // Validated as UTF-8 on character boundaries when the segment was opened.
-        std::str::from_utf8(&self.dict_bytes[start..end]).ok()
+        Some(&self.dict_bytes[start..end])
     }
 
     /// The id of a value (`None` = null), by binary search in the sorted dictionary.
