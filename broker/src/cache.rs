@@ -1,9 +1,11 @@
-//! The broker's per-segment result cache.
+//! The broker's result caches: one per-segment, one result-level (whole answers, keyed by
+//! the query and its segments; see `executor`). Both are bounded byte stores of this type.
 //!
-//! Key: segment identifier (which embeds datasource, interval, version and partition) plus
-//! the query's cache key (the canonical query JSON without its context). Value: the
-//! segment's partial result in its wire form (`PartialResult::to_wire`). Only historical (immutable) segments are cached;
-//! realtime results never are. Bounded by total bytes (moka weigher).
+//! Per segment, the key is the segment identifier (which embeds datasource, interval,
+//! version and partition) plus the query's cache key (the canonical query JSON without its
+//! context), and the value the segment's partial result in its wire form
+//! (`PartialResult::to_wire`). Only historical (immutable) segments are cached; realtime
+//! results never are. Bounded by total bytes (moka weigher).
 
 use std::sync::Arc;
 

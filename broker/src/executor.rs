@@ -5,6 +5,8 @@
 //! preferred over realtime ones, replicas are spread round-robin); send one `RunQuery` per
 //! node concurrently; retry segments a node no longer serves once the view changes; merge
 //! every partial with `henge_query::merge` and finalize with `henge_query::finalize`.
+//! Before all of it, a query that reads only historical segments may be answered whole from
+//! the result-level cache, keyed by the query and the identifiers of those segments.
 //!
 //! Around that, [`Broker::run`] owns the query's lifecycle (see [`crate::lifecycle`]): a
 //! deadline computed on arrival whose remainder travels to every data node, cancellation by
@@ -31,6 +33,8 @@ const VIEW_CHANGE_WAIT: Duration = Duration::from_millis(1_000);
 pub struct Broker {
     view: ServerView,
     cache: ResultCache,
+    /// Final results by [`Broker::result_key`] (Druid's result-level cache).
+    results: ResultCache,
     round_robin: AtomicUsize,
     default_timeout_ms: u64,
     running: RunningQueries,
@@ -47,6 +51,7 @@ impl Broker {
         Broker {
             view,
             cache: ResultCache::new(cache_capacity_bytes),
+            results: ResultCache::new(cache_capacity_bytes),
             round_robin: AtomicUsize::new(0),
             default_timeout_ms: DEFAULT_TIMEOUT_MS,
             running: RunningQueries::default(),
@@ -87,18 +92,82 @@ impl Broker {
         &self.cache
     }
 
+    /// The result-level cache: whole answers of queries over historical segments.
+    pub fn result_cache(&self) -> &ResultCache {
+        &self.results
+    }
+
     /// Runs `query` across the cluster and returns Druid's response JSON. A query without
     /// `queryId` gets one (give it one first with [`lifecycle::with_query_id`] to know it).
     /// Fails with Druid's `Query timeout` (504) past its timeout and `Query cancelled` once
     /// [`Broker::cancel`] names it; then the data nodes it reached are told to stop. A query
     /// over a query data source runs its inner query first (recursively), then itself over
     /// that result on this broker.
+    ///
+    /// A query whose every segment is historical may be answered from the result-level cache
+    /// (see [`Broker::result_key`]; context `useResultLevelCache`, `populateResultLevelCache`).
     pub async fn run(&self, query: &Query) -> Result<Value, QueryError> {
-        match self.answer(query, false).await? {
-            Answer::Response(response) => Ok(response),
-            // Not asked for; finished the usual way all the same.
-            Answer::Merged(partial) => henge_query::finalize(query, partial),
+        let options = QueryOptions::of(query, self.default_timeout_ms)?;
+        let key = (options.use_result_cache || options.populate_result_cache)
+            .then(|| self.result_key(query))
+            .flatten();
+        if let (Some(key), true) = (&key, options.use_result_cache) {
+            if let Some(bytes) = self.results.get(key).await {
+                if let Ok(response) = serde_json::from_slice(&bytes) {
+                    return Ok(response);
+                }
+            }
         }
+        let response = match self.answer(query, false).await? {
+            Answer::Response(response) => response,
+            // Not asked for; finished the usual way all the same.
+            Answer::Merged(partial) => henge_query::finalize(query, partial)?,
+        };
+        if let (Some(key), true) = (key, options.populate_result_cache) {
+            // Kept only if no segment came or went while the query ran.
+            if self.result_key(query).as_ref() == Some(&key) {
+                if let Ok(bytes) = serde_json::to_vec(&response) {
+                    self.results.put(key, bytes).await;
+                }
+            }
+        }
+        Ok(response)
+    }
+
+    /// The key of `query`'s final result in the result-level cache: every segment it reads
+    /// and the query itself, context included but for the keys that only steer how it runs.
+    /// `None` when the result may not be cached (see [`Broker::result_segments`]).
+    fn result_key(&self, query: &Query) -> Option<String> {
+        let mut identifiers = self.result_segments(query)?;
+        identifiers.sort_unstable();
+        Some(format!(
+            "{}\n{}",
+            identifiers.join("\n"),
+            query.result_cache_key()
+        ))
+    }
+
+    /// The segments a query reads (through its query data sources), or `None` when its
+    /// result may not be cached: it reads realtime rows (which change without a new
+    /// segment), a join, inline rows, maybe a registered lookup, or no segment at all.
+    fn result_segments(&self, query: &Query) -> Option<Vec<String>> {
+        if query.is_local() || query.has_joins() || query.may_read_lookups() {
+            return None;
+        }
+        if let Some(inner) = query.inner_query() {
+            return self.result_segments(inner);
+        }
+        let entries = self.view.entries();
+        let selected = timeline::select(&entries, query.datasource(), query.intervals());
+        if selected.is_empty() || selected.iter().any(|entry| entry.historicals.is_empty()) {
+            return None;
+        }
+        Some(
+            selected
+                .into_iter()
+                .map(|entry| entry.segment.identifier)
+                .collect(),
+        )
     }
 
     /// Runs `query` as [`Broker::run`] does; with `merged`, a groupBy that reads a table answers
@@ -255,9 +324,11 @@ impl Broker {
         running: &RunningQuery,
         wanted: Option<HashSet<String>>,
     ) -> Result<Vec<PartialResult>, QueryError> {
-        // A joined segment's result depends on the right side too: never cached.
-        let use_cache = options.use_cache && !query.has_joins();
-        let populate_cache = options.populate_cache && !query.has_joins();
+        // A joined segment's result depends on the right side too, and a registered lookup
+        // can change under the same segment: never cached.
+        let cacheable = !query.has_joins() && !query.may_read_lookups();
+        let use_cache = options.use_cache && cacheable;
+        let populate_cache = options.populate_cache && cacheable;
         let cache_key = query.cache_key();
         let query_json = query.to_json().to_string();
 

@@ -29,6 +29,11 @@ pub struct QueryOptions {
     pub priority: i32,
     pub use_cache: bool,
     pub populate_cache: bool,
+    /// Druid's `useResultLevelCache` / `populateResultLevelCache`: whether the query's final
+    /// result may be read from / stored in the broker's result-level cache. Each defaults to
+    /// its per-segment counterpart (Druid also needs a broker setting to turn it on).
+    pub use_result_cache: bool,
+    pub populate_result_cache: bool,
 }
 
 impl QueryOptions {
@@ -43,11 +48,19 @@ impl QueryOptions {
                 ))
             })?,
         };
+        let use_cache = query.context_bool("useCache")?.unwrap_or(true);
+        let populate_cache = query.context_bool("populateCache")?.unwrap_or(true);
         Ok(QueryOptions {
             timeout_ms,
             priority: query.context_int("priority")?.unwrap_or(0),
-            use_cache: query.context_bool("useCache")?.unwrap_or(true),
-            populate_cache: query.context_bool("populateCache")?.unwrap_or(true),
+            use_cache,
+            populate_cache,
+            use_result_cache: query
+                .context_bool("useResultLevelCache")?
+                .unwrap_or(use_cache),
+            populate_result_cache: query
+                .context_bool("populateResultLevelCache")?
+                .unwrap_or(populate_cache),
         })
     }
 }
@@ -216,7 +229,9 @@ mod tests {
                 timeout_ms: 300_000,
                 priority: 0,
                 use_cache: true,
-                populate_cache: true
+                populate_cache: true,
+                use_result_cache: true,
+                populate_result_cache: true,
             }
         );
         let set = parse(
@@ -226,6 +241,11 @@ mod tests {
         let set = QueryOptions::of(&set, DEFAULT_TIMEOUT_MS).unwrap();
         assert_eq!((set.timeout_ms, set.priority), (1500, 10));
         assert!(!set.use_cache && !set.populate_cache);
+        // The result-level flags follow the per-segment ones unless set themselves.
+        assert!(!set.use_result_cache && !set.populate_result_cache);
+        let own = parse(json!({"useCache": false, "useResultLevelCache": "true"}));
+        let own = QueryOptions::of(&own, DEFAULT_TIMEOUT_MS).unwrap();
+        assert!(own.use_result_cache && own.populate_result_cache && !own.use_cache);
         assert_eq!(
             QueryOptions::of(&parse(json!({"timeout": 0})), 5)
                 .unwrap()

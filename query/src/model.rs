@@ -67,6 +67,19 @@ pub struct Query {
     pub(crate) virtual_columns: Vec<VirtualColumn>,
 }
 
+/// Context keys that change how a query runs but never its answer.
+const RUN_ONLY_CONTEXT: [&str; 9] = [
+    "queryId",
+    "sqlQueryId",
+    "useCache",
+    "populateCache",
+    "useResultLevelCache",
+    "populateResultLevelCache",
+    "timeout",
+    "priority",
+    "lane",
+];
+
 impl Query {
     /// Builds a query from its JSON object.
     pub(crate) fn from_json(raw: Value, limits: &Limits) -> Result<Query, QueryError> {
@@ -385,6 +398,26 @@ impl Query {
         key
     }
 
+    /// A canonical text of the whole query, its context included but for the keys that only
+    /// steer how it runs ([`RUN_ONLY_CONTEXT`]): with the segments it reads, the key of its
+    /// cached final result.
+    pub fn result_cache_key(&self) -> String {
+        let mut raw = self.raw.clone();
+        if let Some(Value::Object(context)) = raw.get_mut("context") {
+            context.retain(|key, _| !RUN_ONLY_CONTEXT.contains(&key.as_str()));
+        }
+        let mut key = String::new();
+        write_canonical(&raw, &mut key);
+        key
+    }
+
+    /// Whether the query may name a registered lookup, whose map can change while the
+    /// segments stay the same, so its results must not be cached. Conservative: any mention
+    /// of `lookup` counts.
+    pub fn may_read_lookups(&self) -> bool {
+        self.raw.to_string().to_ascii_lowercase().contains("lookup")
+    }
+
     /// The query as JSON, as received (so it can be forwarded to other nodes).
     pub fn to_json(&self) -> Value {
         self.raw.clone()
@@ -514,6 +547,33 @@ mod tests {
             r#"{"dataSource":"w","queryType":"timeBoundary"}"#
         );
         assert_eq!(first.intervals(), &[Interval::ETERNITY]);
+    }
+
+    #[test]
+    fn result_cache_key_keeps_context_that_may_change_answers() {
+        let query = |context: Value| {
+            parse(json!({"queryType": "timeBoundary", "dataSource": "w", "context": context}))
+                .unwrap()
+        };
+        let plain = query(json!({"queryId": "1", "useCache": false, "timeout": 5}));
+        assert_eq!(
+            plain.result_cache_key(),
+            r#"{"context":{},"dataSource":"w","queryType":"timeBoundary"}"#
+        );
+        assert_eq!(
+            query(json!({"finalize": false})).result_cache_key(),
+            r#"{"context":{"finalize":false},"dataSource":"w","queryType":"timeBoundary"}"#
+        );
+        assert!(!plain.may_read_lookups());
+        let with_lookup = parse(json!({
+            "queryType": "topN", "dataSource": "w", "intervals": "2015/2016",
+            "granularity": "all", "threshold": 3, "metric": "n",
+            "dimension": {"type": "lookup", "dimension": "c", "outputName": "o",
+                          "lookup": {"type": "map", "map": {"a": "b"}}},
+            "aggregations": [{"type": "count", "name": "n"}]
+        }))
+        .unwrap();
+        assert!(with_lookup.may_read_lookups());
     }
 
     #[test]

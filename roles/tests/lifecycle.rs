@@ -1,6 +1,7 @@
 //! Query lifecycle between a broker and a real data-node gRPC service in-process: timeouts
-//! (504, and the data node stops working), cancellation by query id, the per-segment cache
-//! flags, and the groupBy row limit on the data node and in the broker's merge.
+//! (504, and the data node stops working), cancellation by query id, the per-segment and
+//! result-level caches' flags, and the groupBy row limit on the data node and in the broker's
+//! merge.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -264,6 +265,91 @@ async fn use_cache_and_populate_cache_switch_the_per_segment_cache() {
         .await
         .unwrap();
     assert_eq!(rows(fresh), json!(4), "useCache false reads the data node");
+    cluster.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_result_level_cache_answers_until_the_segments_change() {
+    let cluster = Cluster::start(vec![served(&segment(10, 10, 0), 0, 1)], Limits::default()).await;
+    let count = |context: Json| {
+        parse(
+            json!({"queryType": "timeseries", "dataSource": "ds",
+                   "intervals": ["1970-01-01/1970-01-02"], "granularity": "all",
+                   "aggregations": [{"type": "count", "name": "rows"}], "context": context}),
+            &Limits::default(),
+        )
+    };
+    let rows = |answer: Json| answer[0]["result"]["rows"].clone();
+    let broker = &cluster.broker;
+    // populateCache false: the result-level cache follows it unless told otherwise.
+    broker
+        .run(&count(json!({"populateCache": false})))
+        .await
+        .unwrap();
+    assert_eq!(broker.result_cache().entry_count().await, 0);
+    // Default: the answer is kept, under a key that leaves out run-only context keys.
+    broker
+        .run(&count(json!({"queryId": "a", "timeout": 60_000})))
+        .await
+        .unwrap();
+    assert_eq!(broker.result_cache().entry_count().await, 1);
+    // Swap the segment's rows behind the broker's back (same identifier). With the
+    // per-segment cache off, only the result-level cache still knows the old answer.
+    cluster
+        .registry
+        .add_historical(served(&segment(4, 4, 0), 0, 1));
+    let result_only = |mut context: Json| {
+        context["useCache"] = json!(false);
+        context["useResultLevelCache"] = json!(true);
+        count(context)
+    };
+    let cached = broker
+        .run(&result_only(json!({"queryId": "b"})))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(cached),
+        json!(10),
+        "served from the result-level cache"
+    );
+    // A context key that may change the answer is part of the key.
+    let other = broker
+        .run(&result_only(json!({"skipEmptyBuckets": false})))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(other),
+        json!(4),
+        "a different context is a different result"
+    );
+    let fresh = broker
+        .run(&count(json!({"useCache": false})))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(fresh),
+        json!(4),
+        "useCache false turns both caches off"
+    );
+    // A new segment changes the key: the old answer is not served any more.
+    cluster
+        .registry
+        .add_historical(served(&segment(3, 3, 100), 1, 1));
+    let mut changes = cluster.view.subscribe();
+    while cluster.view.entries().len() < 2 {
+        tokio::time::timeout(Duration::from_secs(10), changes.changed())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // Partition 0's current 4 rows (the runs above refilled its per-segment entry) and
+    // partition 1's 3, not the 10 kept for the old set of segments.
+    let after = broker.run(&count(json!({"queryId": "c"}))).await.unwrap();
+    assert_eq!(
+        rows(after),
+        json!(7),
+        "a new answer for the new set of segments"
+    );
     cluster.stop();
 }
 
