@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
@@ -38,6 +39,27 @@ pub struct Broker {
     round_robin: AtomicUsize,
     default_timeout_ms: u64,
     running: RunningQueries,
+}
+
+/// A query's answer: computed now, or the JSON text kept in the result-level cache.
+pub enum Answered {
+    Computed(Value),
+    Cached(Arc<Vec<u8>>),
+}
+
+impl Answered {
+    /// The answer as JSON (a cached text parsed).
+    pub fn into_value(self) -> Result<Value, QueryError> {
+        match self {
+            Answered::Computed(response) => Ok(response),
+            Answered::Cached(text) => serde_json::from_slice(&text).map_err(|error| {
+                QueryError::unknown(
+                    format!("cached result unreadable: {error}"),
+                    "java.lang.RuntimeException",
+                )
+            }),
+        }
+    }
 }
 
 /// Work for one node: which segments to run, and whether their results may be cached.
@@ -107,15 +129,19 @@ impl Broker {
     /// A query whose every segment is historical may be answered from the result-level cache
     /// (see [`Broker::result_key`]; context `useResultLevelCache`, `populateResultLevelCache`).
     pub async fn run(&self, query: &Query) -> Result<Value, QueryError> {
+        self.run_or_cached(query).await?.into_value()
+    }
+
+    /// Runs `query` as [`Broker::run`] does, but an answer from the result-level cache comes
+    /// back as the JSON text it was kept as, for a caller that only sends it on.
+    pub async fn run_or_cached(&self, query: &Query) -> Result<Answered, QueryError> {
         let options = QueryOptions::of(query, self.default_timeout_ms)?;
         let key = (options.use_result_cache || options.populate_result_cache)
             .then(|| self.result_key(query))
             .flatten();
         if let (Some(key), true) = (&key, options.use_result_cache) {
-            if let Some(bytes) = self.results.get(key).await {
-                if let Ok(response) = serde_json::from_slice(&bytes) {
-                    return Ok(response);
-                }
+            if let Some(text) = self.results.get(key).await {
+                return Ok(Answered::Cached(text));
             }
         }
         let response = match self.answer(query, false).await? {
@@ -126,12 +152,12 @@ impl Broker {
         if let (Some(key), true) = (key, options.populate_result_cache) {
             // Kept only if no segment came or went while the query ran.
             if self.result_key(query).as_ref() == Some(&key) {
-                if let Ok(bytes) = serde_json::to_vec(&response) {
-                    self.results.put(key, bytes).await;
+                if let Ok(text) = serde_json::to_vec(&response) {
+                    self.results.put(key, text).await;
                 }
             }
         }
-        Ok(response)
+        Ok(Answered::Computed(response))
     }
 
     /// The key of `query`'s final result in the result-level cache: every segment it reads

@@ -47,6 +47,39 @@ pub fn count_query(datasource: &str) -> Value {
     })
 }
 
+/// A repeated query over historical segments is answered from the broker's result-level
+/// cache: the same text as the first answer, pretty-printed on request, and only as asked
+/// (`useResultLevelCache` false computes it again, to the same answer).
+pub async fn result_cache_repeats(broker: &DruidClient) {
+    let query = json!({
+        "queryType": "topN", "dataSource": wikiticker::DATASOURCE,
+        "intervals": ["2015-09-12/2015-09-13"],
+        "granularity": "all", "dimension": "page", "metric": "edits", "threshold": 3,
+        "aggregations": [{"type": "count", "name": "edits"},
+                         {"type": "longSum", "name": "added", "fieldName": "added"}],
+    });
+    let (status, _, first) = broker.post_text("/druid/v2", &query).await;
+    assert_eq!(status, 200, "{first}");
+    let (_, _, repeat) = broker.post_text("/druid/v2", &query).await;
+    assert_eq!(repeat, first);
+    let (_, _, pretty) = broker.post_text("/druid/v2?pretty", &query).await;
+    assert!(pretty.contains('\n'), "{pretty}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&pretty).unwrap(),
+        serde_json::from_str::<Value>(&first).unwrap()
+    );
+    let mut computed = query.clone();
+    computed["context"] = json!({"useResultLevelCache": false});
+    let (_, _, again) = broker.post_text("/druid/v2", &computed).await;
+    assert_eq!(again, first);
+    let top: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(
+        top[0]["result"][0]["page"],
+        json!("Wikipedia:Vandalismusmeldung")
+    );
+    assert_eq!(top[0]["result"][0]["edits"], json!(33));
+}
+
 /// Push rows, see them within a second, hand them off, and see the same answer after.
 pub async fn push_and_handoff(
     realtime: &DruidClient,

@@ -44,6 +44,7 @@ async fn quickstart_serves_wikiticker_push_and_survives_restart() {
 
     flows::ingest_wikiticker(&client, &client, &expected).await;
     wikiticker::check(&client, &expected).await;
+    flows::result_cache_repeats(&client).await;
     flows::ingest_tags(&client, &client, &inputs).await;
     lookups::register(&client, &[&client]).await;
     golden::run(&client, Topology::Quickstart).await;

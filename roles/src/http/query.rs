@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use henge_broker::executor::Answered;
 use henge_query::QueryError;
 use serde_json::{json, Value};
 
@@ -32,8 +33,19 @@ pub async fn native(
     };
     let query = henge_broker::lifecycle::with_query_id(query);
     let query_id = query.id().map(str::to_string);
-    let mut response = match broker.run(&query).await {
-        Ok(result) => json_response(StatusCode::OK, &result, pretty),
+    let answered = broker.run_or_cached(&query).await;
+    let mut response = match answered {
+        // Sent as kept, unless it is to be pretty-printed.
+        Ok(Answered::Cached(text)) if !pretty => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            text.as_ref().clone(),
+        )
+            .into_response(),
+        Ok(answered) => match answered.into_value() {
+            Ok(result) => json_response(StatusCode::OK, &result, pretty),
+            Err(error) => error_response(&error, pretty),
+        },
         Err(error) => {
             tracing::debug!(error = %error, "query failed");
             // Timeouts and cancellations are decided here: this node is the host.
