@@ -231,18 +231,24 @@ async fn cancel_by_query_id_stops_the_query_on_broker_and_data_node() {
     cluster.stop();
 }
 
+/// A count of every row of the test segments, with `context`.
+fn count(context: Json) -> Query {
+    parse(
+        json!({"queryType": "timeseries", "dataSource": "ds",
+               "intervals": ["1970-01-01/1970-01-02"], "granularity": "all",
+               "aggregations": [{"type": "count", "name": "rows"}], "context": context}),
+        &Limits::default(),
+    )
+}
+
+/// The row count of a [`count`] answer.
+fn rows(answer: Json) -> Json {
+    answer[0]["result"]["rows"].clone()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn use_cache_and_populate_cache_switch_the_per_segment_cache() {
     let cluster = Cluster::start(vec![served(&segment(10, 10, 0), 0, 1)], Limits::default()).await;
-    let count = |context: Json| {
-        parse(
-            json!({"queryType": "timeseries", "dataSource": "ds",
-                   "intervals": ["1970-01-01/1970-01-02"], "granularity": "all",
-                   "aggregations": [{"type": "count", "name": "rows"}], "context": context}),
-            &Limits::default(),
-        )
-    };
-    let rows = |answer: Json| answer[0]["result"]["rows"].clone();
     let broker = &cluster.broker;
     // populateCache false: answered, nothing cached.
     let answer = broker
@@ -271,63 +277,35 @@ async fn use_cache_and_populate_cache_switch_the_per_segment_cache() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_result_level_cache_answers_until_the_segments_change() {
     let cluster = Cluster::start(vec![served(&segment(10, 10, 0), 0, 1)], Limits::default()).await;
-    let count = |context: Json| {
-        parse(
-            json!({"queryType": "timeseries", "dataSource": "ds",
-                   "intervals": ["1970-01-01/1970-01-02"], "granularity": "all",
-                   "aggregations": [{"type": "count", "name": "rows"}], "context": context}),
-            &Limits::default(),
-        )
-    };
-    let rows = |answer: Json| answer[0]["result"]["rows"].clone();
     let broker = &cluster.broker;
+    let counted = |context: Json| async move { rows(broker.run(&count(context)).await.unwrap()) };
     // populateCache false: the result-level cache follows it unless told otherwise.
-    broker
-        .run(&count(json!({"populateCache": false})))
-        .await
-        .unwrap();
+    counted(json!({"populateCache": false})).await;
     assert_eq!(broker.result_cache().entry_count().await, 0);
     // Default: the answer is kept, under a key that leaves out run-only context keys.
-    broker
-        .run(&count(json!({"queryId": "a", "timeout": 60_000})))
-        .await
-        .unwrap();
+    counted(json!({"queryId": "a", "timeout": 60_000})).await;
     assert_eq!(broker.result_cache().entry_count().await, 1);
     // Swap the segment's rows behind the broker's back (same identifier). With the
     // per-segment cache off, only the result-level cache still knows the old answer.
     cluster
         .registry
         .add_historical(served(&segment(4, 4, 0), 0, 1));
-    let result_only = |mut context: Json| {
-        context["useCache"] = json!(false);
-        context["useResultLevelCache"] = json!(true);
-        count(context)
-    };
-    let cached = broker
-        .run(&result_only(json!({"queryId": "b"})))
-        .await
-        .unwrap();
+    let result_only = json!({"useCache": false, "useResultLevelCache": true});
     assert_eq!(
-        rows(cached),
+        counted(result_only.clone()).await,
         json!(10),
         "served from the result-level cache"
     );
     // A context key that may change the answer is part of the key.
-    let other = broker
-        .run(&result_only(json!({"skipEmptyBuckets": false})))
-        .await
-        .unwrap();
+    let mut other = result_only;
+    other["skipEmptyBuckets"] = json!(false);
     assert_eq!(
-        rows(other),
+        counted(other).await,
         json!(4),
         "a different context is a different result"
     );
-    let fresh = broker
-        .run(&count(json!({"useCache": false})))
-        .await
-        .unwrap();
     assert_eq!(
-        rows(fresh),
+        counted(json!({"useCache": false})).await,
         json!(4),
         "useCache false turns both caches off"
     );
@@ -344,9 +322,8 @@ async fn the_result_level_cache_answers_until_the_segments_change() {
     }
     // Partition 0's current 4 rows (the runs above refilled its per-segment entry) and
     // partition 1's 3, not the 10 kept for the old set of segments.
-    let after = broker.run(&count(json!({"queryId": "c"}))).await.unwrap();
     assert_eq!(
-        rows(after),
+        counted(json!({"queryId": "c"})).await,
         json!(7),
         "a new answer for the new set of segments"
     );
