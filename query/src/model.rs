@@ -65,6 +65,26 @@ pub struct Query {
     pub(crate) kind: QueryKind,
     /// `virtualColumns`, then the hidden columns of aggregators with an `expression`.
     pub(crate) virtual_columns: Vec<VirtualColumn>,
+    /// Whether the query mentions `lookup` anywhere (see [`Query::may_read_lookups`]), found
+    /// once when parsed.
+    mentions_lookup: bool,
+}
+
+/// Whether `lookup` appears, in any case, in a key or string anywhere in `value`.
+fn mentions_lookup(value: &Value) -> bool {
+    let names = |text: &str| {
+        text.as_bytes()
+            .windows(6)
+            .any(|window| window.eq_ignore_ascii_case(b"lookup"))
+    };
+    match value {
+        Value::String(text) => names(text),
+        Value::Array(items) => items.iter().any(mentions_lookup),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|(key, field)| names(key) || mentions_lookup(field)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
 }
 
 /// Context keys that change how a query runs but never its answer.
@@ -171,7 +191,9 @@ impl Query {
             _ => &[],
         };
         virtual_columns.extend(aggregator_columns(aggregations));
+        let mentions_lookup = mentions_lookup(&raw);
         let mut query = Query {
+            mentions_lookup,
             raw,
             query_type,
             data_source,
@@ -415,7 +437,7 @@ impl Query {
     /// segments stay the same, so its results must not be cached. Conservative: any mention
     /// of `lookup` counts.
     pub fn may_read_lookups(&self) -> bool {
-        self.raw.to_string().to_ascii_lowercase().contains("lookup")
+        self.mentions_lookup
     }
 
     /// The query as JSON, as received (so it can be forwarded to other nodes).

@@ -47,9 +47,10 @@ pub fn count_query(datasource: &str) -> Value {
     })
 }
 
-/// A repeated query over historical segments is answered from the broker's result-level
-/// cache: the same text as the first answer, pretty-printed on request, and only as asked
-/// (`useResultLevelCache` false computes it again, to the same answer).
+/// A repeated query over historical segments (its repeat is the result-level cache's, whose
+/// hits `roles/tests/lifecycle.rs` tells apart) answers with the same text as the first run,
+/// pretty-printed on request, and as the same text again when computed afresh
+/// (`useResultLevelCache` false).
 pub async fn result_cache_repeats(broker: &DruidClient) {
     let query = json!({
         "queryType": "topN", "dataSource": wikiticker::DATASOURCE,
