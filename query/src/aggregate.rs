@@ -58,6 +58,39 @@ enum State {
     Sketch(sketch::SketchSlots),
 }
 
+impl State {
+    /// The value of a slot of a state that reads no segment to give it (`None` for
+    /// first/last/any and sketches).
+    fn plain_value(&self, slot: usize) -> Option<AggValue> {
+        Some(match self {
+            State::Count(counts) => AggValue::Long(counts[slot]),
+            State::Long { values, seen, .. } if seen[slot] => AggValue::Long(values[slot]),
+            State::Double { values, seen, .. } if seen[slot] => AggValue::Double(values[slot]),
+            State::Float { values, seen, .. } if seen[slot] => {
+                AggValue::Double(f64::from(values[slot]))
+            }
+            State::Long { .. } | State::Double { .. } | State::Float { .. } => AggValue::Null,
+            State::Mean { sums, counts } => AggValue::Mean {
+                sum: sums[slot],
+                count: counts[slot],
+            },
+            State::Pick { .. } | State::Sketch(_) => return None,
+        })
+    }
+}
+
+/// The slots of an aggregator whose state reads nothing from its segment once filled
+/// (count, sums, minimums, maximums, means), carried from one segment's accumulator to the
+/// next so that many segments aggregate into one set of slots.
+pub(crate) struct Carried(State);
+
+impl Carried {
+    /// The (intermediate) value of a slot.
+    pub(crate) fn value(&self, slot: usize) -> AggValue {
+        self.0.plain_value(slot).unwrap_or(AggValue::Null)
+    }
+}
+
 /// One aggregator bound to its input column of one segment.
 pub(crate) struct Accumulator<'a> {
     input: Input<'a>,
@@ -211,20 +244,36 @@ impl<'a> Accumulator<'a> {
         }
     }
 
+    /// Whether the aggregator's state can be carried from segment to segment ([`Carried`]).
+    pub(crate) fn carries(spec: &AggregatorSpec) -> bool {
+        matches!(
+            spec.kind,
+            AggKind::Count | AggKind::Numeric(..) | AggKind::DoubleMean
+        )
+    }
+
+    /// An accumulator bound to `view` that goes on from `carried` (its slots and their
+    /// values kept), or starts empty without one.
+    pub(crate) fn resume(
+        spec: &AggregatorSpec,
+        view: &SegmentView<'a>,
+        carried: Option<Carried>,
+    ) -> Accumulator<'a> {
+        let mut accumulator = Accumulator::new(spec, view);
+        if let Some(Carried(state)) = carried {
+            accumulator.state = state;
+        }
+        accumulator
+    }
+
+    /// The state, unbound from this segment (for an aggregator that [`Self::carries`]).
+    pub(crate) fn suspend(self) -> Carried {
+        Carried(self.state)
+    }
+
     /// The (intermediate) value of a slot.
     pub(crate) fn value(&self, slot: usize) -> AggValue {
         match &self.state {
-            State::Count(counts) => AggValue::Long(counts[slot]),
-            State::Long { values, seen, .. } if seen[slot] => AggValue::Long(values[slot]),
-            State::Double { values, seen, .. } if seen[slot] => AggValue::Double(values[slot]),
-            State::Float { values, seen, .. } if seen[slot] => {
-                AggValue::Double(f64::from(values[slot]))
-            }
-            State::Long { .. } | State::Double { .. } | State::Float { .. } => AggValue::Null,
-            State::Mean { sums, counts } => AggValue::Mean {
-                sum: sums[slot],
-                count: counts[slot],
-            },
             State::Pick { rows, .. } if rows[slot] == NO_ROW => AggValue::Null,
             State::Sketch(sketches) => sketches.value(slot, &self.input),
             State::Pick { pick, times, rows } => {
@@ -234,6 +283,7 @@ impl<'a> Accumulator<'a> {
                     Pick::First | Pick::Last => AggValue::Timed(times[slot], Box::new(value)),
                 }
             }
+            plain => plain.plain_value(slot).unwrap_or(AggValue::Null),
         }
     }
 

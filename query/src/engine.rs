@@ -20,6 +20,8 @@ mod time_boundary;
 mod timeseries;
 mod topn;
 
+pub use groupby::across::GroupAcross;
+
 use std::cell::Cell;
 use std::ops::Range;
 
@@ -77,7 +79,91 @@ fn run_joined(
     segment_id: &str,
     interrupted: &dyn Fn() -> bool,
 ) -> Result<PartialResult, QueryError> {
-    let (granularity, filter) = match &query.kind {
+    with_view(query, segment, interrupted, |view| {
+        Ok(match &query.kind {
+            QueryKind::Timeseries(spec) => PartialResult::Timeseries(timeseries::run(spec, view)?),
+            QueryKind::TopN(spec) => PartialResult::TopN(topn::run(spec, view)?),
+            QueryKind::GroupBy(spec) => PartialResult::GroupBy(groupby::run(spec, view, query)?),
+            QueryKind::Scan(spec) => PartialResult::Scan(scan::run(spec, view, segment_id)),
+            QueryKind::TimeBoundary(_) | QueryKind::DataSourceMetadata => {
+                PartialResult::TimeBoundary(time_boundary::run(view))
+            }
+            QueryKind::Search(spec) => {
+                PartialResult::Search(search::run(spec, view, query.datasource(), segment_id))
+            }
+            QueryKind::SegmentMetadata(spec) => PartialResult::SegmentMetadata(
+                segment_metadata::run(spec, segment, query.datasource(), segment_id),
+            ),
+        })
+    })
+}
+
+/// Prepares `segment` for `query` (clipped intervals, virtual columns, the filter's rows)
+/// and runs `work` on it; an interruption `work` saw, or a virtual column or expression
+/// filter that failed on some row, fails the result.
+fn with_view<T>(
+    query: &Query,
+    segment: &Segment,
+    interrupted: &dyn Fn() -> bool,
+    work: impl FnOnce(&SegmentView<'_>) -> Result<T, QueryError>,
+) -> Result<T, QueryError> {
+    let (granularity, filter) = view_terms(query);
+    let pieces = clip(query, segment, granularity);
+    let ranges = pieces.iter().map(|piece| piece.rows.clone()).collect();
+    // Only timeseries, topN, groupBy and scan queries have virtual columns.
+    let columns = Columns::new(segment, &query.virtual_columns, ranges);
+    let view = SegmentView::new(&columns, granularity, pieces, filter, interrupted);
+    let result = work(&view)?;
+    if view.interrupt_seen.get() {
+        return Err(QueryError::cancelled(query.id()));
+    }
+    match columns.take_error() {
+        Some(error) => Err(error),
+        None => Ok(result),
+    }
+}
+
+/// Like [`with_view`] for many segments at once: `work` gets every segment's view, in the
+/// order of `segments`.
+fn with_views<T>(
+    query: &Query,
+    segments: &[Segment],
+    interrupted: &dyn Fn() -> bool,
+    work: impl FnOnce(&[SegmentView<'_>]) -> Result<T, QueryError>,
+) -> Result<T, QueryError> {
+    let (granularity, filter) = view_terms(query);
+    let pieces: Vec<Vec<Piece>> = segments
+        .iter()
+        .map(|segment| clip(query, segment, granularity))
+        .collect();
+    let columns: Vec<Columns<'_>> = segments
+        .iter()
+        .zip(&pieces)
+        .map(|(segment, pieces)| {
+            let ranges = pieces.iter().map(|piece| piece.rows.clone()).collect();
+            Columns::new(segment, &query.virtual_columns, ranges)
+        })
+        .collect();
+    let views: Vec<SegmentView<'_>> = columns
+        .iter()
+        .zip(pieces)
+        .map(|(columns, pieces)| {
+            SegmentView::new(columns, granularity, pieces, filter, interrupted)
+        })
+        .collect();
+    let result = work(&views)?;
+    if views.iter().any(|view| view.interrupt_seen.get()) {
+        return Err(QueryError::cancelled(query.id()));
+    }
+    match columns.iter().find_map(Columns::take_error) {
+        Some(error) => Err(error),
+        None => Ok(result),
+    }
+}
+
+/// The granularity a query's rows are bucketed by, and its filter.
+fn view_terms(query: &Query) -> (Granularity, Option<&FilterSpec>) {
+    match &query.kind {
         QueryKind::Timeseries(spec) => (spec.granularity, spec.filter.as_ref()),
         QueryKind::TopN(spec) => (spec.granularity, spec.filter.as_ref()),
         QueryKind::GroupBy(spec) => (spec.granularity, spec.filter.as_ref()),
@@ -85,35 +171,6 @@ fn run_joined(
         QueryKind::TimeBoundary(spec) => (Granularity::All, spec.filter.as_ref()),
         QueryKind::Search(spec) => (Granularity::All, spec.filter.as_ref()),
         QueryKind::DataSourceMetadata | QueryKind::SegmentMetadata(_) => (Granularity::All, None),
-    };
-    let pieces = clip(query, segment, granularity);
-    let ranges = pieces.iter().map(|piece| piece.rows.clone()).collect();
-    // Only timeseries, topN, groupBy and scan queries have virtual columns.
-    let columns = Columns::new(segment, &query.virtual_columns, ranges);
-    let view = SegmentView::new(&columns, granularity, pieces, filter, interrupted);
-    let partial =
-        match &query.kind {
-            QueryKind::Timeseries(spec) => PartialResult::Timeseries(timeseries::run(spec, &view)?),
-            QueryKind::TopN(spec) => PartialResult::TopN(topn::run(spec, &view)?),
-            QueryKind::GroupBy(spec) => PartialResult::GroupBy(groupby::run(spec, &view, query)?),
-            QueryKind::Scan(spec) => PartialResult::Scan(scan::run(spec, &view, segment_id)),
-            QueryKind::TimeBoundary(_) | QueryKind::DataSourceMetadata => {
-                PartialResult::TimeBoundary(time_boundary::run(&view))
-            }
-            QueryKind::Search(spec) => {
-                PartialResult::Search(search::run(spec, &view, query.datasource(), segment_id))
-            }
-            QueryKind::SegmentMetadata(spec) => PartialResult::SegmentMetadata(
-                segment_metadata::run(spec, segment, query.datasource(), segment_id),
-            ),
-        };
-    if view.interrupt_seen.get() {
-        return Err(QueryError::cancelled(query.id()));
-    }
-    // A virtual column or expression filter that failed on some row fails the query.
-    match columns.take_error() {
-        Some(error) => Err(error),
-        None => Ok(partial),
     }
 }
 

@@ -89,19 +89,19 @@ pub fn finalize(query: &Query, merged: PartialResult) -> Result<Value, QueryErro
 }
 
 /// The finished rows of a groupBy's merged partial as a table: what [`finalize`] prints as
-/// events, for a query data source to read without printing them; dimensions that `prints`
-/// refuses are null.
+/// events, for a query data source to read without printing them; columns that `keeps`
+/// refuses are left out.
 pub(crate) fn finished_table(
     query: &Query,
     merged: PartialResult,
-    prints: &dyn Fn(&str) -> bool,
+    keeps: &dyn Fn(&str) -> bool,
 ) -> Result<ResultTable, QueryError> {
     match (&query.kind, merge(query, vec![merged])?) {
         (QueryKind::GroupBy(spec), PartialResult::GroupBy(part)) => {
             let finish = Finish {
                 first_start: first_start(query),
                 finalizing: wants_finalized(query),
-                prints,
+                keeps,
             };
             Ok(group_table(spec, part, &finish))
         }

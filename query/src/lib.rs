@@ -55,11 +55,11 @@ mod partial;
 mod postagg;
 mod value;
 
-pub use engine::{run_on_segment, run_on_segment_until};
+pub use engine::{run_on_segment, run_on_segment_until, GroupAcross};
 pub use error::QueryError;
 pub use finalize::{empty_result, finalize};
 pub use lookup::{parse_lookup_factory, LookupMap, Lookups};
-pub use merge::merge;
+pub use merge::{merge, merge_to_wire};
 pub use model::Query;
 pub use nested::{run_local, run_over_partial, run_over_result, DEFAULT_MAX_SUBQUERY_ROWS};
 pub use parse::{parse_query, Limits, DEFAULT_MAX_GROUP_ROWS};

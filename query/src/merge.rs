@@ -13,8 +13,9 @@ use crate::model::spec::{QueryKind, ScanOrder, ScanSpec, TimeseriesSpec, TopNSpe
 use crate::model::Query;
 use crate::order::rank_topn;
 use crate::partial::{
-    DimValue, DimValues, GroupByPartial, GroupRow, PartialResult, ScanBatch, ScanPartial, ScanRow,
-    TimeBoundaryPartial, TimeseriesPartial, TimeseriesRow, TopNBucket, TopNEntry, TopNPartial,
+    encode_group_by, DimValue, DimValues, GroupByPartial, GroupRow, PartialResult, ScanBatch,
+    ScanPartial, ScanRow, TimeBoundaryPartial, TimeseriesPartial, TimeseriesRow, TopNBucket,
+    TopNEntry, TopNPartial,
 };
 use crate::value::AggValue;
 
@@ -199,11 +200,26 @@ pub(crate) fn merge_group_by(
     // them so; anything else is sorted first).
     let runs: Vec<Vec<GroupRow>> = parts
         .into_iter()
-        .map(|part| part.rows)
-        .filter(|rows| !rows.is_empty())
-        .map(|rows| sorted_unique(specs, rows))
+        .filter(|part| !part.rows.is_empty())
+        .map(|part| match part.ordered {
+            true => part.rows,
+            false => sorted_unique(specs, part.rows),
+        })
         .collect();
     let total: usize = runs.iter().map(Vec::len).sum();
+    // Runs that follow each other (a data node's workers split by key range give them so)
+    // only need to be joined.
+    if runs.len() > 1 && follow(runs.iter().map(Vec::as_slice)) {
+        let mut rows = Vec::with_capacity(total);
+        runs.into_iter().for_each(|run| rows.extend(run));
+        if rows.len() > max_rows {
+            return Err(too_many_groups(max_rows));
+        }
+        return Ok(GroupByPartial {
+            rows,
+            ordered: true,
+        });
+    }
     let threads = match runs.len() > 1 && total >= PARALLEL_MERGE_ROWS {
         true => std::thread::available_parallelism().map_or(1, usize::from),
         false => 1,
@@ -233,7 +249,56 @@ pub(crate) fn merge_group_by(
     if rows.len() > max_rows {
         return Err(too_many_groups(max_rows));
     }
-    Ok(GroupByPartial { rows })
+    Ok(GroupByPartial {
+        rows,
+        ordered: true,
+    })
+}
+
+/// Whether every run's keys come after the last of the run before (runs in result order
+/// with each key once, none empty).
+fn follow<'r>(runs: impl Iterator<Item = &'r [GroupRow]>) -> bool {
+    let mut last: Option<&GroupRow> = None;
+    for run in runs {
+        match (last, run.first()) {
+            (_, None) => return false,
+            (Some(last), Some(first)) if group_key(last) >= group_key(first) => return false,
+            _ => last = run.last(),
+        }
+    }
+    true
+}
+
+/// [`merge`]'s result as wire bytes (see [`PartialResult::to_wire`]). GroupBy partials in
+/// result order whose rows follow each other (as a data node's workers split by key range
+/// give them) are written one after the other, never joined in memory.
+pub fn merge_to_wire(query: &Query, partials: Vec<PartialResult>) -> Result<Vec<u8>, QueryError> {
+    let unreadable = |error: String| {
+        QueryError::unknown(
+            format!("failed to encode partial result: {error}"),
+            "java.lang.RuntimeException",
+        )
+    };
+    let runs: Option<Vec<&[GroupRow]>> = partials
+        .iter()
+        .map(|partial| match partial {
+            PartialResult::GroupBy(part) if part.ordered => Some(part.rows.as_slice()),
+            _ => None,
+        })
+        .filter(|run| run.is_none_or(|rows| !rows.is_empty()))
+        .collect();
+    if let (QueryKind::GroupBy(_), Some(runs)) = (&query.kind, runs) {
+        let rows: usize = runs.iter().map(|run| run.len()).sum();
+        if runs.len() > 1 && follow(runs.iter().copied()) {
+            if rows > query.max_group_rows() {
+                return Err(too_many_groups(query.max_group_rows()));
+            }
+            if let Some(bytes) = encode_group_by(&runs, true).map_err(unreadable)? {
+                return Ok(bytes);
+            }
+        }
+    }
+    merge(query, partials)?.to_wire().map_err(unreadable)
 }
 
 /// Merges at least this many group rows on every core.
@@ -451,7 +516,10 @@ mod tests {
             })
             .collect();
         rows.sort_by(|left, right| group_key(left).cmp(&group_key(right)));
-        GroupByPartial { rows }
+        GroupByPartial {
+            rows,
+            ordered: false,
+        }
     }
 
     #[test]

@@ -269,12 +269,17 @@ pub(crate) struct FinalGroupRow {
 /// timestamp when the granularity is not `all`, as Druid's `DefaultLimitSpec` does, and keeps
 /// the first `keep` (offset plus limit). When `keep` is far below the row count, the first
 /// `keep` rows are selected before only they are sorted; ties then fall back to the natural
-/// order and the position, which is exactly the order the stable sorts give.
-pub(crate) fn sort_group_rows(spec: &GroupBySpec, rows: &mut Vec<FinalGroupRow>, keep: usize) {
-    let natural = |left: &FinalGroupRow, right: &FinalGroupRow| {
-        compare_group_rows_natural(spec, &left.row, &right.row)
-    };
-    rows.sort_by(natural);
+/// order and the position, which is exactly the order the stable sorts give. With
+/// `natural`, the rows are in the natural order already.
+pub(crate) fn sort_group_rows(
+    spec: &GroupBySpec,
+    rows: &mut Vec<FinalGroupRow>,
+    keep: usize,
+    natural: bool,
+) {
+    if !natural {
+        rows.sort_by(|left, right| compare_group_rows_natural(spec, &left.row, &right.row));
+    }
     if spec.limit_spec.columns.is_empty() {
         rows.truncate(keep);
         return;

@@ -5,6 +5,8 @@
 
 mod wire;
 
+pub(crate) use self::wire::encode_group_by;
+
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -80,9 +82,20 @@ pub struct TopNEntry {
 }
 
 /// GroupBy rows, sorted by timestamp then dimension values (nulls first), no duplicates.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct GroupByPartial {
     pub(crate) rows: Vec<GroupRow>,
+    /// Whether the rows are known to be so (made so here by the engine or a merge): rows read
+    /// from elsewhere are checked, and sorted if need be, before they merge.
+    #[serde(skip)]
+    pub(crate) ordered: bool,
+}
+
+impl PartialEq for GroupByPartial {
+    /// The same rows (whether their order was checked does not matter).
+    fn eq(&self, other: &Self) -> bool {
+        self.rows == other.rows
+    }
 }
 
 /// One dimension value of a group (null included); values of up to 24 bytes are held

@@ -4,7 +4,8 @@
 //!
 //! Queries run on a blocking thread per segment, bounded by slots sized to the cores and
 //! granted by query `priority` (`datanode/priority.rs`), so the async runtime never scans
-//! rows. Every call is registered in [`RunningQueries`]
+//! rows; a groupBy that `GroupAcross` splits by key runs instead on one blocking thread per
+//! slot, each over every segment (ADR 0013). Every call is registered in [`RunningQueries`]
 //! (`datanode/running.rs`) with the deadline the broker sent; work stops between segments
 //! and between chunks of rows once the deadline passes, `CancelQuery` names its query id,
 //! or the broker drops the call.
@@ -21,7 +22,7 @@ use henge_proto::{
     CancelRequest, CancelResponse, DataNode, InventoryRequest, InventoryResponse, QueryRequest,
     QueryResponse, SegmentResult, ServedSegment,
 };
-use henge_query::{Limits, PartialResult, Query, QueryError};
+use henge_query::{GroupAcross, Limits, PartialResult, Query, QueryError};
 use henge_segment::id::DataSegment;
 use henge_segment::reader::Segment;
 use tokio::sync::watch;
@@ -137,6 +138,8 @@ pub struct DataNodeService {
     node_id: String,
     registry: Arc<SegmentRegistry>,
     cpu: Arc<PriorityGate>,
+    /// How many CPU slots `cpu` grants: the workers of a groupBy split by key.
+    cores: usize,
     limits: Limits,
     running: Arc<RunningQueries>,
 }
@@ -148,6 +151,7 @@ impl DataNodeService {
             node_id,
             registry,
             cpu: PriorityGate::new(cores),
+            cores,
             limits: Limits::default(),
             running: Arc::default(),
         }
@@ -180,13 +184,55 @@ impl DataNodeService {
         }
         off_runtime("segment scan", move || {
             run_parts(&query, &identifier, &served.parts, &stop)
-                .map_err(|error| match stop.should_stop() {
-                    true => stop.error(query.id()),
-                    false => error,
-                })
+                .map_err(|error| stopped_or(&stop, &query, error))
                 .map(|partial| (identifier, partial))
         })
         .await
+    }
+
+    /// Runs a groupBy that `plan` splits by key (see [`GroupAcross`]) over every part of
+    /// `served`: one blocking task per worker, each holding a CPU slot. The workers' partials
+    /// hold disjoint groups.
+    async fn run_across(
+        &self,
+        query: Arc<Query>,
+        plan: GroupAcross,
+        served: Vec<Served>,
+        stop: Stop,
+    ) -> Result<Vec<(String, PartialResult)>, QueryError> {
+        let priority = query.context_int("priority").ok().flatten().unwrap_or(0);
+        let segments: Arc<Vec<Segment>> =
+            Arc::new(served.into_iter().flat_map(|served| served.parts).collect());
+        let plan = Arc::new(plan);
+        let work = (0..plan.workers()).map(|worker| {
+            let (query, plan, segments, stop) = (
+                Arc::clone(&query),
+                Arc::clone(&plan),
+                Arc::clone(&segments),
+                stop.clone(),
+            );
+            async move {
+                let _permit = self.cpu.acquire(priority).await;
+                if stop.should_stop() {
+                    return Err(stop.error(query.id()));
+                }
+                off_runtime("groupBy across segments", move || {
+                    plan.run(&query, worker, &segments, &|| stop.should_stop())
+                        .map_err(|error| stopped_or(&stop, &query, error))
+                        .map(|partial| (String::new(), partial))
+                })
+                .await
+            }
+        });
+        futures::future::try_join_all(work).await
+    }
+}
+
+/// Druid's error for a stopped query when `stop` says it was stopped, else `error`.
+fn stopped_or(stop: &Stop, query: &Query, error: QueryError) -> QueryError {
+    match stop.should_stop() {
+        true => stop.error(query.id()),
+        false => error,
     }
 }
 
@@ -224,10 +270,10 @@ async fn encode_results(
     }
     off_runtime("merging partial results", move || {
         let partials = partials.into_iter().map(|(_, partial)| partial).collect();
-        Ok(vec![encode(
-            String::new(),
-            &henge_query::merge(&query, partials)?,
-        )?])
+        Ok(vec![SegmentResult {
+            segment_id: String::new(),
+            partial: henge_query::merge_to_wire(&query, partials)?,
+        }])
     })
     .await
 }
@@ -271,19 +317,33 @@ impl DataNode for DataNodeService {
             .start(query.id().unwrap_or_default(), request.timeout_ms);
         let stop = ticket.stop();
         let mut missing_segments = Vec::new();
-        let mut work = Vec::new();
+        let mut found = Vec::new();
         for identifier in request.segment_ids {
             match self.registry.lookup(&identifier) {
-                Some(served) => work.push(self.run_segment(
-                    Arc::clone(&query),
-                    identifier,
-                    served,
-                    stop.clone(),
-                )),
+                Some(served) => found.push((identifier, served)),
                 None => missing_segments.push(identifier),
             }
         }
-        let all = futures::future::try_join_all(work);
+        // Merged here (nothing is cached per segment): a qualifying groupBy is split by key
+        // rather than by segment.
+        let plan = (request.merge && !found.is_empty())
+            .then(|| GroupAcross::plan(&query, self.cores))
+            .flatten();
+        let all = async {
+            match plan {
+                Some(plan) => {
+                    let served = found.into_iter().map(|(_, served)| served).collect();
+                    self.run_across(Arc::clone(&query), plan, served, stop.clone())
+                        .await
+                }
+                None => {
+                    let work = found.into_iter().map(|(identifier, served)| {
+                        self.run_segment(Arc::clone(&query), identifier, served, stop.clone())
+                    });
+                    futures::future::try_join_all(work).await
+                }
+            }
+        };
         let results = match stop.deadline() {
             None => all.await,
             Some(deadline) => tokio::time::timeout_at(deadline.into(), all)

@@ -156,6 +156,14 @@ impl<'a> DimensionReader<'a> {
         self.text(id).map(CompactString::from)
     }
 
+    /// The UTF-8 bytes of an output id's rendered value (a dictionary's bytes as stored).
+    pub(crate) fn bytes(&self, id: u32) -> Option<&[u8]> {
+        match &self.outputs {
+            Outputs::Rendered(outputs) => outputs[id as usize].as_deref().map(str::as_bytes),
+            Outputs::Dictionary(column) => column.value_bytes(id),
+        }
+    }
+
     fn text(&self, id: u32) -> Option<&str> {
         match &self.outputs {
             Outputs::Rendered(outputs) => outputs[id as usize].as_deref(),

@@ -15,6 +15,8 @@
 //! The rows held (flushed plus current groups) are capped by `Query::max_group_rows`; past it
 //! the scan stops adding rows and the query fails with `Resource limit exceeded`.
 
+pub(super) mod across;
+
 use std::hash::Hash;
 use std::ops::{BitOr, Shl};
 
@@ -264,12 +266,18 @@ pub(crate) fn run(
         return Err(too_many_groups(grouper.max_rows));
     }
     if grouper.sorted {
-        return Ok(GroupByPartial { rows: grouper.rows });
+        return Ok(GroupByPartial {
+            rows: grouper.rows,
+            ordered: true,
+        });
     }
     // Sorts the rows and combines groups that several intervals share.
     merge_group_by(
         &spec.aggregations,
-        vec![GroupByPartial { rows: grouper.rows }],
+        vec![GroupByPartial {
+            rows: grouper.rows,
+            ordered: false,
+        }],
         grouper.max_rows,
     )
 }

@@ -9,6 +9,7 @@ use super::{empty_values, metric_values};
 use crate::having::keep;
 use crate::java_hash::{java_hash_order, reorder};
 use crate::merge::merge_group_by;
+use crate::model::dimension::OutputType;
 use crate::model::spec::GroupBySpec;
 use crate::order::{sort_group_rows, FinalGroupRow};
 use crate::output::output_json;
@@ -23,12 +24,12 @@ pub(crate) struct ResultTable {
 }
 
 /// How groups are finished: the time of a summary row, whether aggregators are finalized,
-/// and which dimensions are printed (the others are null: a subquery's segment leaves out
-/// what its outer query does not read).
+/// and which columns (dimensions, aggregators, post-aggregators) the table keeps (a
+/// subquery's table leaves out what its outer query does not read).
 pub(crate) struct Finish<'p> {
     pub(crate) first_start: i64,
     pub(crate) finalizing: bool,
-    pub(crate) prints: &'p dyn Fn(&str) -> bool,
+    pub(crate) keeps: &'p dyn Fn(&str) -> bool,
 }
 
 /// The finished rows of a merged groupBy partial; with `subtotalsSpec`, each subtotal's rows
@@ -38,7 +39,11 @@ pub(crate) fn group_table(
     part: GroupByPartial,
     finish: &Finish<'_>,
 ) -> ResultTable {
-    let names = spec.output_names().map(str::to_owned).collect();
+    let names = spec
+        .output_names()
+        .filter(|name| (finish.keeps)(name))
+        .map(str::to_owned)
+        .collect();
     let rows = match &spec.subtotals {
         Some(subtotals) => subtotals
             .iter()
@@ -60,7 +65,7 @@ pub(super) fn finalize_group_by(
     let finish = Finish {
         first_start,
         finalizing,
-        prints: &|_| true,
+        keeps: &|_| true,
     };
     let ResultTable { names, rows } = group_table(spec, part, &finish);
     // Every event has the same keys (the row signature), so their Java order is computed once.
@@ -115,6 +120,7 @@ fn subtotal_rows(
                 values: row.values.clone(),
             })
             .collect(),
+        ordered: false,
     };
     // Regrouping never holds more rows than the merged input, so no row limit applies.
     let Ok(merged) = merge_group_by(&spec.aggregations, vec![regrouped], usize::MAX) else {
@@ -147,6 +153,13 @@ fn finished_rows(
     part: GroupByPartial,
     finish: &Finish<'_>,
 ) -> Vec<(i64, Vec<Value>)> {
+    // Rows known to be in result order are in the natural order too when every dimension
+    // is a string (numeric outputs order by value).
+    let natural = part.ordered
+        && spec
+            .dimensions
+            .iter()
+            .all(|dimension| dimension.output_type == OutputType::String);
     let mut rows = part.rows;
     let wants_summary_row = spec.dimensions.is_empty()
         && spec.granularity == Granularity::All
@@ -158,55 +171,82 @@ fn finished_rows(
             values: empty_values(&spec.aggregations),
         });
     }
-    let mut rows: Vec<FinalGroupRow> = rows
-        .into_iter()
-        .map(|row| FinalGroupRow {
-            posts: crate::postagg::compute_all(
-                &spec.post_aggregations,
-                &spec.aggregations,
-                &row.values,
-            ),
-            row,
-        })
-        .collect();
-    if let Some(having) = &spec.having {
-        rows.retain(|row| keep(having, spec, row));
-    }
     let offset = usize::try_from(spec.limit_spec.offset).unwrap_or(usize::MAX);
     let limit = spec
         .limit_spec
         .limit
         .and_then(|limit| usize::try_from(limit).ok())
         .unwrap_or(usize::MAX);
-    sort_group_rows(spec, &mut rows, offset.saturating_add(limit));
-    let printed: Vec<bool> = spec
-        .dimensions
+    // Whether each dimension, then each metric (aggregators, post-aggregators) is kept.
+    let (kept_dimensions, kept_metrics): (Vec<bool>, Vec<bool>) = {
+        let mut kept = spec.output_names().map(|name| (finish.keeps)(name));
+        let dimensions = kept.by_ref().take(spec.dimensions.len()).collect();
+        (dimensions, kept.collect())
+    };
+    let every_metric = kept_metrics.iter().all(|&kept| kept);
+    let kept_count = kept_dimensions
         .iter()
-        .map(|dimension| (finish.prints)(&dimension.output_name))
-        .collect();
-    rows.into_iter()
-        .skip(offset)
-        .take(limit)
-        .map(|FinalGroupRow { row, posts }| {
-            let mut values: Vec<Value> = spec
-                .dimensions
-                .iter()
-                .zip(row.dims)
-                .zip(&printed)
-                .map(|((dimension, value), printed)| match printed {
-                    true => output_json(dimension.output_type, value.map(String::from)),
-                    false => Value::Null,
-                })
-                .collect();
+        .chain(&kept_metrics)
+        .filter(|&&kept| kept)
+        .count();
+    let post_aggregated = |row: GroupRow| FinalGroupRow {
+        posts: crate::postagg::compute_all(
+            &spec.post_aggregations,
+            &spec.aggregations,
+            &row.values,
+        ),
+        row,
+    };
+    let finished = |FinalGroupRow { row, posts }: FinalGroupRow| {
+        let mut values: Vec<Value> = Vec::with_capacity(kept_count);
+        for ((dimension, value), _) in spec
+            .dimensions
+            .iter()
+            .zip(row.dims)
+            .zip(&kept_dimensions)
+            .filter(|(_, &kept)| kept)
+        {
+            values.push(output_json(dimension.output_type, value.map(String::from)));
+        }
+        if kept_count > values.len() {
+            let mut metrics = Vec::new();
+            let into = match every_metric {
+                true => &mut values,
+                false => &mut metrics,
+            };
             metric_values(
                 &spec.aggregations,
                 &spec.post_aggregations,
                 &row.values,
                 &posts,
                 finish.finalizing,
-                &mut values,
+                into,
             );
-            (row.timestamp, values)
-        })
+            let kept = metrics
+                .into_iter()
+                .zip(&kept_metrics)
+                .filter(|(_, &kept)| kept);
+            values.extend(kept.map(|(value, _)| value));
+        }
+        (row.timestamp, values)
+    };
+    if natural && spec.having.is_none() && spec.limit_spec.columns.is_empty() {
+        // Nothing to drop or reorder: each row is finished as it comes.
+        return rows
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|row| finished(post_aggregated(row)))
+            .collect();
+    }
+    let mut rows: Vec<FinalGroupRow> = rows.into_iter().map(post_aggregated).collect();
+    if let Some(having) = &spec.having {
+        rows.retain(|row| keep(having, spec, row));
+    }
+    sort_group_rows(spec, &mut rows, offset.saturating_add(limit), natural);
+    rows.into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(finished)
         .collect()
 }

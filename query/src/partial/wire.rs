@@ -3,7 +3,9 @@
 //! GroupBy partials, which can hold millions of rows, use a compact binary form; every other
 //! partial is its serde_json text (which starts with `{`). The binary form:
 //!
-//! - the magic `HGB\x01`, then LEB128 varints: dimensions per row, values per row, rows;
+//! - the magic `HGB\x01`, or `HGB\x02` when the sender knows the rows to be in result order
+//!   with each key once (a merge then takes them as they are), then LEB128 varints:
+//!   dimensions per row, values per row, rows;
 //! - per row: its timestamp as a zigzag varint delta from the previous row's (from 0), each
 //!   dimension as a varint `length + 1` (0 for null) and its UTF-8 bytes, then each value as a
 //!   tag byte: 0 null, 1 long (zigzag varint), 2 double (8 bytes little-endian), 3 anything
@@ -19,6 +21,9 @@ use crate::value::AggValue;
 
 const GROUP_BY_MAGIC: &[u8; 4] = b"HGB\x01";
 
+/// [`GROUP_BY_MAGIC`] for rows known to be in result order with each key once.
+const ORDERED_GROUP_BY_MAGIC: &[u8; 4] = b"HGB\x02";
+
 const NULL: u8 = 0;
 const LONG: u8 = 1;
 const DOUBLE: u8 = 2;
@@ -28,7 +33,7 @@ impl PartialResult {
     /// The partial's wire bytes (see the module docs).
     pub fn to_wire(&self) -> Result<Vec<u8>, String> {
         if let PartialResult::GroupBy(part) = self {
-            if let Some(bytes) = encode_group_by(part)? {
+            if let Some(bytes) = encode_group_by(&[&part.rows], part.ordered)? {
                 return Ok(bytes);
             }
         }
@@ -37,40 +42,97 @@ impl PartialResult {
 
     /// A partial from its wire bytes.
     pub fn from_wire(bytes: &[u8]) -> Result<PartialResult, String> {
-        match bytes.strip_prefix(GROUP_BY_MAGIC) {
-            Some(body) => decode_group_by(body).map(PartialResult::GroupBy),
-            None => serde_json::from_slice(bytes).map_err(|error| error.to_string()),
+        if let Some(body) = bytes.strip_prefix(GROUP_BY_MAGIC) {
+            return decode_group_by(body, false).map(PartialResult::GroupBy);
         }
+        if let Some(body) = bytes.strip_prefix(ORDERED_GROUP_BY_MAGIC) {
+            return decode_group_by(body, true).map(PartialResult::GroupBy);
+        }
+        serde_json::from_slice(bytes).map_err(|error| error.to_string())
     }
 }
 
-/// `None` when rows differ in width (never from the engine): the JSON form then.
-fn encode_group_by(part: &GroupByPartial) -> Result<Option<Vec<u8>>, String> {
-    let (dims, values) = part
-        .rows
-        .first()
+/// The binary form of the rows of `runs`, one run after the other (`ordered`: known to be in
+/// result order with each key once); `None` when rows differ in width (never from the
+/// engine): the JSON form then. Several runs of many rows are encoded on as many threads.
+pub(crate) fn encode_group_by(
+    runs: &[&[GroupRow]],
+    ordered: bool,
+) -> Result<Option<Vec<u8>>, String> {
+    let rows = || runs.iter().flat_map(|run| run.iter());
+    let (dims, values) = rows()
+        .next()
         .map_or((0, 0), |row| (row.dims.len(), row.values.len()));
-    if part
-        .rows
-        .iter()
-        .any(|row| row.dims.len() != dims || row.values.len() != values)
-    {
+    if rows().any(|row| row.dims.len() != dims || row.values.len() != values) {
         return Ok(None);
     }
-    let mut out = Vec::with_capacity(16 + part.rows.len() * (8 + 16 * (dims + values)));
-    out.extend_from_slice(GROUP_BY_MAGIC);
-    for count in [dims, values, part.rows.len()] {
+    let count: usize = runs.iter().map(|run| run.len()).sum();
+    let mut out = Vec::with_capacity(16 + count * (8 + 16 * (dims + values)));
+    out.extend_from_slice(match ordered {
+        true => ORDERED_GROUP_BY_MAGIC,
+        false => GROUP_BY_MAGIC,
+    });
+    for count in [dims, values, count] {
         put_varint(&mut out, count as u64);
     }
-    let mut previous = 0i64;
-    for row in &part.rows {
-        put_varint(&mut out, zigzag(row.timestamp.wrapping_sub(previous)));
+    // Each run's first timestamp is a delta from the last row before it.
+    let starts: Vec<i64> = std::iter::once(0)
+        .chain(
+            runs.iter()
+                .filter_map(|run| run.last())
+                .map(|row| row.timestamp),
+        )
+        .collect();
+    let runs: Vec<(&[GroupRow], i64)> = runs
+        .iter()
+        .filter(|run| !run.is_empty())
+        .copied()
+        .zip(starts)
+        .collect();
+    if runs.len() < 2 || count < PARALLEL_ENCODE_ROWS {
+        for (run, previous) in runs {
+            encode_rows(run, previous, &mut out)?;
+        }
+        return Ok(Some(out));
+    }
+    let encoded: Vec<Result<Vec<u8>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .into_iter()
+            .map(|(run, previous)| {
+                scope.spawn(move || {
+                    let mut bytes = Vec::with_capacity(run.len() * (8 + 16 * (dims + values)));
+                    encode_rows(run, previous, &mut bytes).map(|()| bytes)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    for bytes in encoded {
+        out.extend_from_slice(&bytes?);
+    }
+    Ok(Some(out))
+}
+
+/// Encodes runs of at least this many rows in all on a thread each.
+const PARALLEL_ENCODE_ROWS: usize = 1 << 16;
+
+/// Appends the rows to `out`, the first one's timestamp as a delta from `previous`.
+fn encode_rows(rows: &[GroupRow], mut previous: i64, out: &mut Vec<u8>) -> Result<(), String> {
+    for row in rows {
+        put_varint(out, zigzag(row.timestamp.wrapping_sub(previous)));
         previous = row.timestamp;
         for dim in &row.dims {
             match dim {
                 None => out.push(0),
                 Some(text) => {
-                    put_varint(&mut out, text.len() as u64 + 1);
+                    put_varint(out, text.len() as u64 + 1);
                     out.extend_from_slice(text.as_bytes());
                 }
             }
@@ -80,7 +142,7 @@ fn encode_group_by(part: &GroupByPartial) -> Result<Option<Vec<u8>>, String> {
                 AggValue::Null => out.push(NULL),
                 AggValue::Long(long) => {
                     out.push(LONG);
-                    put_varint(&mut out, zigzag(*long));
+                    put_varint(out, zigzag(*long));
                 }
                 AggValue::Double(double) => {
                     out.push(DOUBLE);
@@ -89,16 +151,16 @@ fn encode_group_by(part: &GroupByPartial) -> Result<Option<Vec<u8>>, String> {
                 other => {
                     let json = serde_json::to_vec(other).map_err(|error| error.to_string())?;
                     out.push(JSON);
-                    put_varint(&mut out, json.len() as u64);
+                    put_varint(out, json.len() as u64);
                     out.extend_from_slice(&json);
                 }
             }
         }
     }
-    Ok(Some(out))
+    Ok(())
 }
 
-fn decode_group_by(body: &[u8]) -> Result<GroupByPartial, String> {
+fn decode_group_by(body: &[u8], ordered: bool) -> Result<GroupByPartial, String> {
     let mut reader = Reader { bytes: body, at: 0 };
     let dims = reader.count()?;
     let values = reader.count()?;
@@ -146,7 +208,10 @@ fn decode_group_by(body: &[u8]) -> Result<GroupByPartial, String> {
     if reader.at != body.len() {
         return Err("trailing bytes after a groupBy partial".to_owned());
     }
-    Ok(GroupByPartial { rows: decoded })
+    Ok(GroupByPartial {
+        rows: decoded,
+        ordered,
+    })
 }
 
 fn put_varint(out: &mut Vec<u8>, mut value: u64) {
@@ -245,6 +310,7 @@ mod tests {
                     ],
                 ),
             ],
+            ordered: false,
         })
     }
 

@@ -1,6 +1,7 @@
 //! End-to-end tests of the query engine on small segments built with `SegmentBuilder`:
 //! parse, run on each segment, ship partials in their wire form, merge, finalize.
 
+mod across;
 mod aggregators;
 mod common;
 mod expressions;
