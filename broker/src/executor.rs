@@ -351,12 +351,8 @@ impl Broker {
         wanted: Option<HashSet<String>>,
     ) -> Result<Vec<PartialResult>, QueryError> {
         // A joined segment's result depends on the right side too, and a registered lookup
-        // can change under the same segment: never cached. A groupBy that data nodes split
-        // by key is not cached per segment either: per-segment partials would stop the split
-        // (its whole answer is still kept by the result-level cache).
-        let cacheable = !query.has_joins()
-            && !query.may_read_lookups()
-            && !henge_query::GroupAcross::qualifies(query);
+        // can change under the same segment: never cached.
+        let cacheable = !query.has_joins() && !query.may_read_lookups();
         let use_cache = options.use_cache && cacheable;
         let populate_cache = options.populate_cache && cacheable;
         let cache_key = query.cache_key();

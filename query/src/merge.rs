@@ -229,21 +229,11 @@ pub(crate) fn merge_group_by(
         _ => {
             // Each thread merges the runs' rows of one key range; the ranges follow each
             // other, so their results concatenate in order.
-            let merged: Vec<Vec<GroupRow>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = split_by_key(runs, threads)
-                    .into_iter()
-                    .map(|runs| scope.spawn(move || merge_runs(specs, runs)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|handle| {
-                        handle
-                            .join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                    })
-                    .collect()
-            });
-            merged.concat()
+            let jobs = split_by_key(runs, threads)
+                .into_iter()
+                .map(|runs| move || merge_runs(specs, runs))
+                .collect();
+            on_threads(jobs).concat()
         }
     };
     if rows.len() > max_rows {
@@ -299,6 +289,22 @@ pub fn merge_to_wire(query: &Query, partials: Vec<PartialResult>) -> Result<Vec<
         }
     }
     merge(query, partials)?.to_wire().map_err(unreadable)
+}
+
+/// Runs each job on a thread of its own; their results in order (a job's panic resumes
+/// here).
+pub(crate) fn on_threads<T: Send, F: FnOnce() -> T + Send>(jobs: Vec<F>) -> Vec<T> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs.into_iter().map(|job| scope.spawn(job)).collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// Merges at least this many group rows on every core.

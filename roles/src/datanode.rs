@@ -190,19 +190,18 @@ impl DataNodeService {
         .await
     }
 
-    /// Runs a groupBy that `plan` splits by key (see [`GroupAcross`]) over every part of
-    /// `served`: one blocking task per worker, each holding a CPU slot. The workers' partials
-    /// hold disjoint groups.
+    /// Runs a groupBy that `plan` splits by key (see [`GroupAcross`]) over `segments` (every
+    /// part of the served segments): one blocking task per worker, each holding a CPU slot.
+    /// The workers' partials hold disjoint groups.
     async fn run_across(
         &self,
         query: Arc<Query>,
         plan: GroupAcross,
-        served: Vec<Served>,
+        segments: Vec<Segment>,
         stop: Stop,
     ) -> Result<Vec<(String, PartialResult)>, QueryError> {
         let priority = query.context_int("priority").ok().flatten().unwrap_or(0);
-        let segments: Arc<Vec<Segment>> =
-            Arc::new(served.into_iter().flat_map(|served| served.parts).collect());
+        let segments = Arc::new(segments);
         let plan = Arc::new(plan);
         let work = (0..plan.workers()).map(|worker| {
             let (query, plan, segments, stop) = (
@@ -324,16 +323,22 @@ impl DataNode for DataNodeService {
                 None => missing_segments.push(identifier),
             }
         }
-        // Merged here (nothing is cached per segment): a qualifying groupBy is split by key
-        // rather than by segment.
-        let plan = (request.merge && !found.is_empty())
+        // Merged here (nothing is cached per segment), a qualifying groupBy is split by key
+        // rather than by segment; so is one over wide keys even where per-segment results
+        // were asked for (then answered merged, which the broker does not cache).
+        let parts: Vec<Segment> = found
+            .iter()
+            .flat_map(|(_, served)| served.parts.iter().cloned())
+            .collect();
+        let split = !found.is_empty() && (request.merge || GroupAcross::pays_on(&query, &parts));
+        let plan = split
             .then(|| GroupAcross::plan(&query, self.cores))
             .flatten();
+        let merge = request.merge || plan.is_some();
         let all = async {
             match plan {
                 Some(plan) => {
-                    let served = found.into_iter().map(|(_, served)| served).collect();
-                    self.run_across(Arc::clone(&query), plan, served, stop.clone())
+                    self.run_across(Arc::clone(&query), plan, parts, stop.clone())
                         .await
                 }
                 None => {
@@ -351,7 +356,7 @@ impl DataNode for DataNodeService {
                 .unwrap_or_else(|_| Err(stop.error(query.id()))),
         };
         let results = match results {
-            Ok(partials) => encode_results(Arc::clone(&query), partials, request.merge).await,
+            Ok(partials) => encode_results(Arc::clone(&query), partials, merge).await,
             Err(error) => Err(error),
         };
         let results = match results {

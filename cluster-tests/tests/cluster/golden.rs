@@ -35,8 +35,8 @@ pub async fn run(broker: &DruidClient, topology: Topology) {
         cases_dir().display()
     );
     // On the cluster every case runs twice: as written (the broker caches per segment, so
-    // data nodes answer per segment, except groupBys they split by key), and with the cache
-    // off (data nodes merge their segments' results before answering).
+    // data nodes answer per segment), and with the cache off (data nodes merge their
+    // segments' results before answering).
     let variants: &[bool] = match topology {
         Topology::Quickstart => &[false],
         Topology::Cluster => &[false, true],

@@ -17,6 +17,7 @@
 use compact_str::CompactString;
 
 use super::{DimValues, GroupByPartial, GroupRow, PartialResult};
+use crate::merge::on_threads;
 use crate::value::AggValue;
 
 const GROUP_BY_MAGIC: &[u8; 4] = b"HGB\x01";
@@ -95,26 +96,16 @@ pub(crate) fn encode_group_by(
         }
         return Ok(Some(out));
     }
-    let encoded: Vec<Result<Vec<u8>, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
-            .into_iter()
-            .map(|(run, previous)| {
-                scope.spawn(move || {
-                    let mut bytes = Vec::with_capacity(run.len() * (8 + 16 * (dims + values)));
-                    encode_rows(run, previous, &mut bytes).map(|()| bytes)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    for bytes in encoded {
+    let jobs = runs
+        .into_iter()
+        .map(|(run, previous)| {
+            move || {
+                let mut bytes = Vec::with_capacity(run.len() * (8 + 16 * (dims + values)));
+                encode_rows(run, previous, &mut bytes).map(|()| bytes)
+            }
+        })
+        .collect();
+    for bytes in on_threads(jobs) {
         out.extend_from_slice(&bytes?);
     }
     Ok(Some(out))

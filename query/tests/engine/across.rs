@@ -199,3 +199,21 @@ fn too_many_groups_fail_as_druid_does() {
         "{error}"
     );
 }
+
+#[test]
+fn splitting_pays_on_wide_keys_only() {
+    let segments = segments();
+    assert!(GroupAcross::pays_on(
+        &group_by(json!(["key"]), json!({})),
+        &segments
+    ));
+    assert!(!GroupAcross::pays_on(
+        &group_by(json!(["side"]), json!({})),
+        &segments
+    ));
+    // A dimension the segments lack is one value, null: no wider than the others.
+    assert!(!GroupAcross::pays_on(
+        &group_by(json!(["side", "absent"]), json!({})),
+        &segments
+    ));
+}

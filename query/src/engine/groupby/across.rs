@@ -34,6 +34,7 @@ use std::mem;
 use hashbrown::DefaultHashBuilder;
 use henge_segment::granularity::Granularity;
 use henge_segment::reader::Segment;
+use henge_segment::ColumnRef;
 
 use self::interner::Interner;
 use super::{bits_for, KeyMap, DENSE_BITS};
@@ -43,7 +44,7 @@ use crate::engine::{with_views, SegmentView, BATCH_ROWS};
 use crate::error::QueryError;
 use crate::merge::{merge_group_by, too_many_groups};
 use crate::model::dimension::OutputType;
-use crate::model::spec::{GroupBySpec, QueryKind};
+use crate::model::spec::{GroupBySpec, QueryKind, TIME_COLUMN};
 use crate::model::Query;
 use crate::partial::{DimValue, GroupByPartial, GroupRow, PartialResult};
 
@@ -108,6 +109,34 @@ impl GroupAcross {
             && spec.granularity == Granularity::All
             && !spec.dimensions.is_empty()
             && spec.aggregations.iter().all(Accumulator::carries)
+    }
+
+    /// Whether splitting pays on these segments even where per-segment results were asked
+    /// for (to be cached): in some segment the key space is wider than per-segment grouping
+    /// indexes densely, so per-segment results would be about as large as the answer. A
+    /// dimension's values are estimated from its column: a string column's dictionary,
+    /// otherwise the segment's rows (a column the segment lacks has one value, null).
+    pub fn pays_on(query: &Query, segments: &[Segment]) -> bool {
+        let QueryKind::GroupBy(spec) = &query.kind else {
+            return false;
+        };
+        let virtual_column = |name: &str| query.virtual_columns.iter().any(|vc| vc.name == name);
+        GroupAcross::qualifies(query)
+            && segments.iter().any(|segment| {
+                let bits: u32 = spec
+                    .dimensions
+                    .iter()
+                    .map(|dimension| {
+                        let name = dimension.dimension.as_str();
+                        bits_for(match segment.column(name) {
+                            Some(ColumnRef::String(column)) => column.cardinality(),
+                            None if name != TIME_COLUMN && !virtual_column(name) => 1,
+                            _ => segment.num_rows(),
+                        })
+                    })
+                    .sum();
+                bits > DENSE_BITS
+            })
     }
 
     pub fn workers(&self) -> usize {
