@@ -152,6 +152,18 @@ fn low_cardinality_first_split_by_hash() {
 }
 
 #[test]
+fn dense_segments_are_grouped_on_their_own_once() {
+    // About 9,500 keys per segment: enough for a range split, few enough (14 bits) that
+    // each segment is grouped on its own, by one worker.
+    let segments = vec![
+        segment(19, 1, 30_000, 10_000, 20),
+        segment(23, 2, 30_000, 10_000, 20),
+        segment(29, 3, 30_000, 10_000, 20),
+    ];
+    assert_same(&group_by(json!(["key"]), json!({})), &segments);
+}
+
+#[test]
 fn numeric_outputs_and_limits() {
     let query = group_by(
         json!([{"type": "default", "dimension": "number", "outputName": "n", "outputType": "LONG"}]),

@@ -58,6 +58,10 @@ const NOT_MINE: u32 = u32::MAX - 1;
 /// ranges of so few values would leave workers idle.
 const MIN_RANGE_VALUES: usize = 1 << 12;
 
+/// A segment grouped on its own is small when this many of it hold fewer rows than the
+/// largest segment.
+const SMALL_SHARE: usize = 4;
+
 /// About how many of the largest segment's first values one part of a range holds.
 const PART_VALUES: usize = 1 << 12;
 
@@ -168,7 +172,8 @@ impl GroupAcross {
                 })
                 .collect();
             let split = self.split(spec, segments, &readers);
-            let mut table = Table::new(self, worker, split, spec, query);
+            let largest_rows = segments.iter().map(Segment::num_rows).max().unwrap_or(0);
+            let mut table = Table::new(self, worker, split, spec, query, largest_rows);
             table.add_segments(spec, query, views, &readers)?;
             let timestamp = query
                 .intervals()
@@ -244,6 +249,8 @@ struct Table<'p> {
     runs: Vec<GroupByPartial>,
     run_rows: usize,
     max_rows: usize,
+    /// Rows of the largest segment.
+    largest_rows: usize,
     scratch: Scratch,
 }
 
@@ -298,6 +305,7 @@ impl<'p> Table<'p> {
         split: Split,
         spec: &GroupBySpec,
         query: &Query,
+        largest_rows: usize,
     ) -> Table<'p> {
         let width = spec.dimensions.len();
         let first_parts = match &split {
@@ -319,6 +327,7 @@ impl<'p> Table<'p> {
             runs: Vec::new(),
             run_rows: 0,
             max_rows: query.max_group_rows(),
+            largest_rows,
             scratch: Scratch::default(),
         }
     }
@@ -409,8 +418,10 @@ impl<'p> Table<'p> {
         self.check_limit()
     }
 
-    /// Groups a segment on its own: under a range split, every worker does and keeps the
-    /// rows of its range; under a hash split, one worker per segment does.
+    /// Groups a segment on its own. One worker per segment does, unless the split is by
+    /// range and the segment is small next to the largest (a realtime hydrant among day
+    /// segments, say): then every worker does and keeps the rows of its range, so that the
+    /// workers' partials still follow each other.
     fn add_on_its_own(
         &mut self,
         spec: &GroupBySpec,
@@ -418,11 +429,14 @@ impl<'p> Table<'p> {
         index: usize,
         view: &SegmentView<'_>,
     ) -> Result<(), QueryError> {
-        let mut run = match &self.split {
-            Split::Hash if index % self.plan.workers != self.worker => return Ok(()),
-            _ => super::run(spec, view, query)?,
+        let small = view.segment.num_rows().saturating_mul(SMALL_SHARE) < self.largest_rows;
+        let parts = match &self.split {
+            Split::Range { parts, .. } if small => Some(*parts),
+            _ if index % self.plan.workers == self.worker => None,
+            _ => return Ok(()),
         };
-        if let Split::Range { parts, .. } = &self.split {
+        let mut run = super::run(spec, view, query)?;
+        if let Some(parts) = parts {
             run.rows.retain(|row| {
                 let first = row.dims[0].as_ref().map(|value| value.as_bytes());
                 self.split.part_of(first) / parts == self.worker
