@@ -217,6 +217,16 @@ pub(crate) fn run(
         .iter()
         .map(|dimension| DimensionReader::new(dimension, view))
         .collect();
+    run_with(spec, view, query, &dimensions)
+}
+
+/// [`run`] with the segment's dimensions already read.
+pub(crate) fn run_with<'a>(
+    spec: &GroupBySpec,
+    view: &SegmentView<'a>,
+    query: &Query,
+    dimensions: &[DimensionReader<'a>],
+) -> Result<GroupByPartial, QueryError> {
     // The first dimension in the highest bits: packed keys sort as the id lists do.
     let mut shifts = vec![0u32; dimensions.len()];
     let mut total_bits = 0u32;
@@ -225,7 +235,7 @@ pub(crate) fn run(
         total_bits += bits_for(dimension.cardinality());
     }
     let mut grouper = Grouper {
-        dimensions: &dimensions,
+        dimensions,
         shifts,
         keys: KeyMap::for_bits(total_bits, view.segment.num_rows()),
         group_ids: Vec::new(),

@@ -357,7 +357,7 @@ impl<'p> Table<'p> {
                 break;
             }
             match alone[index] {
-                true => self.add_on_its_own(spec, query, index, view)?,
+                true => self.add_on_its_own(spec, query, index, view, &readers[index])?,
                 false => self.add_segment(spec, view, &readers[index], resolved[index].take())?,
             }
         }
@@ -422,12 +422,13 @@ impl<'p> Table<'p> {
     /// range and the segment is small next to the largest (a realtime hydrant among day
     /// segments, say): then every worker does and keeps the rows of its range, so that the
     /// workers' partials still follow each other.
-    fn add_on_its_own(
+    fn add_on_its_own<'a>(
         &mut self,
         spec: &GroupBySpec,
         query: &Query,
         index: usize,
-        view: &SegmentView<'_>,
+        view: &SegmentView<'a>,
+        readers: &[DimensionReader<'a>],
     ) -> Result<(), QueryError> {
         let small = view.segment.num_rows().saturating_mul(SMALL_SHARE) < self.largest_rows;
         let parts = match &self.split {
@@ -435,7 +436,7 @@ impl<'p> Table<'p> {
             _ if index % self.plan.workers == self.worker => None,
             _ => return Ok(()),
         };
-        let mut run = super::run(spec, view, query)?;
+        let mut run = super::run_with(spec, view, query, readers)?;
         if let Some(parts) = parts {
             run.rows.retain(|row| {
                 let first = row.dims[0].as_ref().map(|value| value.as_bytes());
