@@ -323,14 +323,14 @@ impl DataNode for DataNodeService {
                 None => missing_segments.push(identifier),
             }
         }
-        // Merged here (nothing is cached per segment), a qualifying groupBy is split by key
-        // rather than by segment; so is one over wide keys even where per-segment results
-        // were asked for (then answered merged, which the broker does not cache).
+        // A groupBy over wide keys is split by key rather than by segment, even where
+        // per-segment results were asked for (then answered merged, which the broker does
+        // not cache per segment).
         let parts: Vec<Segment> = found
             .iter()
             .flat_map(|(_, served)| served.parts.iter().cloned())
             .collect();
-        let split = !found.is_empty() && (request.merge || GroupAcross::pays_on(&query, &parts));
+        let split = !found.is_empty() && GroupAcross::pays_on(&query, &parts);
         let plan = split
             .then(|| GroupAcross::plan(&query, self.cores))
             .flatten();

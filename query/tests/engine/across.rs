@@ -223,6 +223,13 @@ fn splitting_pays_on_wide_keys_only() {
         &group_by(json!(["side"]), json!({})),
         &segments
     ));
+    // Transformed outputs are not estimated wide: they may be far fewer than the values.
+    let prefix = json!([{"type": "extraction", "dimension": "key", "outputName": "k",
+        "extractionFn": {"type": "substring", "index": 0, "length": 3}}]);
+    assert!(!GroupAcross::pays_on(
+        &group_by(prefix, json!({})),
+        &segments
+    ));
     // A dimension the segments lack is one value, null: no wider than the others.
     assert!(!GroupAcross::pays_on(
         &group_by(json!(["side", "absent"]), json!({})),

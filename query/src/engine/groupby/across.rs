@@ -115,11 +115,14 @@ impl GroupAcross {
             && spec.aggregations.iter().all(Accumulator::carries)
     }
 
-    /// Whether splitting pays on these segments even where per-segment results were asked
-    /// for (to be cached): in some segment the key space is wider than per-segment grouping
-    /// indexes densely, so per-segment results would be about as large as the answer. A
-    /// dimension's values are estimated from its column: a string column's dictionary,
-    /// otherwise the segment's rows (a column the segment lacks has one value, null).
+    /// Whether splitting pays on these segments: in some segment the key space is wider
+    /// than per-segment grouping indexes densely (narrower keys group fast segment by
+    /// segment, on all cores, and merge cheaply), so per-segment results would be about as
+    /// large as the answer. A dimension's values are estimated from its column: a string
+    /// column's dictionary, otherwise the segment's rows; a column the segment lacks has
+    /// one value (null), and so, as an estimate, has a dimension with transforms (its
+    /// outputs may be far fewer than its column's values, and resolving them costs every
+    /// worker a pass over the dictionary).
     pub fn pays_on(query: &Query, segments: &[Segment]) -> bool {
         let QueryKind::GroupBy(spec) = &query.kind else {
             return false;
@@ -133,6 +136,7 @@ impl GroupAcross {
                     .map(|dimension| {
                         let name = dimension.dimension.as_str();
                         bits_for(match segment.column(name) {
+                            _ if !dimension.transforms.is_empty() => 1,
                             Some(ColumnRef::String(column)) => column.cardinality(),
                             None if name != TIME_COLUMN && !virtual_column(name) => 1,
                             _ => segment.num_rows(),
