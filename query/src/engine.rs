@@ -107,20 +107,9 @@ fn with_view<T>(
     interrupted: &dyn Fn() -> bool,
     work: impl FnOnce(&SegmentView<'_>) -> Result<T, QueryError>,
 ) -> Result<T, QueryError> {
-    let (granularity, filter) = view_terms(query);
-    let pieces = clip(query, segment, granularity);
-    let ranges = pieces.iter().map(|piece| piece.rows.clone()).collect();
-    // Only timeseries, topN, groupBy and scan queries have virtual columns.
-    let columns = Columns::new(segment, &query.virtual_columns, ranges);
-    let view = SegmentView::new(&columns, granularity, pieces, filter, interrupted);
-    let result = work(&view)?;
-    if view.interrupt_seen.get() {
-        return Err(QueryError::cancelled(query.id()));
-    }
-    match columns.take_error() {
-        Some(error) => Err(error),
-        None => Ok(result),
-    }
+    with_views(query, std::slice::from_ref(segment), interrupted, |views| {
+        work(&views[0])
+    })
 }
 
 /// Like [`with_view`] for many segments at once: `work` gets every segment's view, in the
@@ -136,6 +125,7 @@ fn with_views<T>(
         .iter()
         .map(|segment| clip(query, segment, granularity))
         .collect();
+    // Only timeseries, topN, groupBy and scan queries have virtual columns.
     let columns: Vec<Columns<'_>> = segments
         .iter()
         .zip(&pieces)

@@ -326,19 +326,16 @@ impl DataNode for DataNodeService {
         // A groupBy over wide keys is split by key rather than by segment, even where
         // per-segment results were asked for (then answered merged, which the broker does
         // not cache per segment).
-        let parts: Vec<Segment> = found
-            .iter()
-            .flat_map(|(_, served)| served.parts.iter().cloned())
-            .collect();
-        let split = !found.is_empty() && GroupAcross::pays_on(&query, &parts);
-        let plan = split
+        let parts = found.iter().flat_map(|(_, served)| &served.parts);
+        let plan = GroupAcross::pays_on(&query, parts)
             .then(|| GroupAcross::plan(&query, self.cores))
             .flatten();
         let merge = request.merge || plan.is_some();
         let all = async {
             match plan {
                 Some(plan) => {
-                    self.run_across(Arc::clone(&query), plan, parts, stop.clone())
+                    let parts = found.into_iter().flat_map(|(_, served)| served.parts);
+                    self.run_across(Arc::clone(&query), plan, parts.collect(), stop.clone())
                         .await
                 }
                 None => {

@@ -123,13 +123,13 @@ impl GroupAcross {
     /// one value (null), and so, as an estimate, has a dimension with transforms (its
     /// outputs may be far fewer than its column's values, and resolving them costs every
     /// worker a pass over the dictionary).
-    pub fn pays_on(query: &Query, segments: &[Segment]) -> bool {
+    pub fn pays_on<'s>(query: &Query, segments: impl IntoIterator<Item = &'s Segment>) -> bool {
         let QueryKind::GroupBy(spec) = &query.kind else {
             return false;
         };
         let virtual_column = |name: &str| query.virtual_columns.iter().any(|vc| vc.name == name);
         GroupAcross::qualifies(query)
-            && segments.iter().any(|segment| {
+            && segments.into_iter().any(|segment| {
                 let bits: u32 = spec
                     .dimensions
                     .iter()
